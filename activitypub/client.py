@@ -1,0 +1,430 @@
+"""Outgoing HTTP: fetch() and deliver(), the only network code, with the private-address guard.
+
+Every URL we are told to fetch comes from a remote document, so each one is treated as hostile:
+`check_url` refuses non-http(s) schemes and hosts that are, or resolve to, loopback, private,
+link-local (cloud metadata), multicast or reserved addresses. It runs on the first URL and on
+every redirect target. Because a name can resolve to a public address for the check and to a
+private one a moment later (DNS rebinding), `make_client` also vets the address at connect time,
+in a network backend under httpx, and connects to the address it vetted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import ipaddress
+import json
+import socket
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import httpcore
+import httpx
+
+from activitypub.vocab import ACTIVITY_JSON, AS_PROFILE, Document
+
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+PRIVATE_ADDRESS_REFUSED = "private address refused"
+DEFAULT_ACCEPT = f"{AS_PROFILE}, {ACTIVITY_JSON}"
+DEFAULT_PORTS = {"http": 80, "https": 443}
+DELIVERY_BODY_EXCERPT_BYTES = 1024
+# RFC 6052 well-known NAT64 prefix: the IPv4 address it reaches is embedded in the low 32 bits.
+NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")
+
+
+class FetchError(Exception):
+    """A fetch failed; `reason` is short and stable enough to log and to test."""
+
+    def __init__(self, reason: str, *, status: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+
+class UnsafeTargetError(FetchError):
+    """The target is refused by the guard: a forbidden scheme or address."""
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    """What outgoing requests may reach and how much they may cost."""
+
+    allow_private_networks: bool = False
+    max_redirects: int = 3
+    max_response_bytes: int = 1_048_576
+    connect_timeout: float = 5.0
+    read_timeout: float = 10.0
+    # Bounds a server that drips bytes just under read_timeout.
+    total_timeout: float = 30.0
+    allowed_schemes: frozenset[str] = frozenset({"http", "https"})
+    resolver: Resolver | None = None
+
+    def timeout(self) -> httpx.Timeout:
+        return httpx.Timeout(self.read_timeout, connect=self.connect_timeout)
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    """The outcome of one POST to an inbox; `error` is None only for a 2xx answer."""
+
+    status: int | None
+    retry_after: datetime | float | None = None
+    error: str | None = None
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+def is_forbidden_address(ip: IPAddress) -> bool:
+    """True for any address that is not a plain public unicast address."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ip.ipv4_mapped or _nat64_ipv4(ip)
+        if embedded is not None:
+            return is_forbidden_address(embedded)
+        if ip.sixtofour is not None and is_forbidden_address(ip.sixtofour):
+            return True
+        if ip.is_site_local:
+            return True
+    # is_global alone misses multicast, and its exact ranges changed between Python releases.
+    return (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_unspecified
+        or ip.is_multicast
+        or ip.is_reserved
+        or not ip.is_global
+    )
+
+
+def _nat64_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if ip not in NAT64_PREFIX:
+        return None
+    return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+
+
+def _is_forbidden_text(address: str) -> bool:
+    try:
+        return is_forbidden_address(ipaddress.ip_address(address))
+    except ValueError:
+        return True
+
+
+async def resolve_host(host: str, port: int) -> list[str]:
+    """The default resolver: the system's getaddrinfo, without blocking the event loop."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+async def _resolve(policy: FetchPolicy, host: str, port: int) -> list[str]:
+    """IP strings for host; raises OSError when it cannot be resolved."""
+    try:
+        return [str(ipaddress.ip_address(host))]
+    except ValueError:
+        pass
+    resolver = policy.resolver or resolve_host
+    addresses = await resolver(host, port)
+    if not addresses:
+        raise socket.gaierror(socket.EAI_NONAME, f"no address for {host}")
+    return addresses
+
+
+def _parse_url(url: httpx.URL | str) -> httpx.URL:
+    try:
+        return httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise FetchError("invalid url") from exc
+
+
+async def check_url(url: httpx.URL | str, policy: FetchPolicy) -> None:
+    """Refuse a URL whose scheme is not allowed or whose host is or resolves to a private one."""
+    url = _parse_url(url)
+    if url.scheme not in policy.allowed_schemes:
+        raise UnsafeTargetError("scheme not allowed")
+    host = url.raw_host.decode("ascii").rstrip(".").lower()
+    if not host:
+        raise FetchError("invalid url")
+    if policy.allow_private_networks:
+        return
+    if host == "localhost" or host.endswith(".localhost"):
+        raise UnsafeTargetError(PRIVATE_ADDRESS_REFUSED)
+    try:
+        async with asyncio.timeout(policy.connect_timeout):
+            addresses = await _resolve(policy, host, url.port or DEFAULT_PORTS[url.scheme])
+    except TimeoutError as exc:
+        raise FetchError("timeout") from exc
+    except OSError as exc:
+        raise FetchError("unresolvable host") from exc
+    if any(_is_forbidden_text(address) for address in addresses):
+        raise UnsafeTargetError(PRIVATE_ADDRESS_REFUSED)
+
+
+class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
+    """Resolves, vets and connects in one step, so the vetted address is the one connected to.
+
+    A forbidden address raises UnsafeTargetError, which httpcore and httpx pass through
+    unchanged (they only translate their own exceptions).
+    """
+
+    def __init__(
+        self, policy: FetchPolicy, inner: httpcore.AsyncNetworkBackend | None = None
+    ) -> None:
+        self._policy = policy
+        self._inner = inner or httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        last_error = httpcore.ConnectError(f"no address for {host}")
+        for address in await self._vetted_addresses(host, port, timeout):
+            try:
+                # TLS still verifies and sends SNI for the hostname: httpcore passes the
+                # origin's host to start_tls, not the address we connect to.
+                return await self._inner.connect_tcp(
+                    address,
+                    port,
+                    timeout=timeout,
+                    local_address=local_address,
+                    socket_options=socket_options,
+                )
+            except httpcore.ConnectError as exc:
+                last_error = exc
+        raise last_error
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        raise UnsafeTargetError("unix sockets not allowed")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+    async def _vetted_addresses(self, host: str, port: int, timeout: float | None) -> list[str]:
+        try:
+            async with asyncio.timeout(timeout):
+                addresses = await _resolve(self._policy, host, port)
+        except TimeoutError as exc:
+            raise httpcore.ConnectTimeout(f"resolving {host} timed out") from exc
+        except OSError as exc:
+            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
+        if not self._policy.allow_private_networks and any(map(_is_forbidden_text, addresses)):
+            raise UnsafeTargetError(PRIVATE_ADDRESS_REFUSED)
+        return addresses
+
+
+class GuardedTransport(httpx.AsyncHTTPTransport):
+    """httpx's own transport, with its connection pool built on GuardedNetworkBackend."""
+
+    def __init__(self, policy: FetchPolicy) -> None:
+        super().__init__()
+        limits = httpx.Limits()
+        # httpx offers no network_backend option; swapping the pool it built keeps its
+        # request/response mapping and exception translation. test_client's rebinding
+        # tests fail if httpx ever renames `_pool`.
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=GuardedNetworkBackend(policy),
+        )
+
+
+def make_client(
+    policy: FetchPolicy,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    user_agent: str,
+) -> httpx.AsyncClient:
+    """An AsyncClient for fetch() and deliver(); tests pass a MockTransport or ASGITransport."""
+    return httpx.AsyncClient(
+        transport=transport or GuardedTransport(policy),
+        headers={"User-Agent": user_agent},
+        timeout=policy.timeout(),
+        follow_redirects=False,
+        # An environment proxy would be connected to instead of the vetted address.
+        trust_env=False,
+    )
+
+
+def _request_error_reason(exc: httpx.RequestError) -> str:
+    if isinstance(exc, httpx.TimeoutException):
+        return "timeout"
+    if isinstance(exc, httpx.ConnectError):
+        return "connect failed"
+    return "request failed"
+
+
+async def fetch(
+    client: httpx.AsyncClient,
+    url: str,
+    policy: FetchPolicy,
+    *,
+    accept: str = DEFAULT_ACCEPT,
+    auth: httpx.Auth | None = None,
+) -> Document:
+    """GET a JSON object, following at most policy.max_redirects redirects, each one checked.
+
+    Raises FetchError (UnsafeTargetError when the guard refuses a hop).
+    """
+    try:
+        async with asyncio.timeout(policy.total_timeout):
+            return await _fetch_following_redirects(client, url, policy, accept, auth)
+    except TimeoutError as exc:
+        raise FetchError("timeout") from exc
+    except httpx.RequestError as exc:
+        raise FetchError(_request_error_reason(exc)) from exc
+
+
+async def _fetch_following_redirects(
+    client: httpx.AsyncClient,
+    url: str,
+    policy: FetchPolicy,
+    accept: str,
+    auth: httpx.Auth | None,
+) -> Document:
+    current = _parse_url(url)
+    for _hop in range(policy.max_redirects + 1):
+        await check_url(current, policy)
+        request = client.build_request(
+            "GET", current, headers={"Accept": accept}, timeout=policy.timeout()
+        )
+        # A new request per hop, so auth signs each one for its own host and path.
+        response = await client.send(request, auth=auth, follow_redirects=False, stream=True)
+        try:
+            if response.is_redirect:
+                current = _redirect_target(current, response.headers["Location"])
+                continue
+            return await _read_json_object(response, policy)
+        finally:
+            await response.aclose()
+    raise FetchError("too many redirects")
+
+
+def _redirect_target(current: httpx.URL, location: str) -> httpx.URL:
+    try:
+        return current.join(location)
+    except httpx.InvalidURL as exc:
+        raise FetchError("invalid redirect") from exc
+
+
+async def _read_json_object(response: httpx.Response, policy: FetchPolicy) -> Document:
+    if not response.is_success:
+        raise FetchError(f"http {response.status_code}", status=response.status_code)
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > policy.max_response_bytes:
+        raise FetchError("response too large")
+    body = await _read_at_most(response, policy.max_response_bytes)
+    if body is None:
+        raise FetchError("response too large")
+    try:
+        document = json.loads(body)
+    except ValueError as exc:
+        raise FetchError("not json") from exc
+    if not isinstance(document, dict):
+        raise FetchError("not json")
+    return document
+
+
+async def _read_at_most(response: httpx.Response, limit: int) -> bytes | None:
+    """The decoded body, or None once it grows past limit (so compression cannot evade it)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_retry_after(value: str | None) -> datetime | float | None:
+    """Retry-After as delay seconds or an aware HTTP-date; None when absent or unreadable."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+async def deliver(
+    client: httpx.AsyncClient,
+    inbox_url: str,
+    body: bytes,
+    policy: FetchPolicy,
+    *,
+    auth: httpx.Auth | None = None,
+) -> DeliveryResult:
+    """POST an activity to an inbox; never raises for the remote's or the network's failures.
+
+    A refused target is reported like any other failure, as
+    DeliveryResult(status=None, error="private address refused"), and nothing is sent: the
+    caller's retry policy decides what to do with it. Redirects are not followed; a 3xx is
+    reported as its status.
+    """
+    try:
+        await check_url(inbox_url, policy)
+        async with asyncio.timeout(policy.total_timeout):
+            return await _post(client, inbox_url, body, policy, auth)
+    except FetchError as exc:
+        return DeliveryResult(status=None, error=exc.reason)
+    except TimeoutError:
+        return DeliveryResult(status=None, error="timeout")
+    except httpx.RequestError as exc:
+        return DeliveryResult(status=None, error=_request_error_reason(exc), detail=str(exc))
+
+
+async def _post(
+    client: httpx.AsyncClient,
+    inbox_url: str,
+    body: bytes,
+    policy: FetchPolicy,
+    auth: httpx.Auth | None,
+) -> DeliveryResult:
+    request = client.build_request(
+        "POST",
+        inbox_url,
+        content=body,
+        headers={"Content-Type": ACTIVITY_JSON, "Accept": DEFAULT_ACCEPT},
+        timeout=policy.timeout(),
+    )
+    response = await client.send(request, auth=auth, follow_redirects=False, stream=True)
+    try:
+        excerpt = await _read_excerpt(response)
+    finally:
+        await response.aclose()
+    status = response.status_code
+    return DeliveryResult(
+        status=status,
+        retry_after=parse_retry_after(response.headers.get("Retry-After")),
+        error=None if response.is_success else f"http {status}",
+        detail="" if response.is_success else excerpt,
+    )
+
+
+async def _read_excerpt(response: httpx.Response) -> str:
+    """The start of an inbox's answer, kept for the delivery log; the rest is not read."""
+    excerpt = b""
+    async for chunk in response.aiter_bytes():
+        excerpt += chunk
+        if len(excerpt) >= DELIVERY_BODY_EXCERPT_BYTES:
+            break
+    return excerpt[:DELIVERY_BODY_EXCERPT_BYTES].decode("utf-8", "replace")

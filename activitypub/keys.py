@@ -1,0 +1,75 @@
+"""RSA key generation and PEM handling, as frozen values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+KEY_SIZE = 2048
+PUBLIC_EXPONENT = 65537
+
+
+class InvalidKeyError(ValueError):
+    """A PEM document that is not a usable RSA key."""
+
+
+@dataclass(frozen=True)
+class PublicKey:
+    key_id: str
+    owner: str
+    pem: str
+
+    def load(self) -> rsa.RSAPublicKey:
+        return load_public_pem(self.pem)
+
+
+@dataclass(frozen=True, repr=False)
+class PrivateKey:
+    """A signing key; its repr never shows the key material."""
+
+    key_id: str
+    pem: str
+
+    def __repr__(self) -> str:
+        return f"PrivateKey(key_id={self.key_id!r})"
+
+    def load(self) -> rsa.RSAPrivateKey:
+        return load_private_pem(self.pem)
+
+
+def generate_private_pem() -> str:
+    key = rsa.generate_private_key(public_exponent=PUBLIC_EXPONENT, key_size=KEY_SIZE)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode("ascii")
+
+
+def public_pem_from_private(private_pem: str) -> str:
+    public = load_private_pem(private_pem).public_key()
+    return public.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode("ascii")
+
+
+def load_public_pem(pem: str) -> rsa.RSAPublicKey:
+    try:
+        key = serialization.load_pem_public_key(pem.encode("ascii"))
+    except (ValueError, UnicodeEncodeError) as exc:
+        raise InvalidKeyError("not a PEM public key") from exc
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise InvalidKeyError("not an RSA public key")
+    return key
+
+
+def load_private_pem(pem: str) -> rsa.RSAPrivateKey:
+    try:
+        key = serialization.load_pem_private_key(pem.encode("ascii"), password=None)
+    except (ValueError, TypeError, UnicodeEncodeError) as exc:
+        raise InvalidKeyError("not an unencrypted PEM private key") from exc
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise InvalidKeyError("not an RSA private key")
+    return key

@@ -1,0 +1,32 @@
+"""Public HTML pages that are not an actor's: home, the node's about page, interaction lookups."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from .actors import local_actor
+from .web import error_page, node_of, render
+
+
+async def home(request: Request) -> Response:
+    node = node_of(request)
+    members = [local_actor(node.settings, row) for row in await node.store.local_actors("Person")]
+    group_row = await node.store.local_actor(node.settings.group_handle)
+    group = local_actor(node.settings, group_row) if group_row else None
+    return render(
+        request,
+        "home.html",
+        members=members,
+        group=group,
+        group_handle=f"@{node.settings.group_handle}@{node.settings.host}",
+    )
+
+
+async def authorize_interaction(request: Request) -> Response:
+    """Where other servers send their users (our WebFinger subscribe template)."""
+    uri = request.query_params.get("uri", "")
+    node = node_of(request)
+    if uri.startswith(node.settings.url + "/"):
+        return RedirectResponse(uri, status_code=303)
+    return error_page(request, 404, "That address is not on this node.")

@@ -1,0 +1,34 @@
+"""Member passwords: argon2id hashes (memory-hard), and generated first passwords."""
+
+from __future__ import annotations
+
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+_hasher = PasswordHasher()
+
+MIN_LENGTH = 10
+
+
+class PasswordError(ValueError):
+    """A password we refuse to set."""
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_LENGTH:
+        raise PasswordError(f"a password needs at least {MIN_LENGTH} characters")
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def generate_password() -> str:
+    """A password to print once: ~120 bits, URL-safe so it survives copy and paste."""
+    return secrets.token_urlsafe(15)

@@ -1,0 +1,24 @@
+"""The one URL map."""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+from . import actor_views, discovery, pages
+
+ROUTES = [
+    Route("/", pages.home),
+    Route("/.well-known/webfinger", discovery.webfinger_endpoint),
+    Route("/.well-known/host-meta", discovery.host_meta),
+    Route("/.well-known/nodeinfo", discovery.nodeinfo_index),
+    Route("/nodeinfo/2.1", discovery.nodeinfo_document),
+    Route("/actor", actor_views.instance),
+    Route("/about/node", actor_views.instance),
+    Route("/actor/{collection}", actor_views.instance_collection),
+    Route("/users/{username}", actor_views.person),
+    Route("/users/{username}/{collection}", actor_views.collection),
+    Route("/groups/{username}", actor_views.group),
+    Route("/groups/{username}/{collection}", actor_views.collection),
+    Route("/@{username}", actor_views.profile),
+    Route("/authorize_interaction", pages.authorize_interaction),
+]

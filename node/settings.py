@@ -1,0 +1,112 @@
+"""Node configuration: one frozen value built from the environment (and a `.env` file)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from dotenv import dotenv_values
+
+CommentPolicy = Literal["hold_all", "hold_new", "open"]
+COMMENT_POLICIES: tuple[CommentPolicy, ...] = ("hold_all", "hold_new", "open")
+
+# Documented in README.md and ../shared/CLI.md; tests/test_docs.py keeps them in step.
+DEFAULTS: dict[str, str] = {
+    "CONODE_URL": "http://127.0.0.1:8000",
+    "CONODE_DATABASE_URL": "sqlite:///data/conode.db",
+    "CONODE_KEYS_DIR": "keys",
+    "CONODE_ALLOW_PRIVATE_NETWORKS": "",
+    "CONODE_COMMENT_POLICY": "hold_new",
+    "CONODE_NAME": "conode",
+    "CONODE_RATE_LIMIT": "600",
+    "CONODE_GROUP_HANDLE": "community",
+}
+
+
+class SettingsError(ValueError):
+    """A configuration value that cannot work; the message says which and what to do."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    url: str
+    database_url: str
+    keys_dir: Path
+    allow_private_networks: bool
+    comment_policy: CommentPolicy
+    name: str
+    rate_limit: int
+    group_handle: str
+
+    @property
+    def host(self) -> str:
+        """Authority as it appears in acct: addresses (host plus non-default port)."""
+        parts = urlsplit(self.url)
+        default = {"http": 80, "https": 443}[parts.scheme]
+        host = (parts.hostname or "").lower()
+        return host if parts.port in (None, default) else f"{host}:{parts.port}"
+
+    @property
+    def secret_path(self) -> Path:
+        return self.keys_dir / "node.secret"
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(
+            f"CONODE_URL={value!r} is not an http(s) URL; set it to e.g. https://your.host"
+        )
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise SettingsError(f"CONODE_URL={value!r} must be a bare origin, without a path")
+    return value.rstrip("/")
+
+
+def _comment_policy(value: str) -> CommentPolicy:
+    for policy in COMMENT_POLICIES:
+        if value == policy:
+            return policy
+    raise SettingsError(
+        f"CONODE_COMMENT_POLICY={value!r} is unknown; use one of {', '.join(COMMENT_POLICIES)}"
+    )
+
+
+def _int(name: str, value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise SettingsError(f"{name}={value!r} must be a whole number") from None
+    if number < 0:
+        raise SettingsError(f"{name}={value!r} must not be negative")
+    return number
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, *, env_file: Path | None = Path(".env")
+) -> Settings:
+    """Settings from defaults < `.env` < the process environment (or `environ`)."""
+    values = dict(DEFAULTS)
+    if env_file is not None and env_file.is_file():
+        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    values.update({k: v for k, v in (os.environ if environ is None else environ).items()})
+    handle = values["CONODE_GROUP_HANDLE"]
+    if not handle.replace("_", "").isalnum():
+        raise SettingsError(f"CONODE_GROUP_HANDLE={handle!r} may hold only letters, digits, _")
+    return Settings(
+        url=_url(values["CONODE_URL"]),
+        database_url=values["CONODE_DATABASE_URL"],
+        keys_dir=Path(values["CONODE_KEYS_DIR"]),
+        allow_private_networks=_flag(values["CONODE_ALLOW_PRIVATE_NETWORKS"]),
+        comment_policy=_comment_policy(values["CONODE_COMMENT_POLICY"]),
+        name=values["CONODE_NAME"],
+        rate_limit=_int("CONODE_RATE_LIMIT", values["CONODE_RATE_LIMIT"]),
+        group_handle=handle.lower(),
+    )

@@ -1,0 +1,93 @@
+"""The design, kept by a test: activitypub/ stands alone; inside node/ imports flow one way."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# A module may import from modules on lower layers only (STYLE.md: settings → storage → domain
+# modules → endpoints → routes → app → cli). New modules must be placed here to be allowed.
+NODE_LAYERS: list[set[str]] = [
+    {"settings"},
+    {"storage"},
+    {"vault", "passwords"},
+    {"actors"},
+    {"context", "worker"},
+    {"web"},
+    {"discovery", "actor_views", "pages"},
+    {"routes"},
+    {"app"},
+    {"cli"},
+]
+ACTIVITYPUB_ALLOWED_THIRD_PARTY = {"cryptography", "httpx", "httpcore"}
+
+
+def _imports(path: Path, package: str) -> set[str]:
+    """Absolute dotted names a module imports, relative imports resolved within `package`."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level == 0 and node.module:
+                names.add(node.module)
+                names.update(f"{node.module}.{alias.name}" for alias in node.names)
+            elif node.level > 0:
+                base = package if node.module is None else f"{package}.{node.module}"
+                if node.module is None:
+                    names.update(f"{package}.{alias.name}" for alias in node.names)
+                else:
+                    names.add(base)
+    return names
+
+
+def _layer_of(module: str) -> int:
+    for index, layer in enumerate(NODE_LAYERS):
+        if module in layer:
+            return index
+    raise AssertionError(f"node/{module}.py is not placed in NODE_LAYERS (tests/test_layering.py)")
+
+
+def test_activitypub_imports_only_stdlib_cryptography_and_httpx() -> None:
+    import sys
+
+    stdlib = sys.stdlib_module_names
+    for path in sorted((ROOT / "activitypub").glob("*.py")):
+        for name in _imports(path, "activitypub"):
+            top = name.split(".")[0]
+            allowed = top in stdlib or top in ACTIVITYPUB_ALLOWED_THIRD_PARTY
+            allowed = allowed or top == "activitypub" or name == "__future__"
+            assert allowed, f"activitypub/{path.name} imports {name}"
+
+
+def test_node_imports_flow_one_way() -> None:
+    for path in sorted((ROOT / "node").glob("*.py")):
+        if path.stem == "__init__":
+            continue
+        own = _layer_of(path.stem)
+        for name in _imports(path, "node"):
+            parts = name.split(".")
+            if parts[0] != "node" or len(parts) < 2 or parts[1] in ("__version__", "migrations"):
+                continue
+            target = _layer_of(parts[1])
+            assert target < own, (
+                f"node/{path.name} (layer {own}) imports node.{parts[1]} ({target})"
+            )
+
+
+def test_the_layering_check_sees_a_violation(tmp_path: Path) -> None:
+    bad = tmp_path / "storage.py"
+    bad.write_text("from .cli import main\nfrom node import app\n")
+    assert {"node.cli", "node.app"} <= _imports(bad, "node")
+    assert _layer_of("cli") > _layer_of("storage")
+
+
+def test_databases_is_confined_to_storage() -> None:
+    for path in sorted((ROOT / "node").rglob("*.py")):
+        if path.name == "storage.py":
+            continue
+        names = _imports(path, "node")
+        assert not any(n.split(".")[0] == "databases" for n in names), path
