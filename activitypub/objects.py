@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from .keys import PublicKey
-from .vocab import AS_CONTEXT, SECURITY_CONTEXT, Document
+from .vocab import AS_CONTEXT, PUBLIC, SECURITY_CONTEXT, Document
 
 ActorType = Literal["Person", "Group", "Application"]
 
@@ -102,6 +102,207 @@ def ordered_collection_page(
         "type": "OrderedCollectionPage",
         "partOf": part_of,
         "orderedItems": items,
+    }
+    if next_page_id is not None:
+        document["next"] = next_page_id
+    return document
+
+
+# --- objects and activities --------------------------------------------------------------------
+
+OBJECT_CONTEXT: list[Any] = [
+    AS_CONTEXT,
+    {"Hashtag": "as:Hashtag", "sensitive": "as:sensitive"},
+]
+
+
+@dataclass(frozen=True)
+class Addressing:
+    to: list[str]
+    cc: list[str]
+
+
+def public_addressing(followers_id: str, *extra_cc: str) -> Addressing:
+    """`to: Public, cc: followers`: what Mastodon shows as a public post."""
+    return Addressing(to=[PUBLIC], cc=[followers_id, *extra_cc])
+
+
+def hashtag(name: str, href: str) -> Document:
+    return {"type": "Hashtag", "name": f"#{name}", "href": href}
+
+
+def mention(actor_id: str, handle: str) -> Document:
+    return {"type": "Mention", "href": actor_id, "name": handle}
+
+
+@dataclass(frozen=True)
+class ArticleInfo:
+    object_id: str
+    attributed_to: str
+    name: str
+    summary: str
+    content: str
+    url: str
+    published: datetime
+    addressing: Addressing
+    tags: list[Document]
+    replies_id: str
+    updated: datetime | None = None
+    audience: str | None = None
+
+
+def article(info: ArticleInfo) -> Document:
+    """A report or blog post. Mastodon shows `name`, `summary` and a link to `url`, not
+    `content` (app/lib/activitypub/parser/status_parser.rb), so the summary must stand alone."""
+    document: Document = {
+        "@context": OBJECT_CONTEXT,
+        "id": info.object_id,
+        "type": "Article",
+        "attributedTo": info.attributed_to,
+        "name": info.name,
+        "summary": info.summary,
+        "content": info.content,
+        "mediaType": "text/html",
+        "url": info.url,
+        "published": isoformat(info.published),
+        "to": info.addressing.to,
+        "cc": info.addressing.cc,
+        "tag": info.tags,
+        "replies": info.replies_id,
+    }
+    if info.updated is not None:
+        document["updated"] = isoformat(info.updated)
+    if info.audience:
+        document["audience"] = info.audience
+    return document
+
+
+@dataclass(frozen=True)
+class NoteInfo:
+    object_id: str
+    attributed_to: str
+    content: str
+    published: datetime
+    addressing: Addressing
+    in_reply_to: str | None = None
+    tags: list[Document] | None = None
+    url: str | None = None
+    updated: datetime | None = None
+
+
+def note(info: NoteInfo) -> Document:
+    document: Document = {
+        "@context": OBJECT_CONTEXT,
+        "id": info.object_id,
+        "type": "Note",
+        "attributedTo": info.attributed_to,
+        "content": info.content,
+        "published": isoformat(info.published),
+        "to": info.addressing.to,
+        "cc": info.addressing.cc,
+        "inReplyTo": info.in_reply_to,
+        "tag": info.tags or [],
+        "url": info.url or info.object_id,
+        "sensitive": False,
+    }
+    if info.updated is not None:
+        document["updated"] = isoformat(info.updated)
+    return document
+
+
+def _activity(
+    type_: str, activity_id: str, actor_id: str, obj: Any, addressing: Addressing | None
+) -> Document:
+    document: Document = {
+        "@context": AS_CONTEXT,
+        "id": activity_id,
+        "type": type_,
+        "actor": actor_id,
+        "object": obj,
+    }
+    if addressing is not None:
+        document["to"] = addressing.to
+        document["cc"] = addressing.cc
+    return document
+
+
+def create(activity_id: str, obj: Document) -> Document:
+    """Wrap an object; the activity inherits its author, addressing and context."""
+    document = _activity(
+        "Create",
+        activity_id,
+        obj["attributedTo"],
+        {k: v for k, v in obj.items() if k != "@context"},
+        Addressing(obj["to"], obj["cc"]),
+    )
+    document["@context"] = obj["@context"]
+    document["published"] = obj["published"]
+    return document
+
+
+def update(activity_id: str, obj: Document) -> Document:
+    document = create(activity_id, obj)
+    document["type"] = "Update"
+    document.pop("published", None)
+    return document
+
+
+def delete(activity_id: str, actor_id: str, object_id: str, addressing: Addressing) -> Document:
+    tombstone = {"id": object_id, "type": "Tombstone"}
+    return _activity("Delete", activity_id, actor_id, tombstone, addressing)
+
+
+def tombstone(object_id: str, deleted: datetime, former_type: str) -> Document:
+    return {
+        "@context": AS_CONTEXT,
+        "id": object_id,
+        "type": "Tombstone",
+        "formerType": former_type,
+        "deleted": isoformat(deleted),
+    }
+
+
+def announce(activity_id: str, actor_id: str, object_id: str, addressing: Addressing) -> Document:
+    """A plain Announce of an object id: Mastodon shows it as a boost (it cannot read an
+    Announce wrapping a Create; Lemmy sends the plain form for the same reason)."""
+    return _activity("Announce", activity_id, actor_id, object_id, addressing)
+
+
+def follow(activity_id: str, actor_id: str, object_id: str) -> Document:
+    return _activity("Follow", activity_id, actor_id, object_id, None)
+
+
+def accept(activity_id: str, actor_id: str, obj: Document) -> Document:
+    """Accept a Follow, embedding it with its id, as Mastodon expects."""
+    embedded = {k: v for k, v in obj.items() if k != "@context"}
+    return _activity("Accept", activity_id, actor_id, embedded, None)
+
+
+def undo(activity_id: str, actor_id: str, obj: Document) -> Document:
+    embedded = {k: v for k, v in obj.items() if k != "@context"}
+    return _activity("Undo", activity_id, actor_id, embedded, None)
+
+
+def collection(collection_id: str, total: int, first: Document | None) -> Document:
+    document: Document = {
+        "@context": AS_CONTEXT,
+        "id": collection_id,
+        "type": "Collection",
+        "totalItems": total,
+    }
+    if first is not None:
+        document["first"] = first
+    return document
+
+
+def collection_page(
+    page_id: str, part_of: str, items: list[Any], next_page_id: str | None
+) -> Document:
+    document: Document = {
+        "id": page_id,
+        "type": "CollectionPage",
+        "partOf": part_of,
+        "items": items,
     }
     if next_page_id is not None:
         document["next"] = next_page_id

@@ -6,11 +6,16 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from activitypub import objects
+from activitypub.vocab import Document
 
 from .actors import LocalActor, actor_document, local_actor
+from .context import Node
+from .publishing import article_document, group_actor, post_id
+from .storage import PostRow
 from .web import activity_response, error_page, node_of, render, wants_json
 
 COLLECTIONS = ("outbox", "followers", "following", "featured")
+OUTBOX_PAGE_SIZE = 20
 
 
 async def _actor_from_path(request: Request, kind: str) -> LocalActor | None:
@@ -68,17 +73,57 @@ async def profile(request: Request) -> Response:
 
 
 async def collection(request: Request) -> Response:
-    """Outbox, followers, following, featured: empty until federation fills them."""
+    """followers and following show counts only (who follows whom is not published);
+    outbox pages hold the actor's posts; featured is empty until pinning exists."""
     node = node_of(request)
     row = await node.store.local_actor(request.path_params["username"].lower())
     name = request.path_params["collection"]
-    prefix = "/groups/" if request.url.path.startswith("/groups/") else "/users/"
-    expected = "Group" if prefix == "/groups/" else "Person"
+    expected = "Group" if request.url.path.startswith("/groups/") else "Person"
     if row is None or row.kind != expected or name not in COLLECTIONS:
         return error_page(request, 404, "No such collection.")
     actor = local_actor(node.settings, row)
     collection_id = f"{actor.actor_id}/{name}"
-    return activity_response(objects.ordered_collection(collection_id, total=0))
+    if name == "outbox":
+        return await _outbox(request, actor, collection_id)
+    total = 0
+    if name == "followers":
+        total = await node.store.follower_count(row.id)
+    elif name == "following":
+        total = await node.store.following_count(row.id)
+    return activity_response(objects.ordered_collection(collection_id, total=total))
+
+
+async def _outbox(request: Request, actor: LocalActor, collection_id: str) -> Response:
+    node = node_of(request)
+    is_group = actor.kind == "Group"
+    author_id = None if is_group else actor.row.id
+    total = await node.store.count_posts(author_id)
+    raw = request.query_params.get("page", "")
+    if not raw.isdigit() or int(raw) < 1:
+        first = f"{collection_id}?page=1"
+        return activity_response(objects.ordered_collection(collection_id, total, first))
+    page = int(raw)
+    offset = (page - 1) * OUTBOX_PAGE_SIZE
+    if is_group:
+        posts = await node.store.recent_posts(OUTBOX_PAGE_SIZE, offset=offset)
+    else:
+        posts = await node.store.posts_by(actor.row.id, limit=OUTBOX_PAGE_SIZE, offset=offset)
+    items = [await _outbox_item(node, actor, post) for post in posts]
+    next_id = f"{collection_id}?page={page + 1}" if offset + len(posts) < total else None
+    document = objects.ordered_collection_page(
+        f"{collection_id}?page={page}", collection_id, items, next_id
+    )
+    return activity_response(document)
+
+
+async def _outbox_item(node: Node, actor: LocalActor, post: PostRow) -> Document:
+    group = await group_actor(node)
+    object_id = post_id(node, post)
+    if actor.kind == "Group":
+        addressing = objects.public_addressing(f"{actor.actor_id}/followers")
+        return objects.announce(f"{object_id}/announce", actor.actor_id, object_id, addressing)
+    document = article_document(node, post, actor, group.actor_id if group else None)
+    return objects.create(f"{object_id}/activity", document)
 
 
 async def instance_collection(request: Request) -> Response:

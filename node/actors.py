@@ -75,6 +75,11 @@ def local_actor(settings: Settings, row: LocalActorRow) -> LocalActor:
     )
 
 
+async def local_actor_by_row_id(store: Store, settings: Settings, row_id: int) -> LocalActor | None:
+    row = await store.local_actor_by_row_id(row_id)
+    return local_actor(settings, row) if row else None
+
+
 def check_username(settings: Settings, username: str) -> str:
     name = username.strip().lower()
     if not USERNAME_PATTERN.match(name):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,24 +12,12 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from activitypub.client import FetchPolicy, make_client
-
-from . import __version__, vault
-from .context import Node
+from . import worker
+from .context import open_node
 from .routes import ROUTES
 from .settings import Settings
-from .storage import Store
 
 logger = logging.getLogger(__name__)
-
-
-def user_agent(settings: Settings) -> str:
-    # Mastodon and others log and sometimes filter on a UA that names the software and host.
-    return f"conode/{__version__} (+{settings.url}/)"
-
-
-def fetch_policy(settings: Settings) -> FetchPolicy:
-    return FetchPolicy(allow_private_networks=settings.allow_private_networks)
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
@@ -37,24 +26,30 @@ async def _server_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(
-    settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
+    settings: Settings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    run_worker: bool = False,
 ) -> Starlette:
-    """Build the app; nothing touches the database or the network until startup."""
+    """Build the app; nothing touches the database or the network until startup.
+
+    `run_worker` works the queues in-process (`conode serve`); tests step the worker instead.
+    """
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        secret = vault.load_secret(settings.secret_path)
-        store = Store(settings.database_url)
-        await store.connect()
-        policy = fetch_policy(settings)
-        async with make_client(
-            policy, transport=transport, user_agent=user_agent(settings)
-        ) as http:
-            app.state.node = Node(settings, store, secret, http, policy)
+        async with open_node(settings, transport=transport) as node:
+            app.state.node = node
+            if not run_worker:
+                yield
+                return
+            stop = asyncio.Event()
+            task = asyncio.create_task(worker.run_in_background(node, stop))
             try:
                 yield
             finally:
-                await store.disconnect()
+                stop.set()
+                await task
 
     return Starlette(
         routes=ROUTES,

@@ -10,7 +10,9 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from . import __version__, actors, passwords, vault
+from . import __version__, actors, cli_content, cli_moderation, following, passwords, vault
+from .moderation import ModerationError
+from .publishing import PublishError
 from .settings import Settings, SettingsError, load_settings
 from .storage import DatabaseUrlError, Store, head_revision, migrate, redact
 
@@ -167,7 +169,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     )
     if settings.url != f"http://{args.host}:{args.port}":
         print(f"public URL (CONODE_URL): {settings.url}", flush=True)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    uvicorn.run(
+        create_app(settings, run_worker=True), host=args.host, port=args.port, log_level="info"
+    )
     return 0
 
 
@@ -218,6 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
     listing = user_commands.add_parser("list", help="list members")
     listing.add_argument("--json", action="store_true", help="print one JSON array")
     listing.set_defaults(handler=cmd_user_list)
+    cli_content.add_commands(commands)
+    cli_moderation.add_commands(commands)
     return parser
 
 
@@ -236,6 +242,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         vault.VaultError,
         actors.ActorError,
         passwords.PasswordError,
+        cli_content.ContentError,
+        following.FollowingError,
+        PublishError,
+        ModerationError,
     ) as exc:
         print(f"conode: {exc}", file=sys.stderr)
         return 2

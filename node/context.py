@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
 
-from activitypub.client import FetchPolicy
+from activitypub.client import FetchPolicy, make_client
 
+from . import __version__, vault
 from .settings import Settings
 from .storage import Store
 
@@ -19,3 +22,30 @@ class Node:
     secret: bytes
     http: httpx.AsyncClient
     fetch_policy: FetchPolicy
+
+
+def user_agent(settings: Settings) -> str:
+    # Mastodon and others log and sometimes filter on a UA that names the software and host.
+    return f"conode/{__version__} (+{settings.url}/)"
+
+
+def fetch_policy(settings: Settings) -> FetchPolicy:
+    return FetchPolicy(allow_private_networks=settings.allow_private_networks)
+
+
+@asynccontextmanager
+async def open_node(
+    settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
+) -> AsyncIterator[Node]:
+    """Everything a process (web, worker or CLI) needs, opened together and closed together."""
+    secret = vault.load_secret(settings.secret_path)
+    store = Store(settings.database_url)
+    await store.connect()
+    policy = fetch_policy(settings)
+    try:
+        async with make_client(
+            policy, transport=transport, user_agent=user_agent(settings)
+        ) as http:
+            yield Node(settings, store, secret, http, policy)
+    finally:
+        await store.disconnect()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -16,24 +17,24 @@ import asyncpg
 import sqlalchemy as sa
 from databases import Database
 
-logger = logging.getLogger(__name__)
-
-metadata = sa.MetaData()
-
-local_actors = sa.Table(
-    "local_actors",
+from .schema import (
+    activity_log,
+    approved_authors,
+    blocks,
+    followers,
+    following,
+    inbound,
+    local_actors,
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("username", sa.String(64), nullable=False, unique=True),
-    sa.Column("kind", sa.String(16), nullable=False),  # Person | Group | Application
-    sa.Column("display_name", sa.String(200), nullable=False),
-    sa.Column("summary", sa.Text, nullable=False, server_default=""),
-    sa.Column("is_admin", sa.Boolean, nullable=False, server_default=sa.false()),
-    sa.Column("password_hash", sa.String(200), nullable=True),
-    sa.Column("public_key_pem", sa.Text, nullable=False),
-    sa.Column("private_key_sealed", sa.Text, nullable=False),  # AES-GCM, see node/vault.py
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    notes,
+    posts,
+    reactions,
+    remote_actors,
+    remote_posts,
+    reports,
 )
+
+logger = logging.getLogger(__name__)
 
 
 class DatabaseUrlError(ValueError):
@@ -94,6 +95,110 @@ class LocalActorRow:
     public_key_pem: str
     private_key_sealed: str
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class RemoteActorRow:
+    actor_id: str
+    host: str
+    type: str
+    username: str
+    name: str
+    profile_url: str | None
+    inbox_url: str
+    shared_inbox_url: str | None
+    key_id: str
+    public_key_pem: str
+    fetched_at: datetime
+    id: int | None = None
+
+    @property
+    def handle(self) -> str:
+        return f"@{self.username}@{self.host}"
+
+
+def _remote_actor(row: Any) -> RemoteActorRow:
+    data = dict(row._mapping)
+    data["fetched_at"] = _aware(data["fetched_at"])
+    return RemoteActorRow(**data)
+
+
+@dataclass(frozen=True)
+class FollowerRow:
+    local_actor_id: int
+    actor_id: str
+    host: str
+    inbox_url: str
+    shared_inbox_url: str | None
+    follow_id: str | None
+    created_at: datetime
+    id: int | None = None
+
+
+def _follower(row: Any) -> FollowerRow:
+    data = dict(row._mapping)
+    data["created_at"] = _aware(data["created_at"])
+    return FollowerRow(**data)
+
+
+@dataclass(frozen=True)
+class PostRow:
+    public_id: str
+    author_id: int
+    kind: str
+    title: str
+    summary: str
+    source: str
+    content_html: str
+    hashtags: str
+    published_at: datetime
+    updated_at: datetime | None = None
+    deleted_at: datetime | None = None
+    id: int | None = None
+
+
+def _post(row: Any) -> PostRow:
+    data = dict(row._mapping)
+    for name in ("published_at", "updated_at", "deleted_at"):
+        if data[name] is not None:
+            data[name] = _aware(data[name])
+    return PostRow(**data)
+
+
+@dataclass(frozen=True)
+class NoteRow:
+    object_id: str
+    post_id: int | None
+    in_reply_to: str
+    author_id: str
+    local_author_id: int | None
+    host: str
+    url: str | None
+    content_html: str
+    summary: str | None
+    sensitive: bool
+    public: bool
+    status: str
+    published_at: datetime
+    created_at: datetime
+    updated_at: datetime | None = None
+    document: str | None = None
+    id: int | None = None
+
+
+def _note(row: Any) -> NoteRow:
+    data = dict(row._mapping)
+    for name in ("published_at", "updated_at", "created_at"):
+        if data[name] is not None:
+            data[name] = _aware(data[name])
+    data["public"] = bool(data["public"])
+    data["sensitive"] = bool(data["sensitive"])
+    return NoteRow(**data)
+
+
+def _on_domain(column: sa.Column[str], domain: str | None) -> sa.ColumnElement[bool]:
+    """The host is the domain or one of its subdomains."""
+    return sa.or_(column == domain, column.like(f"%.{domain}"))
 
 
 def _local_actor(row: Any) -> LocalActorRow:
@@ -180,6 +285,10 @@ class Store:
         row = await self._db.fetch_one(query)
         return _local_actor(row) if row else None
 
+    async def local_actor_by_row_id(self, row_id: int) -> LocalActorRow | None:
+        row = await self._db.fetch_one(sa.select(local_actors).where(local_actors.c.id == row_id))
+        return _local_actor(row) if row else None
+
     async def local_actor_of_kind(self, kind: str) -> LocalActorRow | None:
         query = sa.select(local_actors).where(local_actors.c.kind == kind).limit(1)
         row = await self._db.fetch_one(query.order_by(local_actors.c.id))
@@ -195,6 +304,640 @@ class Store:
         query = sa.select(sa.func.count()).select_from(local_actors)
         value = await self._db.fetch_val(query.where(local_actors.c.kind == kind))
         return int(value or 0)
+
+    # --- remote actors ---
+
+    async def upsert_remote_actor(self, actor: RemoteActorRow) -> None:
+        values = {k: v for k, v in asdict(actor).items() if k != "id"}
+        async with self._db.transaction():
+            existing = await self._db.fetch_val(
+                sa.select(remote_actors.c.id).where(remote_actors.c.actor_id == actor.actor_id)
+            )
+            if existing is None:
+                await self._db.execute(remote_actors.insert().values(**values))
+            else:
+                await self._db.execute(
+                    remote_actors.update().where(remote_actors.c.id == existing).values(**values)
+                )
+
+    async def remote_actor(self, actor_id: str) -> RemoteActorRow | None:
+        query = sa.select(remote_actors).where(remote_actors.c.actor_id == actor_id)
+        row = await self._db.fetch_one(query)
+        return _remote_actor(row) if row else None
+
+    async def remote_actor_by_key(self, key_id: str) -> RemoteActorRow | None:
+        query = sa.select(remote_actors).where(remote_actors.c.key_id == key_id)
+        row = await self._db.fetch_one(query)
+        return _remote_actor(row) if row else None
+
+    # --- followers and following ---
+
+    async def add_follower(self, follower: FollowerRow) -> bool:
+        """Store a follower; False when they already followed (the follow id is refreshed)."""
+        values = {k: v for k, v in asdict(follower).items() if k != "id"}
+        existing = await self._db.fetch_val(
+            sa.select(followers.c.id).where(
+                followers.c.local_actor_id == follower.local_actor_id,
+                followers.c.actor_id == follower.actor_id,
+            )
+        )
+        if existing is not None:
+            await self._db.execute(
+                followers.update().where(followers.c.id == existing).values(**values)
+            )
+            return False
+        await self._db.execute(followers.insert().values(**values))
+        return True
+
+    async def remove_follower(self, local_actor_id: int, actor_id: str) -> bool:
+        result = await self._db.fetch_val(
+            sa.select(sa.func.count()).where(
+                followers.c.local_actor_id == local_actor_id, followers.c.actor_id == actor_id
+            )
+        )
+        await self._db.execute(
+            followers.delete().where(
+                followers.c.local_actor_id == local_actor_id, followers.c.actor_id == actor_id
+            )
+        )
+        return bool(result)
+
+    async def remove_followers_matching(self, *, actor_id: str | None, host: str | None) -> int:
+        condition = (
+            followers.c.actor_id == actor_id if actor_id else _on_domain(followers.c.host, host)
+        )
+        count = await self._db.fetch_val(sa.select(sa.func.count()).where(condition))
+        await self._db.execute(followers.delete().where(condition))
+        return int(count or 0)
+
+    async def followers_of(self, local_actor_id: int) -> list[FollowerRow]:
+        query = sa.select(followers).where(followers.c.local_actor_id == local_actor_id)
+        rows = await self._db.fetch_all(query.order_by(followers.c.id))
+        return [_follower(row) for row in rows]
+
+    async def follower_count(self, local_actor_id: int) -> int:
+        query = sa.select(sa.func.count()).where(followers.c.local_actor_id == local_actor_id)
+        return int(await self._db.fetch_val(query) or 0)
+
+    async def follower_inboxes(self, local_actor_ids: list[int]) -> list[str]:
+        """One inbox per follower server where it has a shared inbox: fan-out cost is per
+        server, not per follower."""
+        inbox = sa.func.coalesce(followers.c.shared_inbox_url, followers.c.inbox_url)
+        query = sa.select(inbox).where(followers.c.local_actor_id.in_(local_actor_ids)).distinct()
+        return sorted(str(row[0]) for row in await self._db.fetch_all(query))
+
+    async def add_following(self, local_actor_id: int, actor_id: str, follow_id: str) -> None:
+        await self._db.execute(
+            following.delete().where(
+                following.c.local_actor_id == local_actor_id, following.c.actor_id == actor_id
+            )
+        )
+        await self._db.execute(
+            following.insert().values(
+                local_actor_id=local_actor_id,
+                actor_id=actor_id,
+                follow_id=follow_id,
+                accepted=False,
+                created_at=utcnow(),
+            )
+        )
+
+    async def following_row(self, local_actor_id: int, actor_id: str) -> dict[str, Any] | None:
+        row = await self._db.fetch_one(
+            sa.select(following).where(
+                following.c.local_actor_id == local_actor_id, following.c.actor_id == actor_id
+            )
+        )
+        return dict(row._mapping) if row else None
+
+    async def mark_follow_accepted(self, follow_id: str, actor_id: str) -> bool:
+        condition = sa.and_(following.c.follow_id == follow_id, following.c.actor_id == actor_id)
+        found = await self._db.fetch_val(sa.select(sa.func.count()).where(condition))
+        await self._db.execute(following.update().where(condition).values(accepted=True))
+        return bool(found)
+
+    async def remove_following(self, local_actor_id: int, actor_id: str) -> None:
+        await self._db.execute(
+            following.delete().where(
+                following.c.local_actor_id == local_actor_id, following.c.actor_id == actor_id
+            )
+        )
+
+    async def is_followed_by_members(self, actor_id: str) -> bool:
+        query = sa.select(sa.func.count()).where(following.c.actor_id == actor_id)
+        return bool(await self._db.fetch_val(query))
+
+    async def following_count(self, local_actor_id: int) -> int:
+        query = sa.select(sa.func.count()).where(
+            following.c.local_actor_id == local_actor_id, following.c.accepted == sa.true()
+        )
+        return int(await self._db.fetch_val(query) or 0)
+
+    # --- posts ---
+
+    async def insert_post(self, post: PostRow) -> PostRow:
+        values = {k: v for k, v in asdict(post).items() if k != "id"}
+        await self._db.execute(posts.insert().values(**values))
+        row = await self.post(post.public_id)
+        assert row is not None
+        return row
+
+    async def post(self, public_id: str) -> PostRow | None:
+        row = await self._db.fetch_one(sa.select(posts).where(posts.c.public_id == public_id))
+        return _post(row) if row else None
+
+    async def post_by_id(self, post_id: int) -> PostRow | None:
+        row = await self._db.fetch_one(sa.select(posts).where(posts.c.id == post_id))
+        return _post(row) if row else None
+
+    async def update_post(self, post_id: int, **values: Any) -> None:
+        await self._db.execute(posts.update().where(posts.c.id == post_id).values(**values))
+
+    async def recent_posts(self, limit: int = 20, *, offset: int = 0) -> list[PostRow]:
+        query = (
+            sa.select(posts)
+            .where(posts.c.deleted_at.is_(None))
+            .order_by(posts.c.published_at.desc(), posts.c.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        return [_post(row) for row in await self._db.fetch_all(query)]
+
+    async def posts_by(self, author_id: int, *, limit: int, offset: int = 0) -> list[PostRow]:
+        query = (
+            sa.select(posts)
+            .where(posts.c.author_id == author_id, posts.c.deleted_at.is_(None))
+            .order_by(posts.c.published_at.desc(), posts.c.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        return [_post(row) for row in await self._db.fetch_all(query)]
+
+    async def count_posts(self, author_id: int | None = None) -> int:
+        query = sa.select(sa.func.count()).select_from(posts).where(posts.c.deleted_at.is_(None))
+        if author_id is not None:
+            query = query.where(posts.c.author_id == author_id)
+        return int(await self._db.fetch_val(query) or 0)
+
+    # --- notes (comments and our members' replies) ---
+
+    async def insert_note(self, note: NoteRow) -> bool:
+        """Store a note once; a repeated object id changes nothing and returns False."""
+        if await self.note(note.object_id) is not None:
+            return False
+        values = {k: v for k, v in asdict(note).items() if k != "id"}
+        await self._db.execute(notes.insert().values(**values))
+        return True
+
+    async def note(self, object_id: str) -> NoteRow | None:
+        row = await self._db.fetch_one(sa.select(notes).where(notes.c.object_id == object_id))
+        return _note(row) if row else None
+
+    async def note_by_id(self, note_id: int) -> NoteRow | None:
+        row = await self._db.fetch_one(sa.select(notes).where(notes.c.id == note_id))
+        return _note(row) if row else None
+
+    async def update_note(self, note_id: int, **values: Any) -> None:
+        await self._db.execute(notes.update().where(notes.c.id == note_id).values(**values))
+
+    async def notes_with_status(self, status: str | None, *, limit: int = 500) -> list[NoteRow]:
+        query = sa.select(notes).where(notes.c.post_id.is_not(None))
+        if status is not None:
+            query = query.where(notes.c.status == status)
+        query = query.order_by(notes.c.created_at, notes.c.id).limit(limit)
+        return [_note(row) for row in await self._db.fetch_all(query)]
+
+    def _visible(self, post_id: int) -> sa.ColumnElement[bool]:
+        return sa.and_(
+            notes.c.post_id == post_id, notes.c.status == "approved", notes.c.public == sa.true()
+        )
+
+    async def visible_comments(self, post_id: int, *, limit: int, offset: int = 0) -> list[NoteRow]:
+        query = (
+            sa.select(notes)
+            .where(self._visible(post_id))
+            .order_by(notes.c.published_at, notes.c.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return [_note(row) for row in await self._db.fetch_all(query)]
+
+    async def count_visible_comments(self, post_id: int) -> int:
+        query = sa.select(sa.func.count()).where(self._visible(post_id))
+        return int(await self._db.fetch_val(query) or 0)
+
+    async def set_status_of_notes_from(
+        self, *, actor_id: str | None, host: str | None, old: str, new: str
+    ) -> int:
+        author = notes.c.author_id == actor_id if actor_id else _on_domain(notes.c.host, host)
+        condition = sa.and_(author, notes.c.status == old)
+        count = await self._db.fetch_val(sa.select(sa.func.count()).where(condition))
+        await self._db.execute(notes.update().where(condition).values(status=new))
+        return int(count or 0)
+
+    # --- remote posts (from accounts our members follow) ---
+
+    async def upsert_remote_post(
+        self, object_id: str, actor_id: str, type_: str, document: str
+    ) -> bool:
+        existing = await self._db.fetch_val(
+            sa.select(remote_posts.c.id).where(remote_posts.c.object_id == object_id)
+        )
+        if existing is not None:
+            await self._db.execute(
+                remote_posts.update()
+                .where(remote_posts.c.id == existing)
+                .values(document=document, type=type_)
+            )
+            return False
+        await self._db.execute(
+            remote_posts.insert().values(
+                object_id=object_id,
+                actor_id=actor_id,
+                type=type_,
+                document=document,
+                received_at=utcnow(),
+            )
+        )
+        return True
+
+    async def remote_post(self, object_id: str) -> dict[str, Any] | None:
+        query = sa.select(remote_posts).where(remote_posts.c.object_id == object_id)
+        row = await self._db.fetch_one(query)
+        return dict(row._mapping) if row else None
+
+    async def delete_remote_post(self, object_id: str) -> bool:
+        condition = remote_posts.c.object_id == object_id
+        found = await self._db.fetch_val(sa.select(sa.func.count()).where(condition))
+        await self._db.execute(
+            remote_posts.update().where(condition).values(deleted_at=utcnow(), document="{}")
+        )
+        return bool(found)
+
+    async def recent_remote_posts(self, limit: int = 20) -> list[dict[str, Any]]:
+        query = (
+            sa.select(remote_posts)
+            .where(remote_posts.c.deleted_at.is_(None))
+            .order_by(remote_posts.c.received_at.desc())
+            .limit(limit)
+        )
+        return [dict(row._mapping) for row in await self._db.fetch_all(query)]
+
+    # --- reactions ---
+
+    async def add_reaction(
+        self, activity_id: str, kind: str, object_id: str, actor_id: str
+    ) -> bool:
+        condition = reactions.c.activity_id == activity_id
+        if await self._db.fetch_val(sa.select(sa.func.count()).where(condition)):
+            return False
+        await self._db.execute(
+            reactions.insert().values(
+                activity_id=activity_id,
+                kind=kind,
+                object_id=object_id,
+                actor_id=actor_id,
+                created_at=utcnow(),
+            )
+        )
+        return True
+
+    async def remove_reaction(self, activity_id: str, actor_id: str) -> bool:
+        condition = sa.and_(
+            reactions.c.activity_id == activity_id, reactions.c.actor_id == actor_id
+        )
+        found = await self._db.fetch_val(sa.select(sa.func.count()).where(condition))
+        await self._db.execute(reactions.delete().where(condition))
+        return bool(found)
+
+    async def reaction_counts(self, object_id: str) -> dict[str, int]:
+        query = (
+            sa.select(reactions.c.kind, sa.func.count())
+            .where(reactions.c.object_id == object_id)
+            .group_by(reactions.c.kind)
+        )
+        return {str(row[0]): int(row[1]) for row in await self._db.fetch_all(query)}
+
+    # --- moderation ---
+
+    async def approve_author(self, actor_id: str) -> None:
+        condition = approved_authors.c.actor_id == actor_id
+        if not await self._db.fetch_val(sa.select(sa.func.count()).where(condition)):
+            await self._db.execute(
+                approved_authors.insert().values(actor_id=actor_id, created_at=utcnow())
+            )
+
+    async def is_approved_author(self, actor_id: str) -> bool:
+        condition = approved_authors.c.actor_id == actor_id
+        return bool(await self._db.fetch_val(sa.select(sa.func.count()).where(condition)))
+
+    async def add_block(self, target: str, kind: str, reason: str) -> bool:
+        condition = blocks.c.target == target
+        if await self._db.fetch_val(sa.select(sa.func.count()).where(condition)):
+            return False
+        await self._db.execute(
+            blocks.insert().values(target=target, kind=kind, reason=reason, created_at=utcnow())
+        )
+        return True
+
+    async def remove_block(self, target: str) -> bool:
+        condition = blocks.c.target == target
+        found = await self._db.fetch_val(sa.select(sa.func.count()).where(condition))
+        await self._db.execute(blocks.delete().where(condition))
+        return bool(found)
+
+    async def blocks(self) -> list[dict[str, Any]]:
+        query = sa.select(blocks).order_by(blocks.c.id)
+        return [dict(row._mapping) for row in await self._db.fetch_all(query)]
+
+    async def is_blocked(self, actor_id: str | None, hosts: list[str]) -> bool:
+        """Blocked when the actor or any of the given domains is on the block list."""
+        targets = [*hosts, *([actor_id] if actor_id else [])]
+        if not targets:
+            return False
+        query = sa.select(sa.func.count()).where(blocks.c.target.in_(targets))
+        return bool(await self._db.fetch_val(query))
+
+    async def add_report(
+        self, activity_id: str, actor_id: str, content: str, object_ids: list[str]
+    ) -> bool:
+        condition = reports.c.activity_id == activity_id
+        if await self._db.fetch_val(sa.select(sa.func.count()).where(condition)):
+            return False
+        await self._db.execute(
+            reports.insert().values(
+                activity_id=activity_id,
+                actor_id=actor_id,
+                content=content,
+                object_ids=json.dumps(object_ids),
+                created_at=utcnow(),
+            )
+        )
+        return True
+
+    async def reports(self) -> list[dict[str, Any]]:
+        query = sa.select(reports).order_by(reports.c.id)
+        rows = [dict(row._mapping) for row in await self._db.fetch_all(query)]
+        for row in rows:
+            row["object_ids"] = json.loads(row["object_ids"])
+            row["created_at"] = _aware(row["created_at"])
+        return rows
+
+    # --- inbound activities ---
+
+    async def store_inbound(
+        self, activity_id: str, actor_id: str, type_: str, body: str, recipient: str | None
+    ) -> bool:
+        """Durably queue a verified activity; False when its id was seen before."""
+        condition = inbound.c.activity_id == activity_id
+        if await self._db.fetch_val(sa.select(sa.func.count()).where(condition)):
+            return False
+        try:
+            await self._db.execute(
+                inbound.insert().values(
+                    activity_id=activity_id,
+                    actor_id=actor_id,
+                    type=type_,
+                    body=body,
+                    recipient=recipient,
+                    status="queued",
+                    received_at=utcnow(),
+                )
+            )
+        except (sqlite3.IntegrityError, asyncpg.UniqueViolationError):
+            return False  # the same activity arrived twice at once
+        return True
+
+    async def claim_inbound(self, limit: int, lease: timedelta) -> list[dict[str, Any]]:
+        now = utcnow()
+        due = (
+            sa.select(inbound.c.id)
+            .where(
+                inbound.c.status == "queued",
+                sa.or_(inbound.c.locked_until.is_(None), inbound.c.locked_until < now),
+            )
+            .order_by(inbound.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        async with self._db.transaction():
+            ids = [int(row[0]) for row in await self._db.fetch_all(due)]
+            if not ids:
+                return []
+            await self._db.execute(
+                inbound.update()
+                .where(inbound.c.id.in_(ids))
+                .values(locked_until=now + lease, attempts=inbound.c.attempts + 1)
+            )
+            rows = await self._db.fetch_all(
+                sa.select(inbound).where(inbound.c.id.in_(ids)).order_by(inbound.c.id)
+            )
+        return [dict(row._mapping) for row in rows]
+
+    async def finish_inbound(self, inbound_id: int, status: str) -> None:
+        await self._db.execute(
+            inbound.update()
+            .where(inbound.c.id == inbound_id)
+            .values(status=status, locked_until=None)
+        )
+
+    async def count_inbound(self, status: str) -> int:
+        query = sa.select(sa.func.count()).where(inbound.c.status == status)
+        return int(await self._db.fetch_val(query) or 0)
+
+    # --- the activity log ---
+
+    async def log(
+        self,
+        direction: str,
+        outcome: str,
+        reason: str = "",
+        *,
+        activity_id: str | None = None,
+        type_: str | None = None,
+        actor_id: str | None = None,
+        host: str | None = None,
+    ) -> None:
+        await self._db.execute(
+            activity_log.insert().values(
+                direction=direction,
+                activity_id=activity_id[:2048] if activity_id else None,
+                type=type_[:32] if type_ else None,
+                actor_id=actor_id[:2048] if actor_id else None,
+                host=host,
+                outcome=outcome,
+                reason=reason[:2000],
+                created_at=utcnow(),
+            )
+        )
+
+    async def log_entries(
+        self,
+        *,
+        direction: str | None = None,
+        host: str | None = None,
+        outcome: str | None = None,
+        limit: int = 200,
+    ) -> list[dict[str, Any]]:
+        query = sa.select(activity_log)
+        if direction:
+            query = query.where(activity_log.c.direction == direction)
+        if host:
+            query = query.where(activity_log.c.host == host)
+        if outcome:
+            query = query.where(activity_log.c.outcome == outcome)
+        query = query.order_by(activity_log.c.id.desc()).limit(limit)
+        rows = [dict(row._mapping) for row in await self._db.fetch_all(query)]
+        for row in rows:
+            row["created_at"] = _aware(row["created_at"])
+        return rows[::-1]
+
+    # --- deliveries (node/delivery.py) ---
+
+    # Reached through `metadata` so this section leaves the shared import block alone.
+    _deliveries = metadata.tables["deliveries"]
+    _hosts = metadata.tables["hosts"]
+    # 11 columns a row: 1,000 rows stay under PostgreSQL's 32,767 bind parameters.
+    _DELIVERY_INSERT_ROWS = 1000
+
+    def _upsert(self, table: sa.Table) -> Any:
+        """INSERT … ON CONFLICT in this database's dialect (the two share the API)."""
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        return (sqlite if is_sqlite(self.url) else postgresql).insert(table)
+
+    async def enqueue_deliveries(self, rows: list[dict[str, Any]]) -> int:
+        """Insert delivery rows, skipping (activity_id, inbox_url) pairs already queued.
+
+        Returns how many rows are new. Runs inside the caller's transaction, if any.
+        """
+        table = self._deliveries
+        added = 0
+        for start in range(0, len(rows), self._DELIVERY_INSERT_ROWS):
+            chunk = rows[start : start + self._DELIVERY_INSERT_ROWS]
+            query = (
+                self._upsert(table)
+                .values(chunk)
+                .on_conflict_do_nothing(index_elements=["activity_id", "inbox_url"])
+                .returning(table.c.id)
+            )
+            added += len(await self._db.fetch_all(query))
+        return added
+
+    async def claim_deliveries(
+        self, *, now: datetime, lease_until: datetime, limit: int
+    ) -> list[dict[str, Any]]:
+        """Lease up to `limit` due rows of unpaused hosts in one statement; counts the attempt.
+
+        PostgreSQL skips rows another worker is claiming (SKIP LOCKED); SQLite has no FOR
+        UPDATE, and its single writer serialises claims instead.
+        """
+        d, h = self._deliveries, self._hosts
+        paused = sa.select(h.c.host).where(h.c.paused_until > now)
+        due = (
+            sa.select(d.c.id)
+            .where(
+                d.c.status == "pending",
+                d.c.next_attempt_at <= now,
+                sa.or_(d.c.locked_until.is_(None), d.c.locked_until <= now),
+                d.c.host.not_in(paused),
+            )
+            .order_by(d.c.next_attempt_at, d.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=d)
+        )
+        query = (
+            d.update()
+            .where(d.c.id.in_(due))
+            .values(locked_until=lease_until, attempts=d.c.attempts + 1)
+            .returning(
+                d.c.id, d.c.activity_id, d.c.sender, d.c.inbox_url, d.c.host, d.c.body, d.c.attempts
+            )
+        )
+        rows = [dict(row._mapping) for row in await self._db.fetch_all(query)]
+        return sorted(rows, key=lambda row: int(row["id"]))
+
+    async def finish_delivery(
+        self,
+        delivery_id: int,
+        *,
+        status: str,
+        next_attempt_at: datetime | None,
+        last_status: int | None,
+        last_error: str | None,
+    ) -> None:
+        """Record an attempt's result and release the lease."""
+        values: dict[str, Any] = {
+            "status": status,
+            "locked_until": None,
+            "last_status": last_status,
+            "last_error": last_error[:2000] if last_error else None,
+        }
+        if next_attempt_at is not None:
+            values["next_attempt_at"] = next_attempt_at
+        d = self._deliveries
+        await self._db.execute(d.update().where(d.c.id == delivery_id).values(**values))
+
+    async def host_succeeded(self, host: str, now: datetime) -> None:
+        h = self._hosts
+        healthy = {"consecutive_failures": 0, "paused_until": None, "last_success_at": now}
+        query = (
+            self._upsert(h)
+            .values(host=host, **healthy)
+            .on_conflict_do_update(index_elements=[h.c.host], set_=healthy)
+        )
+        await self._db.execute(query)
+
+    async def host_failed(self, host: str, now: datetime) -> tuple[int, datetime | None]:
+        """Count a failure unless the host is paused already (requests in flight when it was
+        paused add nothing); returns the consecutive failures and the pause in force, if any."""
+        h = self._hosts
+        paused = h.c.paused_until > now
+        count = sa.case((paused, h.c.consecutive_failures), else_=h.c.consecutive_failures + 1)
+        query = (
+            self._upsert(h)
+            .values(host=host, consecutive_failures=1, last_failure_at=now)
+            .on_conflict_do_update(
+                index_elements=[h.c.host],
+                set_={"consecutive_failures": count, "last_failure_at": now},
+            )
+            .returning(h.c.consecutive_failures, h.c.paused_until)
+        )
+        row = await self._db.fetch_one(query)
+        assert row is not None
+        until = row._mapping["paused_until"]
+        return int(row._mapping["consecutive_failures"]), _aware(until) if until else None
+
+    async def pause_host(self, host: str, until: datetime) -> None:
+        h = self._hosts
+        await self._db.execute(h.update().where(h.c.host == host).values(paused_until=until))
+
+    async def host_health(self, host: str) -> dict[str, Any] | None:
+        row = await self._db.fetch_one(sa.select(self._hosts).where(self._hosts.c.host == host))
+        if row is None:
+            return None
+        data = dict(row._mapping)
+        for name in ("paused_until", "last_success_at", "last_failure_at"):
+            data[name] = _aware(data[name]) if data[name] else None
+        return data
+
+    async def deliveries_of(self, activity_id: str) -> list[dict[str, Any]]:
+        d = self._deliveries
+        query = sa.select(d).where(d.c.activity_id == activity_id).order_by(d.c.id)
+        rows = [dict(row._mapping) for row in await self._db.fetch_all(query)]
+        for row in rows:
+            for name in ("next_attempt_at", "created_at", "locked_until"):
+                row[name] = _aware(row[name]) if row[name] else None
+        return rows
+
+    async def count_deliveries(self, status: str | None = None) -> int:
+        d = self._deliveries
+        query = sa.select(sa.func.count()).select_from(d)
+        if status is not None:
+            query = query.where(d.c.status == status)
+        return int(await self._db.fetch_val(query) or 0)
+
+    # --- end of Store ---
 
 
 # schema

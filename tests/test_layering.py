@@ -10,15 +10,22 @@ ROOT = Path(__file__).resolve().parent.parent
 # A module may import from modules on lower layers only (STYLE.md: settings → storage → domain
 # modules → endpoints → routes → app → cli). New modules must be placed here to be allowed.
 NODE_LAYERS: list[set[str]] = [
-    {"settings"},
+    {"settings", "html"},
+    {"schema"},
     {"storage"},
     {"vault", "passwords"},
     {"actors"},
-    {"context", "worker"},
+    {"context"},
+    {"delivery"},
+    {"remote"},
+    {"moderation"},
+    {"activities", "publishing", "following"},
+    {"worker"},
     {"web"},
-    {"discovery", "actor_views", "pages"},
+    {"discovery", "actor_views", "pages", "inbox", "post_views"},
     {"routes"},
     {"app"},
+    {"cli_content", "cli_moderation"},
     {"cli"},
 ]
 ACTIVITYPUB_ALLOWED_THIRD_PARTY = {"cryptography", "httpx", "httpcore"}

@@ -8,7 +8,8 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from node.storage import async_url, metadata
+from node.schema import metadata
+from node.storage import async_url
 
 config = context.config
 

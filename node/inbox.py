@@ -1,0 +1,147 @@
+"""The inbox endpoints (shared and personal): cheapest check first, 202 once durably stored.
+
+size cap → JSON → unknown-actor Delete dropped → block check (before any fetch) → signature →
+signer is the actor → store (de-duplicated by id) → 202. Acting on the activity happens in the
+worker (node/activities.py), so a slow remote server never holds the request.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from activitypub.keys import PublicKey
+from activitypub.signatures import SignatureError, verify_request
+from activitypub.vocab import Document, id_of
+
+from . import moderation, remote
+from .context import Node
+from .web import node_of
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1_048_576
+ACCEPTED_MEDIA_TYPES = ("application/activity+json", "application/ld+json", "application/json")
+
+
+class InboxRefusal(Exception):
+    """A request refused with a 4xx; `reason` goes to the activity log."""
+
+    def __init__(self, status_code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status_code = status_code
+        self.reason = reason
+
+
+async def _read_capped(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise InboxRefusal(413, "body over 1 MB")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > MAX_BODY_BYTES:
+            raise InboxRefusal(413, "body over 1 MB")
+    return bytes(body)
+
+
+def _parse(request: Request, body: bytes) -> Document:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in ACCEPTED_MEDIA_TYPES:
+        raise InboxRefusal(415, f"content type {media_type or 'missing'} is not ActivityPub JSON")
+    try:
+        activity = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise InboxRefusal(400, "malformed JSON") from None
+    if not isinstance(activity, dict):
+        raise InboxRefusal(400, "not a JSON object")
+    for name in ("id", "type", "actor"):
+        if not id_of(activity.get(name)) and not isinstance(activity.get(name), str):
+            raise InboxRefusal(400, f"activity without {name}")
+    return activity
+
+
+async def _verify(node: Node, request: Request, body: bytes) -> str:
+    async def lookup(key_id: str) -> PublicKey:
+        return await remote.lookup_key(node, key_id)
+
+    async def refetch(key_id: str) -> PublicKey:
+        return await remote.lookup_key(node, key_id, refresh=True)
+
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    try:
+        return await verify_request(
+            request.method,
+            target,
+            dict(request.headers),
+            body,
+            lookup,
+            refetch=refetch,
+            scheme=node.settings.url.split("://")[0],
+        )
+    except SignatureError as exc:
+        raise InboxRefusal(401, f"signature: {exc.reason}") from exc
+
+
+async def _is_unknown_actor_deleting_itself(node: Node, activity: Document, actor_id: str) -> bool:
+    # Mastodon broadcasts account deletions to every server it knows; fetching the (gone)
+    # actor to verify each would be thousands of useless requests.
+    if activity.get("type") != "Delete" or id_of(activity.get("object")) != actor_id:
+        return False
+    return await node.store.remote_actor(actor_id) is None
+
+
+async def receive(node: Node, request: Request) -> tuple[int, str, Document | None]:
+    """Run the pipeline; returns (status, reason, activity when parsed)."""
+    body = await _read_capped(request)
+    activity = _parse(request, body)
+    actor_id = id_of(activity["actor"]) or ""
+    if await _is_unknown_actor_deleting_itself(node, activity, actor_id):
+        return 202, "dropped: delete of an unknown actor", activity
+    if await moderation.is_blocked(node.store, actor_id, str(activity["id"])):
+        return 202, "dropped: blocked", activity
+    signer = await _verify(node, request, body)
+    if signer != actor_id:
+        raise InboxRefusal(401, "signer is not the activity's actor")
+    recipient = request.path_params.get("username")
+    stored = await node.store.store_inbound(
+        str(activity["id"]), actor_id, str(activity["type"]), body.decode(), recipient
+    )
+    return 202, "queued" if stored else "duplicate: already received", activity
+
+
+async def inbox_endpoint(request: Request) -> Response:
+    node = node_of(request)
+    activity: Document | None = None
+    try:
+        status, reason, activity = await receive(node, request)
+    except InboxRefusal as exc:
+        status, reason = exc.status_code, exc.reason
+    await _log(node, request, activity, status, reason)
+    return PlainTextResponse(reason + "\n", status_code=status)
+
+
+async def _log(
+    node: Node, request: Request, activity: Document | None, status: int, reason: str
+) -> None:
+    if reason == "queued":
+        return  # the worker logs what it does with it
+    actor_id = id_of(activity.get("actor")) if activity else None
+    outcome = "refused" if status >= 400 else reason.split(":")[0]
+    await node.store.log(
+        "inbound",
+        outcome,
+        reason,
+        activity_id=id_of(activity.get("id")) if activity else None,
+        type_=str(activity.get("type")) if activity else None,
+        actor_id=actor_id,
+        host=remote.host_of(actor_id)
+        if actor_id
+        else request.client.host
+        if request.client
+        else None,
+    )
+    logger.info("inbox %s %s: %s", status, actor_id or "-", reason)

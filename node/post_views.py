@@ -1,0 +1,123 @@
+"""A post at its one URL (Article JSON or HTML page with approved comments), its `replies`
+collection (what Mastodon >= 4.5 crawls to show a thread), and our members' notes."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from activitypub import objects
+from activitypub.vocab import Document
+
+from .context import Node
+from .publishing import article_document, author_of, group_actor, post_id
+from .storage import NoteRow, PostRow
+from .web import activity_response, error_page, node_of, render, wants_json
+
+REPLIES_PAGE_SIZE = 20
+
+
+@dataclass(frozen=True)
+class CommentView:
+    note: NoteRow
+    author_handle: str
+    author_url: str
+    local: bool
+
+
+def comment_view(node: Node, note: NoteRow) -> CommentView:
+    """How a comment's author is shown: @name@server, linked to their profile."""
+    path = note.author_id.rstrip("/").rsplit("/", 1)[-1].lstrip("@")
+    local = note.local_author_id is not None
+    host = node.settings.host if local else note.host
+    return CommentView(note, f"@{path}@{host}", note.url or note.author_id, local)
+
+
+async def _post_or_error(request: Request) -> PostRow | Response:
+    node = node_of(request)
+    post = await node.store.post(request.path_params["public_id"])
+    if post is None:
+        return error_page(request, 404, "No such post.")
+    if post.deleted_at is not None:
+        tombstone = objects.tombstone(post_id(node, post), post.deleted_at, "Article")
+        if wants_json(request):
+            return activity_response(tombstone, status_code=410)
+        return error_page(request, 410, "This post was deleted by its author.")
+    return post
+
+
+async def post_page(request: Request) -> Response:
+    found = await _post_or_error(request)
+    if isinstance(found, Response):
+        return found
+    node = node_of(request)
+    author = await author_of(node, found)
+    group = await group_actor(node)
+    document = article_document(node, found, author, group.actor_id if group else None)
+    if wants_json(request):
+        return activity_response(document)
+    comments = await node.store.visible_comments(found.id or 0, limit=500)
+    reactions = await node.store.reaction_counts(document["id"])
+    return render(
+        request,
+        "post.html",
+        post=found,
+        document=document,
+        author=author,
+        comments=[comment_view(node, note) for note in comments],
+        likes=reactions.get("Like", 0),
+        boosts=reactions.get("Announce", 0),
+    )
+
+
+async def replies(request: Request) -> Response:
+    found = await _post_or_error(request)
+    if isinstance(found, Response):
+        return found
+    node = node_of(request)
+    collection_id = f"{post_id(node, found)}/replies"
+    total = await node.store.count_visible_comments(found.id or 0)
+    raw_page = request.query_params.get("page")
+    page = int(raw_page) if raw_page and raw_page.isdigit() and int(raw_page) > 0 else None
+    first = _replies_page(collection_id, 1, await _reply_ids(node, found, 1), total)
+    if page is None:
+        return activity_response(objects.collection(collection_id, total, first))
+    items = await _reply_ids(node, found, page)
+    document = _replies_page(collection_id, page, items, total)
+    document["@context"] = "https://www.w3.org/ns/activitystreams"
+    return activity_response(document)
+
+
+async def _reply_ids(node: Node, post: PostRow, page: int) -> list[str]:
+    offset = (page - 1) * REPLIES_PAGE_SIZE
+    notes = await node.store.visible_comments(post.id or 0, limit=REPLIES_PAGE_SIZE, offset=offset)
+    return [note.object_id for note in notes]
+
+
+def _replies_page(collection_id: str, page: int, items: list[str], total: int) -> Document:
+    has_next = page * REPLIES_PAGE_SIZE < total
+    next_id = f"{collection_id}?page={page + 1}" if has_next else None
+    return objects.collection_page(f"{collection_id}?page={page}", collection_id, items, next_id)
+
+
+async def note_page(request: Request) -> Response:
+    """One of our members' replies: the Note we published (receivers fetch it to verify)."""
+    node = node_of(request)
+    object_id = f"{node.settings.url}/notes/{request.path_params['public_id']}"
+    note = await node.store.note(object_id)
+    if note is None or note.local_author_id is None or note.document is None:
+        return error_page(request, 404, "No such note.")
+    if note.status == "deleted":
+        tombstone = objects.tombstone(object_id, note.updated_at or note.created_at, "Note")
+        return activity_response(tombstone, status_code=410)
+    if wants_json(request):
+        return activity_response(json.loads(note.document))
+    if note.post_id is not None:
+        post = await node.store.post_by_id(note.post_id)
+        if post is not None:
+            target = f"{post_id(node, post)}#comment-{note.id}"
+            return RedirectResponse(target, status_code=303, headers={"Vary": "Accept"})
+    return RedirectResponse(note.in_reply_to, status_code=303, headers={"Vary": "Accept"})

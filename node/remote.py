@@ -1,0 +1,166 @@
+"""Remote actors: fetched with a signed GET, checked for origin, cached with their keys.
+
+Also the key lookup the inbox hands to `verify_request`: it only ever returns a key that the
+owning actor's own document claims, so a key document cannot lend itself to another actor.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from activitypub import client, webfinger
+from activitypub.auth import HttpSignatureAuth
+from activitypub.keys import PublicKey
+from activitypub.signatures import SignatureError
+from activitypub.vocab import JRD_JSON, Document, as_list, id_of
+
+from .actors import local_actor, private_key
+from .context import Node
+from .storage import RemoteActorRow, utcnow
+
+logger = logging.getLogger(__name__)
+
+ACTOR_TYPES = frozenset({"Person", "Group", "Service", "Application", "Organization"})
+# Actor documents are re-fetched when older than this (profile edits, moved inboxes).
+ACTOR_MAX_AGE = timedelta(days=2)
+
+
+class RemoteError(Exception):
+    """A remote actor or object we cannot use; `reason` goes to the activity log."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def host_of(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+def same_origin(a: str, b: str) -> bool:
+    """Same scheme, host and port: the rule for who may speak for an object."""
+    pa, pb = urlsplit(a), urlsplit(b)
+    return (pa.scheme, pa.hostname, pa.port) == (pb.scheme, pb.hostname, pb.port)
+
+
+def _without_fragment(url: str) -> str:
+    return url.split("#", 1)[0]
+
+
+async def fetch_signed(node: Node, url: str, *, accept: str | None = None) -> Document:
+    """GET a document, signed by our instance actor (servers in secure mode require it)."""
+    row = await node.store.local_actor_of_kind("Application")
+    auth = None
+    if row is not None:
+        auth = HttpSignatureAuth(private_key(local_actor(node.settings, row), node.secret))
+    kwargs = {"accept": accept} if accept else {}
+    try:
+        return await client.fetch(node.http, url, node.fetch_policy, auth=auth, **kwargs)
+    except client.FetchError as exc:
+        raise RemoteError(f"fetch {url}: {exc.reason}") from exc
+
+
+def _public_key_of(document: Document, key_id: str | None = None) -> tuple[str, str] | None:
+    """(key id, PEM) of the actor's key, the one matching key_id when given."""
+    for key in as_list(document.get("publicKey")):
+        if not isinstance(key, dict):
+            continue
+        pem = key.get("publicKeyPem")
+        kid = key.get("id")
+        if isinstance(pem, str) and isinstance(kid, str) and (key_id is None or kid == key_id):
+            return kid, pem
+    return None
+
+
+def actor_row(document: Document, fetched_from: str, key_id: str | None = None) -> RemoteActorRow:
+    """Validate an actor document and turn it into a row; raises RemoteError."""
+    actor_id = document.get("id")
+    if not isinstance(actor_id, str) or not same_origin(actor_id, fetched_from):
+        raise RemoteError("actor id does not match where it was fetched from")
+    if document.get("type") not in ACTOR_TYPES:
+        raise RemoteError(f"not an actor: {document.get('type')!r}")
+    inbox = document.get("inbox")
+    if not isinstance(inbox, str):
+        raise RemoteError("actor has no inbox")
+    key = _public_key_of(document, key_id)
+    if key is None:
+        raise RemoteError("actor has no matching public key")
+    endpoints = document.get("endpoints")
+    shared = endpoints.get("sharedInbox") if isinstance(endpoints, dict) else None
+    return RemoteActorRow(
+        actor_id=actor_id,
+        host=host_of(actor_id),
+        type=str(document["type"]),
+        username=str(document.get("preferredUsername") or ""),
+        name=str(document.get("name") or "")[:500],
+        profile_url=id_of(document.get("url")),
+        inbox_url=inbox,
+        shared_inbox_url=shared if isinstance(shared, str) else None,
+        key_id=key[0],
+        public_key_pem=key[1],
+        fetched_at=utcnow(),
+    )
+
+
+async def refresh_actor(node: Node, actor_id: str) -> RemoteActorRow:
+    document = await fetch_signed(node, actor_id)
+    row = actor_row(document, actor_id)
+    if row.actor_id != actor_id:
+        raise RemoteError("actor id does not match the URL")
+    await node.store.upsert_remote_actor(row)
+    return row
+
+
+async def get_actor(
+    node: Node, actor_id: str, *, max_age: timedelta = ACTOR_MAX_AGE
+) -> RemoteActorRow:
+    row = await node.store.remote_actor(actor_id)
+    if row is not None and utcnow() - row.fetched_at < max_age:
+        return row
+    return await refresh_actor(node, actor_id)
+
+
+async def _actor_for_key(node: Node, key_id: str) -> RemoteActorRow:
+    document = await fetch_signed(node, _without_fragment(key_id))
+    if "publicKey" in document:
+        # The common case: the key is part of the actor (…/users/alice#main-key).
+        row = actor_row(document, _without_fragment(key_id), key_id)
+    else:
+        # A separate key document (GoToSocial's …/main-key): its owner must claim it.
+        owner = document.get("owner")
+        if not isinstance(owner, str) or not same_origin(owner, key_id):
+            raise RemoteError("key document has no owner on its own host")
+        row = actor_row(await fetch_signed(node, owner), owner, key_id)
+        if row.actor_id != owner:
+            raise RemoteError("key owner id does not match")
+    await node.store.upsert_remote_actor(row)
+    return row
+
+
+async def lookup_key(node: Node, key_id: str, *, refresh: bool = False) -> PublicKey:
+    row = None if refresh else await node.store.remote_actor_by_key(key_id)
+    if row is None:
+        try:
+            row = await _actor_for_key(node, key_id)
+        except RemoteError as exc:
+            logger.info("key %s: %s", key_id, exc.reason)
+            raise SignatureError("key fetch failed") from exc
+    return PublicKey(key_id=row.key_id, owner=row.actor_id, pem=row.public_key_pem)
+
+
+async def resolve_account(node: Node, account: str) -> RemoteActorRow:
+    """`@user@host`, `user@host` or an actor URL → the actor, fetched and cached."""
+    if account.startswith(("http://", "https://")):
+        return await get_actor(node, account)
+    try:
+        acct = webfinger.parse_acct(account)
+    except webfinger.WebFingerError as exc:
+        raise RemoteError(str(exc)) from exc
+    scheme = "http" if node.settings.allow_private_networks and ":" in acct.host else "https"
+    jrd = await fetch_signed(node, webfinger.webfinger_url(acct, scheme), accept=JRD_JSON)
+    actor_id = webfinger.self_link(jrd)
+    if actor_id is None:
+        raise RemoteError(f"{acct.handle} has no ActivityPub actor")
+    return await get_actor(node, actor_id)

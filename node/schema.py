@@ -1,0 +1,239 @@
+"""Table definitions (SQLAlchemy Core). Migrations in node/migrations/versions/ create them;
+node/storage.py queries them. A change here comes with a new migration."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+URL = sa.String(2048)  # ActivityPub ids and URLs
+
+
+def _created() -> sa.Column[object]:
+    return sa.Column("created_at", sa.DateTime(timezone=True), nullable=False)
+
+
+local_actors = sa.Table(
+    "local_actors",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("username", sa.String(64), nullable=False, unique=True),
+    sa.Column("kind", sa.String(16), nullable=False, index=True),  # Person | Group | Application
+    sa.Column("display_name", sa.String(200), nullable=False),
+    sa.Column("summary", sa.Text, nullable=False, server_default=""),
+    sa.Column("is_admin", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("password_hash", sa.String(200), nullable=True),
+    sa.Column("public_key_pem", sa.Text, nullable=False),
+    sa.Column("private_key_sealed", sa.Text, nullable=False),  # AES-GCM, see node/vault.py
+    _created(),
+)
+
+# --- remote actors we have fetched (keys, inboxes) ---------------------------------------------
+
+remote_actors = sa.Table(
+    "remote_actors",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("actor_id", URL, nullable=False, unique=True),
+    sa.Column("host", sa.String(255), nullable=False, index=True),
+    sa.Column("type", sa.String(32), nullable=False),
+    sa.Column("username", sa.String(255), nullable=False, server_default=""),
+    sa.Column("name", sa.String(500), nullable=False, server_default=""),
+    sa.Column("profile_url", URL, nullable=True),
+    sa.Column("inbox_url", URL, nullable=False),
+    sa.Column("shared_inbox_url", URL, nullable=True),
+    sa.Column("key_id", URL, nullable=False, index=True),
+    sa.Column("public_key_pem", sa.Text, nullable=False),
+    sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# --- the social graph ------------------------------------------------------------------------
+
+followers = sa.Table(
+    "followers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("local_actor_id", sa.Integer, sa.ForeignKey("local_actors.id"), nullable=False),
+    sa.Column("actor_id", URL, nullable=False, index=True),
+    sa.Column("host", sa.String(255), nullable=False, index=True),
+    sa.Column("inbox_url", URL, nullable=False),
+    sa.Column("shared_inbox_url", URL, nullable=True),
+    sa.Column("follow_id", URL, nullable=True),
+    _created(),
+    sa.UniqueConstraint("local_actor_id", "actor_id"),
+)
+
+following = sa.Table(
+    "following",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("local_actor_id", sa.Integer, sa.ForeignKey("local_actors.id"), nullable=False),
+    sa.Column("actor_id", URL, nullable=False),
+    sa.Column("follow_id", URL, nullable=False, unique=True),
+    sa.Column("accepted", sa.Boolean, nullable=False, server_default=sa.false()),
+    _created(),
+    sa.UniqueConstraint("local_actor_id", "actor_id"),
+)
+
+# --- what we publish ---------------------------------------------------------------------------
+
+posts = sa.Table(
+    "posts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("public_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("author_id", sa.Integer, sa.ForeignKey("local_actors.id"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # blog | report | offer | request
+    sa.Column("title", sa.String(500), nullable=False),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("source", sa.Text, nullable=False),  # Markdown as written
+    sa.Column("content_html", sa.Text, nullable=False),  # rendered and sanitised
+    sa.Column("hashtags", sa.Text, nullable=False, server_default="[]"),  # JSON list
+    sa.Column("published_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+# Notes: every reply we know of, on our posts (comments) or written by our members.
+notes = sa.Table(
+    "notes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("object_id", URL, nullable=False, unique=True),
+    sa.Column("post_id", sa.Integer, sa.ForeignKey("posts.id"), nullable=True, index=True),
+    sa.Column("in_reply_to", URL, nullable=False, index=True),
+    sa.Column("author_id", URL, nullable=False, index=True),
+    sa.Column("local_author_id", sa.Integer, sa.ForeignKey("local_actors.id"), nullable=True),
+    sa.Column("host", sa.String(255), nullable=False, index=True),
+    sa.Column("url", URL, nullable=True),
+    sa.Column("content_html", sa.Text, nullable=False),
+    sa.Column("summary", sa.Text, nullable=True),  # content warning
+    sa.Column("sensitive", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("public", sa.Boolean, nullable=False),  # addressed to the public collection
+    # pending | approved | rejected | deleted; only `approved` and public is ever shown
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("published_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("document", sa.Text, nullable=True),  # the JSON we published, for our own notes
+    _created(),
+)
+
+# Posts that arrive from accounts our members follow (and later, linked nodes).
+remote_posts = sa.Table(
+    "remote_posts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("object_id", URL, nullable=False, unique=True),
+    sa.Column("actor_id", URL, nullable=False, index=True),
+    sa.Column("type", sa.String(32), nullable=False),
+    sa.Column("document", sa.Text, nullable=False),  # JSON as received (content sanitised)
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+reactions = sa.Table(
+    "reactions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("activity_id", URL, nullable=False, unique=True),
+    sa.Column("kind", sa.String(16), nullable=False),  # Like | Announce
+    sa.Column("object_id", URL, nullable=False, index=True),
+    sa.Column("actor_id", URL, nullable=False),
+    _created(),
+)
+
+# --- moderation --------------------------------------------------------------------------------
+
+approved_authors = sa.Table(
+    "approved_authors",
+    metadata,
+    sa.Column("actor_id", URL, primary_key=True),
+    _created(),
+)
+
+blocks = sa.Table(
+    "blocks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("target", URL, nullable=False, unique=True),  # a domain or an actor id
+    sa.Column("kind", sa.String(8), nullable=False),  # domain | actor
+    sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    _created(),
+)
+
+reports = sa.Table(
+    "reports",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("activity_id", URL, nullable=False, unique=True),
+    sa.Column("actor_id", URL, nullable=False),
+    sa.Column("content", sa.Text, nullable=False, server_default=""),
+    sa.Column("object_ids", sa.Text, nullable=False),  # JSON list
+    _created(),
+)
+
+# --- inbound processing, the activity log, delivery -------------------------------------------
+
+# Verified activities, stored before the 202; the worker processes them.
+inbound = sa.Table(
+    "inbound",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("activity_id", URL, nullable=False, unique=True),
+    sa.Column("actor_id", URL, nullable=False),
+    sa.Column("type", sa.String(32), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("recipient", sa.String(64), nullable=True),  # username of a personal inbox
+    sa.Column("status", sa.String(16), nullable=False, index=True),  # queued | done | failed
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+activity_log = sa.Table(
+    "activity_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("direction", sa.String(8), nullable=False, index=True),  # inbound | delivery
+    sa.Column("activity_id", URL, nullable=True, index=True),
+    sa.Column("type", sa.String(32), nullable=True),
+    sa.Column("actor_id", URL, nullable=True),
+    sa.Column("host", sa.String(255), nullable=True, index=True),
+    sa.Column("outcome", sa.String(32), nullable=False, index=True),
+    sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    _created(),
+)
+
+# One row per (activity, inbox); the unsigned body is stored and signed afresh per attempt.
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("activity_id", URL, nullable=False, index=True),
+    sa.Column("sender", sa.String(64), nullable=False),  # local actor username
+    sa.Column("inbox_url", URL, nullable=False),
+    sa.Column("host", sa.String(255), nullable=False, index=True),
+    sa.Column("body", sa.Text, nullable=False),
+    # pending | delivered | gave_up
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("last_status", sa.Integer, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    _created(),
+    sa.UniqueConstraint("activity_id", "inbox_url"),
+    sa.Index("ix_deliveries_due", "status", "next_attempt_at"),
+)
+
+# Per-host health, so a host that keeps failing is paused rather than hammered.
+hosts = sa.Table(
+    "hosts",
+    metadata,
+    sa.Column("host", sa.String(255), primary_key=True),
+    sa.Column("consecutive_failures", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("paused_until", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("last_success_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("last_failure_at", sa.DateTime(timezone=True), nullable=True),
+)

@@ -1,0 +1,565 @@
+"""Outgoing delivery: the queue, the retry policy and the worker, against real HTTP inboxes.
+
+Fast tests reach tests/sink.py through httpx.ASGITransport and step time by passing `now` to
+run_once(); the kill test runs real `conode worker` processes against a real uvicorn sink.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import os
+import signal
+import sys
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from activitypub.client import FetchPolicy, make_client
+from activitypub.keys import PublicKey
+from activitypub.vocab import Document
+from node import actors, delivery, vault, worker
+from node.context import Node
+from node.settings import Settings
+from node.storage import Store, utcnow
+from tests.conftest import free_port
+from tests.sink import InboxSink, Reply, serving
+
+BEN_ID = "https://conode.example/users/ben"
+PUBLIC_ADDRESS = "93.184.215.14"  # what every test host name resolves to…
+PRIVATE_ADDRESS = "10.0.0.7"  # …except intranet.example
+
+
+def _activity(number: int = 1) -> Document:
+    return {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": f"https://conode.example/activities/{number}",
+        "type": "Create",
+        "actor": BEN_ID,
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        "object": {"id": f"https://conode.example/notes/{number}", "type": "Note"},
+    }
+
+
+async def _resolve(host: str, port: int) -> list[str]:
+    return [PRIVATE_ADDRESS if host == "intranet.example" else PUBLIC_ADDRESS]
+
+
+@pytest.fixture
+async def ben_key(store: Store, settings: Settings) -> PublicKey:
+    row = await store.local_actor("ben")
+    assert row is not None
+    return actors.public_key(actors.local_actor(settings, row))
+
+
+@pytest.fixture
+def sink(ben_key: PublicKey) -> InboxSink:
+    return InboxSink([ben_key])
+
+
+@asynccontextmanager
+async def _open_node(
+    settings: Settings,
+    store: Store,
+    transport: httpx.AsyncBaseTransport | None,
+    policy: FetchPolicy,
+) -> AsyncIterator[Node]:
+    async with make_client(policy, transport=transport, user_agent="conode-test") as http:
+        yield Node(settings, store, vault.load_secret(settings.secret_path), http, policy)
+
+
+@pytest.fixture
+async def node(settings: Settings, store: Store, sink: InboxSink) -> AsyncIterator[Node]:
+    """The node under test, its outgoing requests answered by the sink."""
+    policy = FetchPolicy(resolver=_resolve)
+    async with _open_node(settings, store, httpx.ASGITransport(app=sink), policy) as value:
+        yield value
+
+
+async def _queue(store: Store, *urls: str, number: int = 1) -> str:
+    activity = _activity(number)
+    await delivery.enqueue(store, activity=activity, sender="ben", inbox_urls=urls)
+    return str(activity["id"])
+
+
+async def _row(store: Store, activity_id: str, inbox_url: str) -> dict[str, Any]:
+    rows = await store.deliveries_of(activity_id)
+    return next(row for row in rows if row["inbox_url"] == inbox_url)
+
+
+async def _log(store: Store) -> list[tuple[str, str]]:
+    entries = await store.log_entries(direction="delivery")
+    return [(entry["outcome"], entry["reason"]) for entry in entries]
+
+
+# --- enqueue ----------------------------------------------------------------------------------
+
+
+async def test_enqueue_collapses_duplicate_inboxes_and_is_idempotent(store: Store) -> None:
+    urls = ["https://a.example/inbox", "https://b.example/inbox", "https://a.example/inbox"]
+
+    first = await delivery.enqueue(store, activity=_activity(), sender="ben", inbox_urls=urls)
+    again = await delivery.enqueue(store, activity=_activity(), sender="ben", inbox_urls=urls)
+
+    assert (first, again) == (2, 0)
+    rows = await store.deliveries_of(_activity()["id"])
+    assert [row["inbox_url"] for row in rows] == urls[:2]
+    assert [row["host"] for row in rows] == ["a.example", "b.example"]
+    assert {row["status"] for row in rows} == {"pending"}
+
+
+async def test_enqueue_stores_the_unsigned_activity(store: Store) -> None:
+    activity_id = await _queue(store, "https://a.example/inbox")
+
+    (row,) = await store.deliveries_of(activity_id)
+    assert json.loads(row["body"]) == _activity()
+    assert "signature" not in row["body"].lower()
+    assert row["attempts"] == 0 and row["next_attempt_at"] <= utcnow()
+
+
+async def test_enqueue_commits_and_rolls_back_with_the_callers_transaction(store: Store) -> None:
+    # Given a publish that fails after its deliveries were queued
+    with pytest.raises(RuntimeError):
+        async with store.transaction():
+            await _queue(store, "https://a.example/inbox", number=1)
+            raise RuntimeError("the post could not be saved")
+    # When another publish succeeds
+    async with store.transaction():
+        await _queue(store, "https://a.example/inbox", number=2)
+    # Then only the second one's deliveries exist
+    assert await store.deliveries_of(str(_activity(1)["id"])) == []
+    assert len(await store.deliveries_of(str(_activity(2)["id"]))) == 1
+
+
+async def test_enqueue_fans_out_to_a_thousand_inboxes(store: Store) -> None:
+    urls = [f"https://host{n % 50}.example/users/u{n}/inbox" for n in range(1000)]
+
+    added = await delivery.enqueue(store, activity=_activity(), sender="ben", inbox_urls=urls)
+
+    assert added == 1000
+    assert await store.count_deliveries("pending") == 1000
+
+
+async def test_enqueue_refuses_an_activity_without_id(store: Store) -> None:
+    with pytest.raises(delivery.DeliveryError, match="needs an id"):
+        await delivery.enqueue(store, activity={"type": "Create"}, sender="ben", inbox_urls=[])
+
+
+# --- outcomes ---------------------------------------------------------------------------------
+
+
+async def test_a_2xx_answer_marks_the_delivery_delivered(
+    node: Node, store: Store, sink: InboxSink
+) -> None:
+    activity_id = await _queue(store, "https://a.example/inbox")
+
+    assert await delivery.run_once(node) == 1
+
+    row = await _row(store, activity_id, "https://a.example/inbox")
+    assert (row["status"], row["attempts"], row["last_status"]) == ("delivered", 1, 202)
+    assert row["locked_until"] is None
+    assert [r.signer for r in sink.received] == [BEN_ID]
+    assert await _log(store) == [("delivered", "http 202")]
+    (entry,) = await store.log_entries(direction="delivery")
+    assert (entry["activity_id"], entry["host"], entry["type"]) == (
+        activity_id,
+        "a.example",
+        "Create",
+    )
+    assert await delivery.run_once(node, now=utcnow() + timedelta(days=3)) == 0
+
+
+async def test_each_attempt_is_signed_afresh_and_both_verify(
+    node: Node, store: Store, sink: InboxSink
+) -> None:
+    # Given an inbox that fails once, then accepts
+    sink.answer("https://a.example/inbox", 503, 202)
+    activity_id = await _queue(store, "https://a.example/inbox")
+    start = utcnow()
+    # When the worker tries, and tries again once the backoff has passed
+    await delivery.run_once(node, now=start)
+    await delivery.run_once(node, now=start + timedelta(minutes=2))
+    # Then the same unsigned body went out twice, with a new Date and Signature, both valid
+    first, second = sink.received
+    assert first.body == second.body
+    assert first.headers["date"] != second.headers["date"]
+    assert first.headers["signature"] != second.headers["signature"]
+    assert first.signer == second.signer == BEN_ID
+    assert 'headers="(request-target) host date digest"' in first.headers["signature"]
+    assert (await _row(store, activity_id, "https://a.example/inbox"))["status"] == "delivered"
+
+
+async def test_a_503_is_retried_after_the_backoff(
+    node: Node, store: Store, sink: InboxSink
+) -> None:
+    # Given an inbox that answers 503 once
+    sink.answer("https://a.example/inbox", 503, 202)
+    activity_id = await _queue(store, "https://a.example/inbox")
+    start = utcnow()
+    # When the first attempt fails
+    await delivery.run_once(node, now=start)
+    # Then the row waits 30 s ± 20 % and is not tried before
+    row = await _row(store, activity_id, "https://a.example/inbox")
+    assert row["status"] == "pending" and row["last_status"] == 503
+    assert start + timedelta(seconds=24) <= row["next_attempt_at"] <= start + timedelta(seconds=36)
+    assert await delivery.run_once(node, now=start + timedelta(seconds=20)) == 0
+    # And after the backoff it is delivered
+    assert await delivery.run_once(node, now=start + timedelta(seconds=40)) == 1
+    row = await _row(store, activity_id, "https://a.example/inbox")
+    assert (row["status"], row["attempts"]) == ("delivered", 2)
+    outcomes = await _log(store)
+    assert outcomes[0][0] == "retry" and outcomes[0][1].startswith("http 503; retry in ")
+    assert outcomes[1] == ("delivered", "http 202")
+
+
+@pytest.mark.parametrize("status", [408, 429, 500, 502, 503, 504])
+async def test_timeouts_rate_limits_and_server_errors_are_retried(
+    node: Node, store: Store, sink: InboxSink, status: int
+) -> None:
+    sink.answer("https://a.example/inbox", status)
+    activity_id = await _queue(store, "https://a.example/inbox")
+
+    await delivery.run_once(node)
+
+    row = await _row(store, activity_id, "https://a.example/inbox")
+    assert (row["status"], row["last_status"]) == ("pending", status)
+    assert (await _log(store))[0][0] == "retry"
+
+
+async def test_retry_after_in_seconds_is_honoured_when_later(
+    node: Node, store: Store, sink: InboxSink
+) -> None:
+    sink.answer("https://a.example/inbox", Reply(429, {"Retry-After": "120"}))
+    activity_id = await _queue(store, "https://a.example/inbox")
+    start = utcnow()
+
+    await delivery.run_once(node, now=start)
+
+    row = await _row(store, activity_id, "https://a.example/inbox")
+    assert row["next_attempt_at"] >= start + timedelta(seconds=120)
+    assert await delivery.run_once(node, now=start + timedelta(seconds=100)) == 0
+    assert (await _log(store))[0] == ("retry", "http 429; retry in 2m")
+
+
+async def test_retry_after_as_a_date_is_honoured(node: Node, store: Store, sink: InboxSink) -> None:
+    activity_id = await _queue(store, "https://a.example/inbox")
+    start = (utcnow() + timedelta(seconds=1)).replace(microsecond=0)
+    later = format_datetime(start + timedelta(hours=1), usegmt=True)
+    sink.answer("https://a.example/inbox", Reply(503, {"Retry-After": later}))
+
+    await delivery.run_once(node, now=start)
+
+    row = await _row(store, activity_id, "https://a.example/inbox")
+    assert row["next_attempt_at"] == start + timedelta(hours=1)
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 410, 422])
+async def test_other_client_errors_give_up_after_one_attempt(
+    node: Node, store: Store, sink: InboxSink, status: int
+) -> None:
+    sink.answer("https://a.example/inbox", status)
+    activity_id = await _queue(store, "https://a.example/inbox")
+
+    await delivery.run_once(node)
+
+    row = await _row(store, activity_id, "https://a.example/inbox")
+    assert (row["status"], row["attempts"], row["last_status"]) == ("gave_up", 1, status)
+    assert await _log(store) == [("gave_up", f"http {status}: gave up")]
+    assert await delivery.run_once(node, now=utcnow() + timedelta(days=3)) == 0
+    assert len(sink.received) == 1
+
+
+async def test_a_refused_connection_is_retried(settings: Settings, store: Store) -> None:
+    # Given an inbox on a real local port where nothing listens
+    inbox_url = f"http://127.0.0.1:{free_port()}/inbox"
+    activity_id = await _queue(store, inbox_url)
+    policy = FetchPolicy(allow_private_networks=True)
+    # When the worker tries it over the network
+    async with _open_node(settings, store, None, policy) as node:
+        assert await delivery.run_once(node) == 1
+    # Then the connection error is logged and the row waits for another try
+    row = await _row(store, activity_id, inbox_url)
+    assert (row["status"], row["last_status"]) == ("pending", None)
+    assert row["last_error"].startswith("connect failed")
+    ((outcome, reason),) = await _log(store)
+    assert outcome == "retry" and reason.startswith("connect failed; retry in ")
+
+
+async def test_a_private_address_is_refused_and_given_up(
+    node: Node, store: Store, sink: InboxSink
+) -> None:
+    activity_id = await _queue(store, "https://intranet.example/inbox")
+
+    await delivery.run_once(node)
+
+    row = await _row(store, activity_id, "https://intranet.example/inbox")
+    assert row["status"] == "gave_up"
+    assert sink.received == []
+    assert await _log(store) == [("gave_up", "private address refused: gave up")]
+
+
+async def test_a_delivery_gives_up_after_max_attempts(
+    node: Node, store: Store, sink: InboxSink
+) -> None:
+    # Given an inbox that always answers 503
+    sink.answer("https://a.example/inbox", 503)
+    activity_id = await _queue(store, "https://a.example/inbox")
+    # When the worker runs once a day (past every backoff and host pause)
+    now = utcnow()
+    for _ in range(delivery.MAX_ATTEMPTS + 2):
+        sink.now = now  # the worker dates its signatures by the time it is given
+        await delivery.run_once(node, now=now)
+        now += timedelta(days=1)
+    # Then it tried MAX_ATTEMPTS times and gave up
+    row = await _row(store, activity_id, "https://a.example/inbox")
+    assert (row["status"], row["attempts"]) == ("gave_up", delivery.MAX_ATTEMPTS)
+    assert len(sink.received) == delivery.MAX_ATTEMPTS
+    outcome, reason = (await _log(store))[-1]
+    assert outcome == "gave_up"
+    assert reason.startswith(f"http 503: gave up after {delivery.MAX_ATTEMPTS} attempts")
+
+
+async def test_a_failing_host_is_paused_while_other_hosts_are_served(
+    node: Node, store: Store, sink: InboxSink
+) -> None:
+    # Given a host whose inboxes all fail HOST_PAUSE_AFTER times
+    down = [f"https://down.example/users/u{n}/inbox" for n in range(delivery.HOST_PAUSE_AFTER)]
+    for url in down:
+        sink.answer(url, 503, 202)
+    await _queue(store, *down, number=1)
+    start = utcnow()
+    await delivery.run_once(node, now=start)
+    health = await store.host_health("down.example")
+    assert health is not None and health["consecutive_failures"] == delivery.HOST_PAUSE_AFTER
+    assert health["paused_until"] == start + delivery.HOST_PAUSE
+    assert "host paused for 10m" in (await _log(store))[-1][1]
+    # When a new activity goes to that host and to a healthy one, within the pause
+    activity_id = await _queue(
+        store, "https://down.example/inbox", "https://up.example/inbox", number=2
+    )
+    later = start + timedelta(minutes=5)
+    assert await delivery.run_once(node, now=later) == 1
+    # Then only the healthy host was tried
+    assert len(sink.from_inbox("https://down.example/inbox")) == 0
+    assert len(sink.from_inbox("https://up.example/inbox")) == 1
+    # And once the pause is over the host is tried again, and its success resets its health
+    assert await delivery.run_once(node, now=start + timedelta(minutes=11)) == 6
+    assert (await _row(store, activity_id, "https://down.example/inbox"))["status"] == "delivered"
+    health = await store.host_health("down.example")
+    assert health is not None
+    assert (health["consecutive_failures"], health["paused_until"]) == (0, None)
+
+
+async def test_a_host_pause_grows_with_further_failures(
+    node: Node, store: Store, sink: InboxSink
+) -> None:
+    # Given a host paused after HOST_PAUSE_AFTER failures
+    urls = [f"https://down.example/users/u{n}/inbox" for n in range(delivery.HOST_PAUSE_AFTER)]
+    for url in urls:
+        sink.answer(url, 503)
+    await _queue(store, *urls)
+    start = utcnow()
+    await delivery.run_once(node, now=start)
+    # When every row fails again after the pause
+    after = start + timedelta(hours=1)
+    await delivery.run_once(node, now=after)
+    # Then the first failure doubled the pause, and the failures in flight with it added nothing
+    health = await store.host_health("down.example")
+    assert health is not None
+    assert health["consecutive_failures"] == delivery.HOST_PAUSE_AFTER + 1
+    assert health["paused_until"] == after + 2 * delivery.HOST_PAUSE
+
+
+async def test_claimed_rows_are_leased_to_one_worker(store: Store) -> None:
+    await _queue(store, "https://a.example/inbox", "https://b.example/inbox")
+    now = utcnow()
+
+    first = await store.claim_deliveries(now=now, lease_until=now + delivery.LEASE, limit=1)
+    second = await store.claim_deliveries(now=now, lease_until=now + delivery.LEASE, limit=5)
+    third = await store.claim_deliveries(now=now, lease_until=now + delivery.LEASE, limit=5)
+    expired = now + delivery.LEASE + timedelta(seconds=1)
+    again = await store.claim_deliveries(now=expired, lease_until=expired + delivery.LEASE, limit=5)
+
+    assert [row["inbox_url"] for row in first] == ["https://a.example/inbox"]
+    assert [row["inbox_url"] for row in second] == ["https://b.example/inbox"]
+    assert third == []
+    assert [row["attempts"] for row in again] == [2, 2]
+
+
+async def test_two_workers_at_once_never_send_a_row_twice(
+    settings: Settings, node: Node, store: Store, sink: InboxSink
+) -> None:
+    # Given 60 queued deliveries and a second worker with its own database connections
+    urls = [f"https://host{n % 3}.example/users/u{n}/inbox" for n in range(60)]
+    await _queue(store, *urls)
+    other_store = Store(settings.database_url)
+    await other_store.connect()
+    try:
+        other = dataclasses.replace(node, store=other_store)
+        # When both work the queue at the same time until it is empty
+        done = [0, 0]
+        while True:
+            passes = await asyncio.gather(
+                delivery.run_once(node, limit=7, concurrency=4),
+                delivery.run_once(other, limit=7, concurrency=4),
+            )
+            if not any(passes):
+                break
+            done = [total + count for total, count in zip(done, passes, strict=True)]
+    finally:
+        await other_store.disconnect()
+    # Then both took a share, and every inbox got the activity exactly once
+    assert min(done) > 0 and sum(done) == 60
+    assert sorted(f"https://{r.host}{r.path}" for r in sink.received) == sorted(urls)
+    assert await store.count_deliveries("delivered") == 60
+
+
+# --- the policy as numbers --------------------------------------------------------------------
+
+
+def test_the_retry_schedule_spans_about_two_days() -> None:
+    waits = [delivery.backoff(n, spread=0) for n in range(1, delivery.MAX_ATTEMPTS)]
+
+    assert waits[0] == delivery.BACKOFF_BASE
+    assert max(waits) == delivery.BACKOFF_CAP
+    assert timedelta(days=1.5) <= sum(waits, timedelta()) <= timedelta(days=3)
+
+
+def test_backoff_jitter_stays_within_bounds() -> None:
+    waits = {delivery.backoff(3).total_seconds() for _ in range(200)}
+
+    base = delivery.BACKOFF_BASE.total_seconds() * delivery.BACKOFF_FACTOR**2
+    assert len(waits) > 1
+    assert all(base * 0.8 <= wait <= base * 1.2 for wait in waits)
+
+
+def test_a_host_pause_doubles_up_to_its_cap() -> None:
+    pauses = [delivery.host_pause(delivery.HOST_PAUSE_AFTER + n) for n in range(12)]
+
+    assert pauses[:3] == [delivery.HOST_PAUSE * k for k in (1, 2, 4)]
+    assert pauses[-1] == delivery.HOST_PAUSE_CAP
+
+
+# --- the worker -------------------------------------------------------------------------------
+
+
+async def test_the_worker_pass_delivers_and_counts(
+    node: Node, store: Store, sink: InboxSink
+) -> None:
+    await _queue(store, "https://a.example/inbox", "https://b.example/inbox")
+
+    assert await worker.run_once(node) == 2
+    assert await worker.run_once(node) == 0
+    assert await store.count_deliveries("delivered") == 2
+
+
+async def test_the_background_worker_delivers_then_stops_when_told(
+    node: Node, store: Store, sink: InboxSink
+) -> None:
+    # Given a queued delivery and the worker running as `conode serve` runs it
+    await _queue(store, "https://a.example/inbox")
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run_in_background(node, stop))
+    # When it has delivered and is asked to stop
+    await _until(lambda: _count(store, "delivered"), 1, timeout=10)
+    stop.set()
+    # Then it finishes promptly
+    await asyncio.wait_for(task, timeout=5)
+    assert [r.signer for r in sink.received] == [BEN_ID]
+
+
+# --- the kill test ----------------------------------------------------------------------------
+
+INBOXES = 200
+LEASE_SECONDS = 5  # CONODE_DELIVERY_LEASE_SECONDS: rows leased by the killed worker free up fast
+
+
+async def _count(store: Store, status: str) -> int:
+    return await store.count_deliveries(status)
+
+
+async def _until(probe: Callable[[], Awaitable[int]], target: int, *, timeout: float) -> None:
+    """Poll until probe() reaches target (the kill test's only waiting)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while await probe() < target:
+        assert asyncio.get_running_loop().time() < deadline, f"gave up waiting for {target}"
+        await asyncio.sleep(0.02)
+
+
+async def _start_worker(settings: Settings, log: Path) -> asyncio.subprocess.Process:
+    env = os.environ | {
+        "CONODE_URL": settings.url,
+        "CONODE_DATABASE_URL": settings.database_url,
+        "CONODE_KEYS_DIR": str(settings.keys_dir),
+        "CONODE_ALLOW_PRIVATE_NETWORKS": "1",
+        delivery.LEASE_ENV: str(LEASE_SECONDS),
+    }
+    output = log.open("ab")
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "node.cli",
+        "worker",
+        env=env,
+        cwd=log.parent,
+        stdout=output,
+        stderr=output,
+    )
+
+
+async def test_a_killed_worker_loses_no_delivery_and_repeats_only_those_in_flight(
+    settings: Settings, store: Store, ben_key: PublicKey, tmp_path: Path
+) -> None:
+    # Given one activity queued to 200 inboxes of a real, slow HTTP server
+    sink = InboxSink([ben_key], delay=0.25)
+    port = free_port()
+    urls = [f"http://127.0.0.1:{port}/inbox/{n}" for n in range(INBOXES)]
+    log = tmp_path / "worker.log"
+    async with serving(sink, port):
+        activity_id = await _queue(store, *urls)
+        # When a `conode worker` is SIGKILLed a quarter of the way through the fan-out
+        first = await _start_worker(settings, log)
+
+        async def hits() -> int:
+            return len(sink.received)
+
+        await _until(hits, INBOXES // 4, timeout=60)
+        first.send_signal(signal.SIGKILL)
+        await first.wait()
+        now = utcnow()
+        rows = await store.deliveries_of(activity_id)
+        in_flight = {
+            row["inbox_url"]
+            for row in rows
+            if row["status"] == "pending" and row["locked_until"] and row["locked_until"] > now
+        }
+        delivered_at_kill = sum(row["status"] == "delivered" for row in rows)
+        hits_at_kill = len(sink.received)
+        # And a new worker is started
+        second = await _start_worker(settings, log)
+        await _until(lambda: _count(store, "delivered"), INBOXES, timeout=60)
+        second.send_signal(signal.SIGTERM)
+        exit_status = await asyncio.wait_for(second.wait(), timeout=15)
+    # Then every inbox received the activity, and only rows in flight at the kill came twice
+    per_inbox = Counter(f"http://127.0.0.1:{port}{r.path}" for r in sink.received)
+    duplicated = {url for url, count in per_inbox.items() if count > 1}
+    duplicates = sum(count - 1 for count in per_inbox.values())
+    print(
+        f"\nkill test: {hits_at_kill} requests and {delivered_at_kill} recorded deliveries at "
+        f"the kill; {len(in_flight)} in flight (leased); {duplicates} sent twice; "
+        f"{len(sink.received)} requests in all for {INBOXES} inboxes"
+    )
+    assert set(per_inbox) == set(urls), log.read_text()[-3000:]
+    assert duplicates <= len(in_flight)
+    assert duplicated <= in_flight
+    assert {r.activity_id for r in sink.received} == {activity_id}
+    assert {r.signer for r in sink.received} == {BEN_ID}
+    assert exit_status == 0, log.read_text()[-3000:]

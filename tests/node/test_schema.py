@@ -1,0 +1,32 @@
+"""The migrations build exactly the tables node/schema.py declares (on SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from node.schema import metadata
+from node.storage import async_url, head_revision, migrate
+
+
+def _differences(database_url: str) -> list[object]:
+    async def compare() -> list[object]:
+        engine = create_async_engine(async_url(database_url))
+        try:
+            async with engine.connect() as connection:
+                return await connection.run_sync(
+                    lambda sync: list(compare_metadata(MigrationContext.configure(sync), metadata))
+                )
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(compare())
+
+
+def test_migrations_match_the_declared_schema(empty_database_url: str) -> None:
+    assert migrate(empty_database_url) is None
+    assert migrate(empty_database_url) == head_revision()  # a second run is harmless
+    assert _differences(empty_database_url) == []
