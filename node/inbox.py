@@ -34,6 +34,7 @@ class InboxRefusal(Exception):
         super().__init__(reason)
         self.status_code = status_code
         self.reason = reason
+        self.activity: Document | None = None  # set once parsed, for the log
 
 
 async def _read_capped(request: Request) -> bytes:
@@ -98,6 +99,16 @@ async def receive(node: Node, request: Request) -> tuple[int, str, Document | No
     """Run the pipeline; returns (status, reason, activity when parsed)."""
     body = await _read_capped(request)
     activity = _parse(request, body)
+    try:
+        return await _accept(node, request, body, activity)
+    except InboxRefusal as exc:
+        exc.activity = activity
+        raise
+
+
+async def _accept(
+    node: Node, request: Request, body: bytes, activity: Document
+) -> tuple[int, str, Document | None]:
     actor_id = id_of(activity["actor"]) or ""
     if await _is_unknown_actor_deleting_itself(node, activity, actor_id):
         return 202, "dropped: delete of an unknown actor", activity
@@ -108,7 +119,7 @@ async def receive(node: Node, request: Request) -> tuple[int, str, Document | No
         raise InboxRefusal(401, "signer is not the activity's actor")
     recipient = request.path_params.get("username")
     stored = await node.store.store_inbound(
-        str(activity["id"]), actor_id, str(activity["type"]), body.decode(), recipient
+        str(activity["id"]), actor_id, str(activity["type"]), json.dumps(activity), recipient
     )
     return 202, "queued" if stored else "duplicate: already received", activity
 
@@ -119,7 +130,7 @@ async def inbox_endpoint(request: Request) -> Response:
     try:
         status, reason, activity = await receive(node, request)
     except InboxRefusal as exc:
-        status, reason = exc.status_code, exc.reason
+        status, reason, activity = exc.status_code, exc.reason, exc.activity
     await _log(node, request, activity, status, reason)
     return PlainTextResponse(reason + "\n", status_code=status)
 
