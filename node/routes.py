@@ -27,5 +27,6 @@ ROUTES = [
     Route("/posts/{public_id}", post_views.post_page),
     Route("/posts/{public_id}/replies", post_views.replies),
     Route("/notes/{public_id}", post_views.note_page),
+    Route("/tags/{name}", post_views.tag_page),
     Route("/authorize_interaction", pages.authorize_interaction),
 ]
