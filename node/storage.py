@@ -16,16 +16,18 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import sqlalchemy as sa
 from databases import Database
+from sqlalchemy.dialects import postgresql, sqlite
 
 from .schema import (
     activity_log,
     approved_authors,
     blocks,
+    deliveries,
     followers,
     following,
+    hosts,
     inbound,
     local_actors,
-    metadata,
     notes,
     posts,
     reactions,
@@ -805,16 +807,13 @@ class Store:
 
     # --- deliveries (node/delivery.py) ---
 
-    # Reached through `metadata` so this section leaves the shared import block alone.
-    _deliveries = metadata.tables["deliveries"]
-    _hosts = metadata.tables["hosts"]
+    _deliveries = deliveries
+    _hosts = hosts
     # 11 columns a row: 1,000 rows stay under PostgreSQL's 32,767 bind parameters.
     _DELIVERY_INSERT_ROWS = 1000
 
     def _upsert(self, table: sa.Table) -> Any:
         """INSERT … ON CONFLICT in this database's dialect (the two share the API)."""
-        from sqlalchemy.dialects import postgresql, sqlite
-
         return (sqlite if is_sqlite(self.url) else postgresql).insert(table)
 
     async def enqueue_deliveries(self, rows: list[dict[str, Any]]) -> int:
