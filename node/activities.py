@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from activitypub import objects
+from activitypub import objects, webfinger
 from activitypub.vocab import Document, as_list, id_of, is_public, type_of
 
 from . import delivery, html, moderation, remote
@@ -409,7 +409,7 @@ async def process_queued(node: Node, *, limit: int = 32) -> int:
             activity_id=row["activity_id"],
             type_=row["type"],
             actor_id=row["actor_id"],
-            host=remote.host_of(row["actor_id"]),
+            host=webfinger.host_of(row["actor_id"]),
         )
         await node.store.finish_inbound(row["id"], "done")
         logger.info(

@@ -13,6 +13,7 @@ import logging
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from activitypub import webfinger
 from activitypub.keys import PublicKey
 from activitypub.signatures import SignatureError, verify_request
 from activitypub.vocab import Document, id_of, type_of
@@ -154,7 +155,7 @@ async def _log(
         activity_id=id_of(activity.get("id")) if activity else None,
         type_=type_of(activity) if activity else None,
         actor_id=actor_id,
-        host=remote.host_of(actor_id)
+        host=webfinger.host_of(actor_id)
         if actor_id
         else request.client.host
         if request.client
