@@ -10,7 +10,7 @@ from activitypub.vocab import Document
 
 from .actors import LocalActor, actor_document, local_actor
 from .context import Node
-from .publishing import article_document, group_actor, post_id
+from .publishing import post_id, published_document
 from .storage import PostRow
 from .web import activity_response, error_page, node_of, render, wants_json
 
@@ -117,12 +117,11 @@ async def _outbox(request: Request, actor: LocalActor, collection_id: str) -> Re
 
 
 async def _outbox_item(node: Node, actor: LocalActor, post: PostRow) -> Document:
-    group = await group_actor(node)
     object_id = post_id(node, post)
     if actor.kind == "Group":
         addressing = objects.public_addressing(f"{actor.actor_id}/followers")
         return objects.announce(f"{object_id}/announce", actor.actor_id, object_id, addressing)
-    document = article_document(node, post, actor, group.actor_id if group else None)
+    document = await published_document(node, post, actor)
     return objects.create(f"{object_id}/activity", document)
 
 
