@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from activitypub import webfinger
+
 from .context import Node
 from .storage import NoteRow
 
@@ -42,7 +44,8 @@ async def comment_view(node: Node, note: NoteRow) -> CommentView:
     actor = await node.store.remote_actor(note.author_id)
     path_name = note.author_id.rstrip("/").rsplit("/", 1)[-1].lstrip("@")
     username = actor.username if actor and actor.username else path_name
-    handle = f"@{username}@{note.host}"
+    # The authority with any non-default port, as in acct: addresses (not `note.host`).
+    handle = f"@{username}@{webfinger.host_of(note.author_id)}"
     name = actor.name if actor and actor.name else username
     profile = (actor.profile_url if actor else None) or note.author_id
     return CommentView(note, name, handle, safe_url(profile) or safe_url(note.author_id), False)
