@@ -51,14 +51,14 @@ class LoopbackNet(Fediverse):
     """Like the in-process fediverse, but hosts it does not serve are reached over real HTTP
     (only ever 127.0.0.1 here: the node under test)."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._real = httpx.AsyncHTTPTransport()
-
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if request.url.netloc.decode() in self._hosts:
             return await super().handle_async_request(request)
-        return await self._real.handle_async_request(request)
+        # A transport per request: the peer sends from more than one event loop.
+        async with httpx.AsyncHTTPTransport() as real:
+            response = await real.handle_async_request(request)
+            body = await response.aread()
+        return httpx.Response(response.status_code, headers=response.headers, content=body)
 
 
 @dataclass
