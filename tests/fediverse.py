@@ -126,7 +126,13 @@ class FakeServer:
             if name not in self.users:
                 return Response(status_code=404)
             link = {"rel": "self", "type": "application/activity+json", "href": self.actor_id(name)}
-            return JSONResponse({"subject": resource, "links": [link]})
+            links = [link]
+            if self.style == "mastodon":  # Mastodon's remote-interaction template
+                template = f"{self.base_url}/authorize_interaction?uri={{uri}}"
+                links.append(
+                    {"rel": "http://ostatus.org/schema/1.0/subscribe", "template": template}
+                )
+            return JSONResponse({"subject": resource, "links": links})
 
         async def actor(request: Request) -> Response:
             name = request.path_params["name"]
