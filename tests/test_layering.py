@@ -20,7 +20,7 @@ NODE_LAYERS: list[set[str]] = [
     {"remote"},
     {"moderation", "uploads"},
     {"activities", "publishing", "following", "comment_queue", "threads", "interaction"},
-    {"feeds"},
+    {"feeds", "demo"},
     {"worker"},
     {"web"},
     {"guards"},
@@ -29,6 +29,7 @@ NODE_LAYERS: list[set[str]] = [
     {"routes"},
     {"app"},
     {"cli_content", "cli_moderation"},
+    {"cli_demo"},
     {"cli"},
 ]
 ACTIVITYPUB_ALLOWED_THIRD_PARTY = {"cryptography", "httpx", "httpcore"}

@@ -126,13 +126,24 @@ def test_member_publishes_peer_replies_moderator_approves_visitor_reads(
     visitor.close()
 
 
-def test_public_pages_pass_axe(served: Served, browser: Any) -> None:
-    served.conode("post", "create", "ben", "--kind", "blog", "--title", "Hello", "--body", "Hi")
+def test_demo_content_and_every_public_page_pass_axe(
+    served: Served, browser: Any, artifacts: Path
+) -> None:
+    # Given the demo's members, posts, image and threaded comments
+    served.conode("demo")
     context = browser.new_context(bypass_csp=True)
     page = context.new_page()
     page.goto(served.url)
-    post_url = page.get_by_role("link", name="Hello").get_attribute("href")
-    for path in ["/", "/about", "/@ben", "/login", post_url]:
-        page.goto(served.url + path if path.startswith("/") else path)
+    screenshots(page, artifacts, "home")
+    posts = [str(link.get_attribute("href")) for link in page.locator("main h3 a").all()]
+    assert len(posts) == 3
+    # Then each public page (and the sign-in form) has no serious or critical violation
+    for path in ["/", "/about", "/@rosa", "/login", *posts]:
+        page.goto(served.url + path)
         assert serious_violations(page) == [], path
+    # And the report shows its picture and a reply nested under the comment it answers
+    page.goto(served.url + posts[-1])
+    assert page.get_by_role("img", name="litter bags lined up by the canal").is_visible()
+    nested = page.locator(".comment .comment", has_text="gloves for everyone")
+    assert nested.is_visible()
     context.close()
