@@ -22,6 +22,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .storage import LocalActorRow
 
 COOKIE_NAME = "conode_session"
+# Public, cacheable files: no session, so no Set-Cookie lands in a shared cache with them.
+SESSIONLESS_PREFIXES = ("/static/", "/media/")
 MAX_AGE_SECONDS = 14 * 24 * 3600
 _KEY_PURPOSE = b"conode session cookie v1"
 
@@ -40,7 +42,7 @@ class NodeSessions:
         self._inner: SessionMiddleware | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
+        if scope["type"] != "http" or scope["path"].startswith(SESSIONLESS_PREFIXES):
             await self.app(scope, receive, send)
             return
         if self._inner is None:

@@ -157,3 +157,26 @@ async def test_sign_in_never_redirects_off_the_site(
     response = await client.post("/login", data={**form, "next": target})
     assert response.status_code == 303
     assert response.headers["location"] == "/"
+
+
+async def test_images_and_the_stylesheet_do_not_depend_on_the_session(
+    client: httpx.AsyncClient, store: Store, settings: Settings
+) -> None:
+    # Given a signed-in member, whose pages depend on the cookie
+    await add_member(store, settings, "ann")
+    await sign_in(client, "ann")
+    assert "Cookie" in (await client.get("/write")).headers["vary"]
+    # Then cacheable files neither depend on it nor set it: any cache may share them
+    for path in ["/static/site.css", "/media/unknown"]:
+        response = await client.get(path)
+        assert "set-cookie" not in response.headers
+        assert "Cookie" not in response.headers.get("vary", ""), path
+
+
+async def test_sign_in_is_rate_limited_per_address(
+    client: httpx.AsyncClient, store: Store, settings: Settings
+) -> None:
+    await add_member(store, settings, "ann")
+    for attempt in range(30):  # guessing many accounts from one address
+        assert (await sign_in(client, f"guess{attempt}", "wrong password!")).status_code == 401
+    assert (await sign_in(client, "ann")).status_code == 429
