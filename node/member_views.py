@@ -39,13 +39,25 @@ def _write_form(form: FormData) -> WriteForm:
 
 
 def _render_write(
-    request: Request, draft: WriteForm, status: int = 200, **extra: object
+    request: Request,
+    draft: WriteForm,
+    *,
+    status: int = 200,
+    post: PostRow | None = None,
+    error: str = "",
+    preview: bool = False,
 ) -> Response:
-    preview = html.render_markdown(draft.body) if draft.body.strip() else ""
-    context = {"error": "", "preview": "", "post": None, **extra}
-    if extra.get("preview") is True:
-        context["preview"] = preview
-    return render(request, "write.html", status_code=status, draft=draft, kinds=KINDS, **context)
+    rendered = html.render_markdown(draft.body) if preview and draft.body.strip() else ""
+    return render(
+        request,
+        "write.html",
+        status_code=status,
+        draft=draft,
+        kinds=KINDS,
+        post=post,
+        error=error,
+        preview=rendered,
+    )
 
 
 @for_members
@@ -72,7 +84,7 @@ async def write(request: Request, member: LocalActor, form: FormData) -> Respons
     try:
         draft = replace(draft, media=await _uploaded_media(request, member, form))
     except uploads.UploadError as exc:
-        return _render_write(request, draft, 400, error=str(exc))
+        return _render_write(request, draft, status=400, error=str(exc))
     if form.get("action") == "preview":
         return _render_write(request, draft, preview=True)
     media_ids = (draft.media.id,) if draft.media else ()
@@ -81,7 +93,7 @@ async def write(request: Request, member: LocalActor, form: FormData) -> Respons
     try:
         post = await publishing.create_post(node_of(request), member, text)
     except publishing.PublishError as exc:
-        return _render_write(request, draft, 400, error=str(exc))
+        return _render_write(request, draft, status=400, error=str(exc))
     return RedirectResponse(f"/posts/{post.public_id}", status_code=303)
 
 
@@ -118,7 +130,7 @@ async def edit(request: Request, member: LocalActor, form: FormData) -> Response
             node, post, title=draft.title, body=draft.body, summary=draft.summary or None
         )
     except publishing.PublishError as exc:
-        return _render_write(request, draft, 400, post=post, error=str(exc))
+        return _render_write(request, draft, status=400, post=post, error=str(exc))
     return RedirectResponse(f"/posts/{post.public_id}", status_code=303)
 
 

@@ -225,3 +225,33 @@ def test_activity_intents_are_preferred_over_the_ostatus_template() -> None:
     )
     assert interaction.fill_template({"links": []}, "Object", "x") is None
     assert json.dumps(jrd)  # the document is plain JSON
+
+
+async def test_only_the_author_edits_a_post_and_the_edit_reaches_followers(
+    network: Network,
+) -> None:
+    # Given ann, followed by alice on Mastodon, published a report from the web
+    store = network.node.store
+    await add_member(store, network.node.settings, "ann")
+    await add_member(store, network.node.settings, "mia")
+    follow = network.mastodon.follow("alice", f"{TEST_URL}/users/ann")
+    await network.mastodon.send("alice", follow, f"{TEST_URL}/inbox")
+    await sign_in(network.http, "ann")
+    post_url = TEST_URL + (await _write(network, "A photo", _photo_with_gps())).headers["location"]
+    await network.drain()
+    form = {"title": "Canal clean-up (updated)", "body": "Forty bags.", "action": "save"}
+    # When mia, another member, tries to edit it, she is refused
+    async with httpx.AsyncClient(transport=network.fediverse) as other:
+        await sign_in(other, "mia")
+        refused = await other.post(f"{post_url}/edit", data={**form, "csrf": await token(other)})
+    assert refused.status_code == 403
+    # Then ann's edit is saved and the Update, image included, reaches alice's server
+    edited = await network.http.post(
+        f"{post_url}/edit", data={**form, "csrf": await token(network.http)}
+    )
+    assert edited.status_code == 303
+    await network.drain()
+    (update,) = network.mastodon.received("Update")
+    assert update["object"]["name"] == "Canal clean-up (updated)"
+    assert update["object"]["attachment"][0]["name"] == "A photo"
+    assert "Forty bags." in (await network.http.get(post_url)).text
