@@ -9,7 +9,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from . import html, moderation
+from . import html, moderation, publishing
 from .actors import LocalActor
 from .guards import for_moderators, for_moderators_form, text_field
 from .web import error_page, node_of, render
@@ -18,11 +18,12 @@ LOG_DIRECTIONS = ("inbound", "delivery")
 
 
 async def _reported_content(request: Request, object_ids: list[str]) -> list[dict[str, Any]]:
-    store = node_of(request).store
+    node = node_of(request)
     found = []
     for object_id in object_ids:
-        note = await store.note(object_id)
-        found.append({"id": object_id, "note": note})
+        note = await node.store.note(object_id)
+        post = None if note else await publishing.post_from_id(node, object_id)
+        found.append({"id": object_id, "note": note, "post": post})
     return found
 
 

@@ -255,3 +255,29 @@ async def test_only_the_author_edits_a_post_and_the_edit_reaches_followers(
     assert update["object"]["name"] == "Canal clean-up (updated)"
     assert update["object"]["attachment"][0]["name"] == "A photo"
     assert "Forty bags." in (await network.http.get(post_url)).text
+
+
+async def test_moderators_see_reports_with_the_content_and_manage_blocks(
+    network: Network,
+) -> None:
+    post_url = await network.post(title="Canal report")
+    flag = network.mastodon.simple("alice", "Flag", [post_url])
+    flag["content"] = "This looks like spam"
+    await network.mastodon.send("alice", flag, f"{TEST_URL}/inbox")
+    await network.drain()
+    await add_member(network.node.store, network.node.settings, "mia", admin=True)
+    await sign_in(network.http, "mia")
+    reports = (await network.http.get(f"{TEST_URL}/moderation/reports")).text
+    assert "This looks like spam" in reports and ">Canal report</a>" in reports
+    csrf = await token(network.http, "/moderation/blocks")
+    blocks_url = f"{TEST_URL}/moderation/blocks"
+    added = {"csrf": csrf, "action": "add", "target": "spam.example", "reason": "spam"}
+    assert (await network.http.post(blocks_url, data=added)).status_code == 303
+    assert "spam.example" in (await network.http.get(blocks_url)).text
+    bad = await network.http.post(blocks_url, data={**added, "target": "not a domain"})
+    assert bad.status_code == 400 and "neither a domain" in bad.text
+    removed = {"csrf": csrf, "action": "remove", "target": "spam.example"}
+    assert (await network.http.post(blocks_url, data=removed)).status_code == 303
+    assert await network.node.store.blocks() == []
+    history = [h["action"] for h in await network.node.store.moderation_history()]
+    assert history == ["unblock", "block"]
