@@ -11,5 +11,16 @@ fi
 echo "==> installing conode with test dependencies"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 
+# The browser tests (tests/browser/) drive Debian's Chromium with Playwright and run axe-core
+# from npm inside the page. Never `playwright install`: browser downloads do not work here.
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "==> installing chromium (Debian package) for the browser tests"
+  apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null
+fi
+if [ ! -f tests/browser/node_modules/axe-core/axe.min.js ] && command -v npm >/dev/null; then
+  echo "==> installing axe-core (npm) for the accessibility checks"
+  npm ci --prefix tests/browser --no-audit --no-fund --silent
+fi
+
 echo "==> pytest (database: ${CONODE_TEST_DATABASE_URL:-SQLite})"
 exec .venv/bin/python -m pytest "$@"

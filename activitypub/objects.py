@@ -149,6 +149,7 @@ class ArticleInfo:
     replies_id: str
     updated: datetime | None = None
     audience: str | None = None
+    attachments: tuple[Document, ...] = ()
 
 
 def article(info: ArticleInfo) -> Document:
@@ -174,6 +175,8 @@ def article(info: ArticleInfo) -> Document:
         document["updated"] = isoformat(info.updated)
     if info.audience:
         document["audience"] = info.audience
+    if info.attachments:
+        document["attachment"] = list(info.attachments)
     return document
 
 

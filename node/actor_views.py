@@ -10,7 +10,7 @@ from activitypub.vocab import Document
 
 from .actors import LocalActor, actor_document, local_actor
 from .context import Node
-from .publishing import article_document, group_actor, post_id
+from .publishing import post_id, published_document
 from .storage import PostRow
 from .web import activity_response, error_page, node_of, render, wants_json
 
@@ -29,10 +29,14 @@ async def _actor_from_path(request: Request, kind: str) -> LocalActor | None:
     return local_actor(node.settings, row)
 
 
-def _actor_or_profile(request: Request, actor: LocalActor) -> Response:
+async def _actor_or_profile(request: Request, actor: LocalActor) -> Response:
+    node = node_of(request)
     if wants_json(request):
-        return activity_response(actor_document(node_of(request).settings, actor))
-    return render(request, "profile.html", actor=actor, handle=_handle(request, actor))
+        return activity_response(actor_document(node.settings, actor))
+    posts: list[PostRow] = []
+    if actor.kind == "Person":
+        posts = await node.store.posts_by(actor.row.id, limit=OUTBOX_PAGE_SIZE)
+    return render(request, "profile.html", actor=actor, handle=_handle(request, actor), posts=posts)
 
 
 def _handle(request: Request, actor: LocalActor) -> str:
@@ -43,21 +47,21 @@ async def person(request: Request) -> Response:
     actor = await _actor_from_path(request, "Person")
     if actor is None:
         return error_page(request, 404, "No member by that name here.")
-    return _actor_or_profile(request, actor)
+    return await _actor_or_profile(request, actor)
 
 
 async def group(request: Request) -> Response:
     actor = await _actor_from_path(request, "Group")
     if actor is None:
         return error_page(request, 404, "No group by that name here.")
-    return _actor_or_profile(request, actor)
+    return await _actor_or_profile(request, actor)
 
 
 async def instance(request: Request) -> Response:
     actor = await _actor_from_path(request, "Application")
     if actor is None:
         return error_page(request, 404, "This node has not been initialised: run `conode init`.")
-    return _actor_or_profile(request, actor)
+    return await _actor_or_profile(request, actor)
 
 
 async def profile(request: Request) -> Response:
@@ -69,7 +73,7 @@ async def profile(request: Request) -> Response:
     actor = local_actor(node.settings, row)
     if wants_json(request):
         return RedirectResponse(actor.actor_id, status_code=302, headers={"Vary": "Accept"})
-    return _actor_or_profile(request, actor)
+    return await _actor_or_profile(request, actor)
 
 
 async def collection(request: Request) -> Response:
@@ -117,12 +121,11 @@ async def _outbox(request: Request, actor: LocalActor, collection_id: str) -> Re
 
 
 async def _outbox_item(node: Node, actor: LocalActor, post: PostRow) -> Document:
-    group = await group_actor(node)
     object_id = post_id(node, post)
     if actor.kind == "Group":
         addressing = objects.public_addressing(f"{actor.actor_id}/followers")
         return objects.announce(f"{object_id}/announce", actor.actor_id, object_id, addressing)
-    document = article_document(node, post, actor, group.actor_id if group else None)
+    document = await published_document(node, post, actor)
     return objects.create(f"{object_id}/activity", document)
 
 

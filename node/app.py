@@ -9,12 +9,14 @@ from contextlib import asynccontextmanager
 
 import httpx
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from . import worker
 from .context import open_node
 from .routes import ROUTES
+from .sessions import NodeSessions
 from .settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -53,6 +55,7 @@ def create_app(
 
     return Starlette(
         routes=ROUTES,
+        middleware=[Middleware(NodeSessions, https_only=settings.url.startswith("https://"))],
         lifespan=lifespan,
         exception_handlers={Exception: _server_error},
     )

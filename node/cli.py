@@ -10,7 +10,17 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from . import __version__, actors, cli_content, cli_moderation, following, passwords, vault
+from . import (
+    __version__,
+    actors,
+    cli_content,
+    cli_demo,
+    cli_moderation,
+    demo,
+    following,
+    passwords,
+    vault,
+)
 from .moderation import ModerationError
 from .publishing import PublishError
 from .settings import Settings, SettingsError, load_settings
@@ -224,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing.set_defaults(handler=cmd_user_list)
     cli_content.add_commands(commands)
     cli_moderation.add_commands(commands)
+    cli_demo.add_commands(commands)
     return parser
 
 
@@ -245,6 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         actors.ActorError,
         passwords.PasswordError,
         cli_content.ContentError,
+        demo.DemoError,
         following.FollowingError,
         PublishError,
         ModerationError,

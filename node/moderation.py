@@ -86,8 +86,11 @@ async def unblock(store: Store, target: str) -> bool:
     return await store.remove_block(normalised)
 
 
-async def set_comment_status(store: Store, note_id: int, status: str) -> NoteRow:
-    """approve | reject | delete a comment by its number; approving trusts its author."""
+async def set_comment_status(
+    store: Store, note_id: int, status: str, *, trust: bool = True
+) -> NoteRow:
+    """approve | reject | delete a comment by its number; approving trusts its author unless
+    `trust` is False (the web queue's plain "approve")."""
     note = await store.note_by_id(note_id)
     if note is None or note.post_id is None:
         raise ModerationError(f"no comment {note_id}: see `conode comments list --status all`")
@@ -96,7 +99,7 @@ async def set_comment_status(store: Store, note_id: int, status: str) -> NoteRow
             await store.update_note(note_id, status="deleted", content_html="")
         else:
             await store.update_note(note_id, status=status)
-        if status == "approved":
+        if status == "approved" and trust:
             await store.approve_author(note.author_id)
     updated = await store.note_by_id(note_id)
     assert updated is not None

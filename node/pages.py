@@ -14,9 +14,12 @@ async def home(request: Request) -> Response:
     members = [local_actor(node.settings, row) for row in await node.store.local_actors("Person")]
     group_row = await node.store.local_actor(node.settings.group_handle)
     group = local_actor(node.settings, group_row) if group_row else None
+    authors = {member.row.id: member for member in members}
+    posts = [(post, authors.get(post.author_id)) for post in await node.store.recent_posts(20)]
     return render(
         request,
         "home.html",
+        posts=posts,
         members=members,
         group=group,
         group_handle=f"@{node.settings.group_handle}@{node.settings.host}",

@@ -4,37 +4,20 @@ collection (what Mastodon >= 4.5 crawls to show a thread), and our members' note
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from activitypub import objects, webfinger
+from activitypub import objects
 from activitypub.vocab import Document
 
+from . import threads
 from .context import Node
-from .publishing import article_document, author_of, group_actor, post_id
-from .storage import NoteRow, PostRow
+from .publishing import author_of, post_id, published_document
+from .storage import PostRow
 from .web import activity_response, error_page, node_of, render, wants_json
 
 REPLIES_PAGE_SIZE = 20
-
-
-@dataclass(frozen=True)
-class CommentView:
-    note: NoteRow
-    author_handle: str
-    author_url: str
-    local: bool
-
-
-def comment_view(node: Node, note: NoteRow) -> CommentView:
-    """How a comment's author is shown: @name@server, linked to their profile."""
-    path = note.author_id.rstrip("/").rsplit("/", 1)[-1].lstrip("@")
-    local = note.local_author_id is not None
-    # The acct: host keeps a non-default port (PROTOCOL.md); note.host is the bare hostname.
-    host = node.settings.host if local else webfinger.host_of(note.author_id)
-    return CommentView(note, f"@{path}@{host}", note.url or note.author_id, local)
 
 
 async def _post_or_error(request: Request) -> PostRow | Response:
@@ -56,11 +39,12 @@ async def post_page(request: Request) -> Response:
         return found
     node = node_of(request)
     author = await author_of(node, found)
-    group = await group_actor(node)
-    document = article_document(node, found, author, group.actor_id if group else None)
+    document = await published_document(node, found, author)
     if wants_json(request):
         return activity_response(document)
-    comments = await node.store.visible_comments(found.id or 0, limit=500)
+    comments = await threads.comment_views(
+        node, await node.store.visible_comments(found.id or 0, limit=500)
+    )
     reactions = await node.store.reaction_counts(document["id"])
     return render(
         request,
@@ -68,7 +52,9 @@ async def post_page(request: Request) -> Response:
         post=found,
         document=document,
         author=author,
-        comments=[comment_view(node, note) for note in comments],
+        media=await node.store.media_of_post(found.id or 0),
+        comments=threads.thread(comments),
+        comment_count=len(comments),
         likes=reactions.get("Like", 0),
         boosts=reactions.get("Announce", 0),
     )

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
 from activitypub import objects
 from activitypub.vocab import Document
 
-from . import delivery, html
+from . import delivery, html, uploads
 from .actors import LocalActor, local_actor, local_actor_by_row_id
 from .context import Node
-from .storage import PostRow, utcnow
+from .storage import MediaRow, PostRow, utcnow
 
 PostKind = Literal["blog", "report", "offer", "request"]
 ARTICLE_KINDS = ("blog", "report")
@@ -47,7 +48,11 @@ async def author_of(node: Node, post: PostRow) -> LocalActor:
 
 
 def article_document(
-    node: Node, post: PostRow, author: LocalActor, group_id: str | None
+    node: Node,
+    post: PostRow,
+    author: LocalActor,
+    group_id: str | None,
+    media: Sequence[MediaRow] = (),
 ) -> Document:
     object_id = post_id(node, post)
     tags = [objects.hashtag(name, tag_url(node, name)) for name in json.loads(post.hashtags)]
@@ -65,8 +70,16 @@ def article_document(
             tags=tags,
             replies_id=f"{object_id}/replies",
             audience=group_id,
+            attachments=tuple(uploads.attachment(node.settings, item) for item in media),
         )
     )
+
+
+async def published_document(node: Node, post: PostRow, author: LocalActor) -> Document:
+    """The Article as served and federated: with its group audience and image attachments."""
+    group = await group_actor(node)
+    media = await node.store.media_of_post(post.id or 0)
+    return article_document(node, post, author, group.actor_id if group else None, media)
 
 
 async def _audience_inboxes(node: Node, author: LocalActor, group: LocalActor | None) -> list[str]:
@@ -109,6 +122,7 @@ class Draft:
     title: str
     body: str
     summary: str | None = None
+    media_ids: tuple[int, ...] = ()  # uploaded images (node/uploads.py) to attach
 
 
 def _checked(draft: Draft) -> Draft:
@@ -138,10 +152,11 @@ async def create_post(node: Node, author: LocalActor, draft: Draft) -> PostRow:
         hashtags=json.dumps(html.hashtags(f"{draft.title}\n{draft.body}")),
         published_at=utcnow(),
     )
-    group = await group_actor(node)
     async with node.store.transaction():
         post = await node.store.insert_post(row)
-        document = article_document(node, post, author, group.actor_id if group else None)
+        if draft.media_ids:
+            await node.store.attach_media(list(draft.media_ids), post.id or 0)
+        document = await published_document(node, post, author)
         create = objects.create(f"{document['id']}/activity", document)
         await _fan_out(node, author, create, announce=True)
     return post
@@ -166,12 +181,11 @@ async def edit_post(
         "updated_at": now,
     }
     author = await author_of(node, post)
-    group = await group_actor(node)
     async with node.store.transaction():
         await node.store.update_post(post.id or 0, **changes)
         updated = await node.store.post(post.public_id)
         assert updated is not None
-        document = article_document(node, updated, author, group.actor_id if group else None)
+        document = await published_document(node, updated, author)
         activity = objects.update(f"{document['id']}/update/{int(now.timestamp())}", document)
         await _fan_out(node, author, activity, announce=False)
     return updated

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
-from . import actor_views, discovery, inbox, pages, post_views
+from . import (
+    actor_views,
+    admin_pages,
+    admin_views,
+    auth_views,
+    discovery,
+    inbox,
+    member_views,
+    pages,
+    post_views,
+    public_views,
+)
+from .web import STATIC_DIR
 
 ROUTES = [
     Route("/", pages.home),
@@ -29,4 +42,27 @@ ROUTES = [
     Route("/notes/{public_id}", post_views.note_page),
     Route("/tags/{name}", post_views.tag_page),
     Route("/authorize_interaction", pages.authorize_interaction),
+    # the web interface (issue 7)
+    Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+    Route("/login", auth_views.login_page, methods=["GET"]),
+    Route("/login", auth_views.login, methods=["POST"]),
+    Route("/logout", auth_views.logout, methods=["POST"]),
+    Route("/write", member_views.write_page, methods=["GET"]),
+    Route("/write", member_views.write, methods=["POST"]),
+    Route("/posts/{public_id}/edit", member_views.edit_page, methods=["GET"]),
+    Route("/posts/{public_id}/edit", member_views.edit, methods=["POST"]),
+    Route("/posts/{public_id}/comments", member_views.comment, methods=["POST"]),
+    Route("/media/{public_id}", public_views.media),
+    Route("/about", public_views.about),
+    Route("/about/edit", admin_pages.about_editor, methods=["GET"]),
+    Route("/about/edit", admin_pages.save_about, methods=["POST"]),
+    Route("/interact", public_views.interact),
+    Route("/feed.{format}", public_views.feed),
+    Route("/@{username}/feed.{format}", public_views.feed),
+    Route("/moderation", admin_views.queue),
+    Route("/moderation/comments/{note_id:int}", admin_views.act, methods=["POST"]),
+    Route("/moderation/reports", admin_pages.reports),
+    Route("/moderation/blocks", admin_pages.blocks, methods=["GET"]),
+    Route("/moderation/blocks", admin_pages.change_block, methods=["POST"]),
+    Route("/moderation/log", admin_pages.activity_log),
 ]

@@ -237,3 +237,54 @@ hosts = sa.Table(
     sa.Column("last_success_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("last_failure_at", sa.DateTime(timezone=True), nullable=True),
 )
+
+# --- the web interface (migration 0005) --------------------------------------------------------
+
+# Uploaded images live in the database so every process of a scaled-out node can serve them.
+media = sa.Table(
+    "media",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("public_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("owner_id", sa.Integer, sa.ForeignKey("local_actors.id"), nullable=False),
+    sa.Column("post_id", sa.Integer, sa.ForeignKey("posts.id"), nullable=True, index=True),
+    sa.Column("media_type", sa.String(64), nullable=False),
+    sa.Column("alt", sa.Text, nullable=False),  # required: the picture described in words
+    sa.Column("width", sa.Integer, nullable=False),
+    sa.Column("height", sa.Integer, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    _created(),
+)
+
+# Every moderation action, with who did it.
+moderation_actions = sa.Table(
+    "moderation_actions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("moderator_id", sa.Integer, sa.ForeignKey("local_actors.id"), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False, index=True),
+    sa.Column("target", URL, nullable=False),  # a comment number, actor id or domain
+    sa.Column("detail", sa.Text, nullable=False, server_default=""),
+    _created(),
+)
+
+# Texts admins edit in the browser (the about page: rules and terms).
+site_pages = sa.Table(
+    "site_pages",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("source", sa.Text, nullable=False),  # Markdown
+    sa.Column("content_html", sa.Text, nullable=False),
+    sa.Column("updated_by", sa.Integer, sa.ForeignKey("local_actors.id"), nullable=True),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Failed sign-ins, counted per client address and per username to slow password guessing;
+# in the database so every web process of a node sees the same count.
+login_failures = sa.Table(
+    "login_failures",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(300), nullable=False, index=True),
+    _created(),
+)

@@ -12,9 +12,11 @@ from starlette.responses import HTMLResponse, Response
 
 from activitypub.vocab import ACTIVITY_JSON, Document, wants_activity_json
 
+from . import sessions
 from .context import Node
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 _environment = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
@@ -52,7 +54,11 @@ def json_response(
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     node = node_of(request)
     html = _environment.get_template(template).render(
-        node_name=node.settings.name, base_url=node.settings.url, **context
+        node_name=node.settings.name,
+        base_url=node.settings.url,
+        viewer=sessions.viewer(request),
+        csrf_token=lambda: sessions.csrf_token(request),  # only pages with forms set a cookie
+        **context,
     )
     return HTMLResponse(html, status_code=status_code, headers={"Vary": "Accept"})
 

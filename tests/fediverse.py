@@ -75,6 +75,7 @@ class FakeServer:
     inbox: list[Received] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     objects: dict[str, dict[str, Any]] = field(default_factory=dict)
+    scheme: str = "https"  # "http" for a peer served by uvicorn on a loopback port
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(100))
 
     def __post_init__(self) -> None:
@@ -82,12 +83,16 @@ class FakeServer:
 
     # --- identity ---
 
+    @property
+    def base_url(self) -> str:
+        return f"{self.scheme}://{self.host}"
+
     def add_user(self, name: str) -> str:
         self.users[name] = _pooled_key(len(_KEY_POOL))
         return self.actor_id(name)
 
     def actor_id(self, name: str) -> str:
-        return f"https://{self.host}/users/{name}"
+        return f"{self.base_url}/users/{name}"
 
     def handle(self, name: str) -> str:
         return f"@{name}@{self.host}"
@@ -103,8 +108,8 @@ class FakeServer:
             "inbox": f"{actor_id}/inbox",
             "outbox": f"{actor_id}/outbox",
             "followers": f"{actor_id}/followers",
-            "url": f"https://{self.host}/@{name}",
-            "endpoints": {"sharedInbox": f"https://{self.host}/inbox"},
+            "url": f"{self.base_url}/@{name}",
+            "endpoints": {"sharedInbox": f"{self.base_url}/inbox"},
             "publicKey": {
                 "id": f"{actor_id}#main-key",
                 "owner": actor_id,
@@ -121,7 +126,13 @@ class FakeServer:
             if name not in self.users:
                 return Response(status_code=404)
             link = {"rel": "self", "type": "application/activity+json", "href": self.actor_id(name)}
-            return JSONResponse({"subject": resource, "links": [link]})
+            links = [link]
+            if self.style == "mastodon":  # Mastodon's remote-interaction template
+                template = f"{self.base_url}/authorize_interaction?uri={{uri}}"
+                links.append(
+                    {"rel": "http://ostatus.org/schema/1.0/subscribe", "template": template}
+                )
+            return JSONResponse({"subject": resource, "links": links})
 
         async def actor(request: Request) -> Response:
             name = request.path_params["name"]
@@ -197,7 +208,7 @@ class FakeServer:
     def follow(self, name: str, target: str) -> dict[str, Any]:
         return {
             "@context": "https://www.w3.org/ns/activitystreams",
-            "id": f"https://{self.host}/{next(self._ids)}",
+            "id": f"{self.base_url}/{next(self._ids)}",
             "type": "Follow",
             "actor": self.actor_id(name),
             "object": target,
@@ -264,7 +275,7 @@ class FakeServer:
             "summary": None,
             "inReplyTo": reply_ref,
             "published": published,
-            "url": f"https://{self.host}/@{name}/{object_id.rsplit('/', 1)[-1]}",
+            "url": f"{self.base_url}/@{name}/{object_id.rsplit('/', 1)[-1]}",
             "attributedTo": self.actor_id(name),
             "to": to,
             "cc": cc,
@@ -291,7 +302,7 @@ class FakeServer:
     def simple(self, name: str, type_: str, obj: Any) -> dict[str, Any]:
         return {
             "@context": "https://www.w3.org/ns/activitystreams",
-            "id": f"https://{self.host}/activities/{next(self._ids)}",
+            "id": f"{self.base_url}/activities/{next(self._ids)}",
             "type": type_,
             "actor": self.actor_id(name),
             "object": obj,

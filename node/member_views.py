@@ -1,0 +1,151 @@
+"""What signed-in members do in the browser: write and edit posts (Markdown, with a preview and
+an image with alt text) and comment on posts. Publishing and replying federate through
+node/publishing.py and node/following.py, exactly as the CLI's commands do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from starlette.datastructures import FormData, UploadFile
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from . import following, html, publishing, uploads
+from .actors import LocalActor
+from .guards import for_members, for_members_form, text_field
+from .storage import MediaRow, PostRow
+from .web import error_page, node_of, render
+
+KINDS = (("report", "Report"), ("blog", "Blog post"))
+
+
+@dataclass(frozen=True)
+class WriteForm:
+    kind: str
+    title: str
+    summary: str
+    body: str
+    media: MediaRow | None = None
+
+
+def _write_form(form: FormData) -> WriteForm:
+    kind = text_field(form, "kind", 16)
+    return WriteForm(
+        kind=kind if kind in dict(KINDS) else "report",
+        title=text_field(form, "title", 1000),
+        summary=text_field(form, "summary", 2000),
+        body=text_field(form, "body"),
+    )
+
+
+def _render_write(
+    request: Request,
+    draft: WriteForm,
+    *,
+    status: int = 200,
+    post: PostRow | None = None,
+    error: str = "",
+    preview: bool = False,
+) -> Response:
+    rendered = html.render_markdown(draft.body) if preview and draft.body.strip() else ""
+    return render(
+        request,
+        "write.html",
+        status_code=status,
+        draft=draft,
+        kinds=KINDS,
+        post=post,
+        error=error,
+        preview=rendered,
+    )
+
+
+@for_members
+async def write_page(request: Request, member: LocalActor) -> Response:
+    return _render_write(request, WriteForm("report", "", "", ""))
+
+
+async def _uploaded_media(request: Request, member: LocalActor, form: FormData) -> MediaRow | None:
+    """A new upload, or the one kept from an earlier preview (only the member's own, unused)."""
+    store = node_of(request).store
+    upload = form.get("image")
+    if isinstance(upload, UploadFile) and upload.filename:
+        data = await upload.read(uploads.MAX_IMAGE_BYTES + 1)
+        return await uploads.store_image(store, member.row.id, data, text_field(form, "alt", 5000))
+    kept = await store.media(text_field(form, "media", 64)) if form.get("media") else None
+    if kept is None or kept.owner_id != member.row.id or kept.post_id is not None:
+        return None
+    return kept
+
+
+@for_members_form
+async def write(request: Request, member: LocalActor, form: FormData) -> Response:
+    draft = _write_form(form)
+    try:
+        draft = replace(draft, media=await _uploaded_media(request, member, form))
+    except uploads.UploadError as exc:
+        return _render_write(request, draft, status=400, error=str(exc))
+    if form.get("action") == "preview":
+        return _render_write(request, draft, preview=True)
+    media_ids = (draft.media.id,) if draft.media else ()
+    kind: publishing.PostKind = "blog" if draft.kind == "blog" else "report"
+    text = publishing.Draft(kind, draft.title, draft.body, draft.summary or None, media_ids)
+    try:
+        post = await publishing.create_post(node_of(request), member, text)
+    except publishing.PublishError as exc:
+        return _render_write(request, draft, status=400, error=str(exc))
+    return RedirectResponse(f"/posts/{post.public_id}", status_code=303)
+
+
+async def _own_post(request: Request, member: LocalActor) -> PostRow | Response:
+    post = await node_of(request).store.post(request.path_params["public_id"])
+    if post is None or post.deleted_at is not None:
+        return error_page(request, 404, "No such post.")
+    if post.author_id != member.row.id:
+        return error_page(request, 403, "Only its author can edit a post.")
+    return post
+
+
+@for_members
+async def edit_page(request: Request, member: LocalActor) -> Response:
+    post = await _own_post(request, member)
+    if isinstance(post, Response):
+        return post
+    draft = WriteForm(post.kind, post.title, post.summary, post.source)
+    return _render_write(request, draft, post=post)
+
+
+@for_members_form
+async def edit(request: Request, member: LocalActor, form: FormData) -> Response:
+    post = await _own_post(request, member)
+    if isinstance(post, Response):
+        return post
+    fields = _write_form(form)
+    draft = WriteForm(post.kind, fields.title, fields.summary, fields.body)
+    if form.get("action") == "preview":
+        return _render_write(request, draft, post=post, preview=True)
+    node = node_of(request)
+    try:
+        await publishing.edit_post(
+            node, post, title=draft.title, body=draft.body, summary=draft.summary or None
+        )
+    except publishing.PublishError as exc:
+        return _render_write(request, draft, status=400, post=post, error=str(exc))
+    return RedirectResponse(f"/posts/{post.public_id}", status_code=303)
+
+
+@for_members_form
+async def comment(request: Request, member: LocalActor, form: FormData) -> Response:
+    node = node_of(request)
+    post = await node.store.post(request.path_params["public_id"])
+    if post is None or post.deleted_at is not None:
+        return error_page(request, 404, "No such post.")
+    target = publishing.post_id(node, post)
+    parent = await node.store.note(text_field(form, "in_reply_to", 2048))
+    if parent is not None and parent.post_id == post.id and parent.status == "approved":
+        target = parent.object_id
+    try:
+        note = await following.reply(node, member, target, text_field(form, "body", 20_000))
+    except following.FollowingError as exc:
+        return error_page(request, 400, str(exc))
+    return RedirectResponse(f"/posts/{post.public_id}#comment-{note.id}", status_code=303)

@@ -1,0 +1,88 @@
+"""Public pages beyond posts and profiles: the about page, uploaded images, feeds, and the
+"reply/follow from your own server" hand-off."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from . import feeds, interaction
+from .actors import LocalActor, local_actor, local_actor_by_row_id
+from .storage import PostRow
+from .web import error_page, node_of, render
+
+DEFAULT_ABOUT = (
+    "<p>This community has not written its rules and terms yet. Be kind; moderators remove "
+    "comments that attack people.</p>"
+)
+
+
+async def about(request: Request) -> Response:
+    page = await node_of(request).store.site_page("about")
+    content = page["content_html"] if page else DEFAULT_ABOUT
+    return render(request, "about.html", content=content)
+
+
+async def media(request: Request) -> Response:
+    item = await node_of(request).store.media(request.path_params["public_id"])
+    if item is None:
+        return error_page(request, 404, "No such image.")
+    headers = {
+        "Cache-Control": "public, max-age=31536000, immutable",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Disposition": "inline",
+    }
+    return Response(item.data, media_type=item.media_type, headers=headers)
+
+
+async def interact(request: Request) -> Response:
+    """GET /interact?uri=…&account=@you@server[&intent=Follow]: off to the visitor's server."""
+    node = node_of(request)
+    uri = request.query_params.get("uri", "")
+    intent: interaction.Intent = (
+        "Follow" if request.query_params.get("intent") == "Follow" else "Object"
+    )
+    if not uri.startswith(node.settings.url + "/"):
+        return error_page(request, 400, "That address is not on this node.")
+    account = request.query_params.get("account", "")
+    try:
+        target = await interaction.interaction_url(node, account, intent, uri)
+    except interaction.InteractionError as exc:
+        return render(
+            request, "interact.html", 400, error=str(exc), uri=uri, intent=intent, account=account
+        )
+    return RedirectResponse(target, status_code=303)
+
+
+async def _feed_posts(
+    request: Request, member: LocalActor | None
+) -> list[tuple[PostRow, LocalActor | None]]:
+    node = node_of(request)
+    if member is not None:
+        posts = await node.store.posts_by(member.row.id, limit=feeds.FEED_SIZE)
+        return [(post, member) for post in posts]
+    recent = await node.store.recent_posts(feeds.FEED_SIZE)
+    return [
+        (p, await local_actor_by_row_id(node.store, node.settings, p.author_id)) for p in recent
+    ]
+
+
+async def feed(request: Request) -> Response:
+    """/feed.atom, /feed.rss, /@name/feed.atom, /@name/feed.rss"""
+    node = node_of(request)
+    kind = request.path_params["format"]
+    if kind not in feeds.MEDIA_TYPES:
+        return error_page(request, 404, "Feeds are feed.atom and feed.rss.")
+    member = None
+    title, page_url = node.settings.name, node.settings.url + "/"
+    if "username" in request.path_params:
+        row = await node.store.local_actor(request.path_params["username"].lower())
+        if row is None or row.kind != "Person":
+            return error_page(request, 404, "No member by that name here.")
+        member = local_actor(node.settings, row)
+        title, page_url = f"{row.display_name} · {node.settings.name}", member.profile_url
+    info = feeds.FeedInfo(
+        title, page_url, node.settings.url + request.url.path, f"Posts on {title}"
+    )
+    body = feeds.render_feed(node, info, await _feed_posts(request, member), kind)
+    return Response(body, media_type=feeds.MEDIA_TYPES[kind])
