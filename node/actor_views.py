@@ -8,6 +8,7 @@ from starlette.responses import RedirectResponse, Response
 from activitypub import objects
 from activitypub.vocab import Document
 
+from . import offers
 from .actors import LocalActor, actor_document, local_actor
 from .context import Node
 from .publishing import article_document, group_actor, post_id
@@ -122,7 +123,8 @@ async def _outbox_item(node: Node, actor: LocalActor, post: PostRow) -> Document
     if actor.kind == "Group":
         addressing = objects.public_addressing(f"{actor.actor_id}/followers")
         return objects.announce(f"{object_id}/announce", actor.actor_id, object_id, addressing)
-    document = article_document(node, post, actor, group.actor_id if group else None)
+    document = await offers.document_of(node, post)  # offers and requests are Notes
+    document = document or article_document(node, post, actor, group.actor_id if group else None)
     return objects.create(f"{object_id}/activity", document)
 
 

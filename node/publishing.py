@@ -122,12 +122,11 @@ def _checked(draft: Draft) -> Draft:
     return replace(draft, title=title)
 
 
-async def create_post(node: Node, author: LocalActor, draft: Draft) -> PostRow:
+def post_row(author: LocalActor, draft: Draft) -> PostRow:
+    """A new post as written (checked, rendered), not stored yet."""
     draft = _checked(draft)
-    if draft.kind not in ARTICLE_KINDS:
-        raise PublishError(f"--kind {draft.kind} is published by the offers module")
     summary = draft.summary or html.summary_from_markdown(draft.body, MAX_SUMMARY)
-    row = PostRow(
+    return PostRow(
         public_id=secrets.token_urlsafe(9),
         author_id=author.row.id,
         kind=draft.kind,
@@ -138,6 +137,12 @@ async def create_post(node: Node, author: LocalActor, draft: Draft) -> PostRow:
         hashtags=json.dumps(html.hashtags(f"{draft.title}\n{draft.body}")),
         published_at=utcnow(),
     )
+
+
+async def create_post(node: Node, author: LocalActor, draft: Draft) -> PostRow:
+    if draft.kind not in ARTICLE_KINDS:
+        raise PublishError(f"--kind {draft.kind} is published by the offers module")
+    row = post_row(author, draft)
     group = await group_actor(node)
     async with node.store.transaction():
         post = await node.store.insert_post(row)
@@ -152,6 +157,11 @@ async def edit_post(
 ) -> PostRow:
     if post.deleted_at is not None:
         raise PublishError(f"post {post.public_id} was deleted")
+    if post.kind not in ARTICLE_KINDS:
+        raise PublishError(
+            f"a {post.kind} is not edited: withdraw it (`conode offers close ID --withdrawn`)"
+            " and post it again"
+        )
     source = body if body is not None else post.source
     draft = _checked(Draft("blog", title or post.title, source, summary))
     if summary is None:
@@ -200,3 +210,8 @@ async def post_from_id(node: Node, object_id: str) -> PostRow | None:
     if object_id.startswith(prefix):
         return await node.store.post(object_id.removeprefix(prefix))
     return await node.store.post(object_id)
+
+
+async def federate(node: Node, author: LocalActor, activity: Document, *, announce: bool) -> None:
+    """Deliver an activity about a member's post as posts are delivered (offers use this)."""
+    await _fan_out(node, author, activity, announce=announce)

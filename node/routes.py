@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from . import actor_views, discovery, inbox, pages, post_views
+from . import actor_views, discovery, inbox, offer_views, pages, post_views
 
 ROUTES = [
     Route("/", pages.home),
@@ -24,8 +24,11 @@ ROUTES = [
     Route("/groups/{username}/inbox", inbox.inbox_endpoint, methods=["POST"]),
     Route("/groups/{username}/{collection}", actor_views.collection),
     Route("/@{username}", actor_views.profile),
-    Route("/posts/{public_id}", post_views.post_page),
+    Route("/posts/{public_id}", offer_views.post_page),
     Route("/posts/{public_id}/replies", post_views.replies),
     Route("/notes/{public_id}", post_views.note_page),
     Route("/authorize_interaction", pages.authorize_interaction),
+    Route("/offers", offer_views.board),
+    Route("/offers/categories/{name}", offer_views.category_board),
+    Route("/agreements/{public_id}", offer_views.agreement_page),
 ]

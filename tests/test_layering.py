@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # modules → endpoints → routes → app → cli). New modules must be placed here to be allowed.
 NODE_LAYERS: list[set[str]] = [
     {"settings", "html"},
+    {"offer_terms"},
     {"schema"},
     {"storage"},
     {"vault", "passwords"},
@@ -19,13 +20,19 @@ NODE_LAYERS: list[set[str]] = [
     {"delivery"},
     {"remote"},
     {"moderation"},
+    {"exchanges"},
+    {"remote_agreements"},
     {"activities", "publishing", "following"},
+    {"offers"},
+    {"ledger"},
     {"worker"},
     {"web"},
     {"discovery", "actor_views", "pages", "inbox", "post_views"},
+    {"offer_views"},
     {"routes"},
     {"app"},
     {"cli_content", "cli_moderation"},
+    {"cli_offers"},
     {"cli"},
 ]
 ACTIVITYPUB_ALLOWED_THIRD_PARTY = {"cryptography", "httpx", "httpcore"}

@@ -1,0 +1,275 @@
+"""Offers and requests: published as a `Note` that reads well in a Mastodon timeline and carries
+the FEP-0837 proposal terms; matched to a response (an Agreement, and an `Accept` to the
+responder), closed or expired. Every change of status is federated as an `Update` of the Note.
+"""
+
+from __future__ import annotations
+
+import html as html_escape
+import json
+import secrets
+from dataclasses import dataclass
+
+from activitypub import marketplace, objects
+from activitypub.vocab import Document
+
+from . import delivery, exchanges, publishing, remote
+from .actors import LocalActor
+from .context import Node
+from .offer_terms import (
+    KINDS,
+    OfferError,
+    category_slug,
+    check_category,
+    check_place,
+    hours_label,
+    hours_text,
+    parse_expiry,
+    parse_hours,
+)
+from .storage import AgreementRow, OfferRow, PostRow, utcnow
+
+CALL_TO_ACTION = {"offer": "reply to take it up", "request": "reply to offer help"}
+CLOSED_WORDS = {
+    "taken": "taken",
+    "fulfilled": "done",
+    "withdrawn": "withdrawn",
+    "expired": "expired",
+}
+CLOSED = ("fulfilled", "withdrawn", "expired")
+
+
+@dataclass(frozen=True)
+class OfferDraft:
+    """The terms as typed; checked by `create_offer`."""
+
+    category: str | None = None
+    hours: str | None = None
+    place: str | None = None
+    expires: str | None = None
+
+
+def category_id(node: Node, name: str) -> str:
+    return f"{node.settings.url}/offers/categories/{category_slug(name)}"
+
+
+def _headline(post: PostRow, offer: OfferRow) -> str:
+    label = post.kind.title()
+    if offer.status != "open":
+        label += f" ({CLOSED_WORDS[offer.status]})"
+    parts = [html_escape.escape(post.title)]
+    if offer.minutes:
+        parts.append(hours_label(offer.minutes))
+    if offer.category:
+        parts.append(html_escape.escape(offer.category))
+    parts.append(CALL_TO_ACTION[post.kind] if offer.status == "open" else "no longer open")
+    return f"<p><strong>{label}:</strong> {' · '.join(parts)}</p>"
+
+
+def _details(offer: OfferRow) -> str:
+    lines = []
+    if offer.place:
+        lines.append(f"Where: {html_escape.escape(offer.place)}")
+    if offer.expires_at is not None:
+        lines.append(f"Until: {offer.expires_at.strftime('%-d %B %Y')}")
+    return f"<p>{'<br>'.join(lines)}</p>" if lines else ""
+
+
+def offer_document(
+    node: Node, post: PostRow, offer: OfferRow, author: LocalActor, group_id: str | None
+) -> Document:
+    """The Note: `content` says what, how long, which category and how to respond; the
+    FEP-0837 terms say the same for marketplace-aware servers. No `summary`: Mastodon would
+    turn it into a content warning."""
+    object_id = publishing.post_id(node, post)
+    info = objects.NoteInfo(
+        object_id=object_id,
+        attributed_to=author.actor_id,
+        content=_headline(post, offer) + post.content_html + _details(offer),
+        published=post.published_at,
+        addressing=objects.public_addressing(f"{author.actor_id}/followers"),
+        tags=[objects.hashtag(n, publishing.tag_url(node, n)) for n in json.loads(post.hashtags)],
+        updated=post.updated_at,
+    )
+    document = objects.note(info) | {"@context": marketplace.CONTEXT, "name": post.title}
+    document["replies"] = f"{object_id}/replies"
+    if group_id:
+        document["audience"] = group_id
+    terms = marketplace.ProposalInfo(
+        object_id=object_id,
+        purpose="offer" if post.kind == "offer" else "request",
+        hours=hours_text(offer.minutes) if offer.minutes else None,
+        category_id=category_id(node, offer.category) if offer.category else None,
+        available=offer.status == "open",
+        place=offer.place,
+        end_time=offer.expires_at,
+    )
+    return document | marketplace.proposal_terms(terms)
+
+
+async def _document(node: Node, post: PostRow, offer: OfferRow) -> tuple[LocalActor, Document]:
+    author = await publishing.author_of(node, post)
+    group = await publishing.group_actor(node)
+    return author, offer_document(node, post, offer, author, group.actor_id if group else None)
+
+
+async def document_of(node: Node, post: PostRow) -> Document | None:
+    offer = await node.store.offer_of_post(post.id or 0)
+    return (await _document(node, post, offer))[1] if offer else None
+
+
+async def create_offer(
+    node: Node, author: LocalActor, draft: publishing.Draft, terms: OfferDraft
+) -> PostRow:
+    """Check everything first (nothing is stored on a bad input), then store the post and its
+    terms and queue the Create (followers) and the group's Announce in one transaction."""
+    if draft.kind not in KINDS:
+        raise OfferError(f"--kind {draft.kind} is not an offer or a request")
+    row = publishing.post_row(author, draft)
+    values = {
+        "category": check_category(node.settings, terms.category),
+        "minutes": parse_hours(terms.hours) if terms.hours is not None else None,
+        "place": check_place(terms.place),
+        "expires_at": parse_expiry(terms.expires, utcnow()),
+    }
+    group = await publishing.group_actor(node)
+    async with node.store.transaction():
+        post = await node.store.insert_post(row)
+        offer = await node.store.insert_offer(post_id=post.id, **values)
+        document = offer_document(node, post, offer, author, group.actor_id if group else None)
+        create = objects.create(f"{document['id']}/activity", document)
+        await publishing.federate(node, author, create, announce=True)
+    return post
+
+
+async def find_offer(node: Node, ref: str) -> tuple[PostRow, OfferRow]:
+    post = await publishing.post_from_id(node, ref.strip())
+    offer = await node.store.offer_of_post(post.id or 0) if post else None
+    if post is None or offer is None or post.deleted_at is not None:
+        raise OfferError(f"no offer or request {ref!r} here: see `conode offers list`")
+    return post, offer
+
+
+def check_may_act(by: LocalActor | None, post: PostRow) -> None:
+    """The offer's author or an admin; None is the operator at the command line."""
+    if by is not None and not by.row.is_admin and by.row.id != post.author_id:
+        raise OfferError(f"{by.handle} may not act for this offer: only its author or an admin")
+
+
+async def set_status(
+    node: Node, post: PostRow, offer: OfferRow, status: str, also_to: list[str]
+) -> OfferRow:
+    """Change the status and queue the Update to everyone who saw the offer (and `also_to`).
+    Call inside the caller's transaction."""
+    now = utcnow()
+    await node.store.update_offer(
+        offer.id, status=status, closed_at=now if status in CLOSED else None
+    )
+    await node.store.update_post(post.id or 0, updated_at=now)
+    post = await node.store.post_by_id(post.id or 0) or post
+    offer = await node.store.offer_by_id(offer.id) or offer
+    author, document = await _document(node, post, offer)
+    update = objects.update(f"{document['id']}/update/{secrets.token_urlsafe(6)}", document)
+    await publishing.federate(node, author, update, announce=False)
+    if also_to:
+        await delivery.enqueue(
+            node.store, activity=update, sender=author.username, inbox_urls=also_to
+        )
+    return offer
+
+
+async def expire_due(node: Node) -> int:
+    """Offers past their expiry become `expired` (and say so to followers); returns how many."""
+    due = await node.store.offers_due_to_expire(utcnow())
+    for post, offer in due:
+        async with node.store.transaction():
+            await set_status(node, post, offer, "expired", [])
+    return len(due)
+
+
+async def close(node: Node, by: LocalActor | None, ref: str, status: str) -> OfferRow:
+    post, offer = await find_offer(node, ref)
+    check_may_act(by, post)
+    if status not in ("fulfilled", "withdrawn"):
+        raise OfferError(f"close as fulfilled or withdrawn, not {status!r}")
+    if offer.status in CLOSED:
+        raise OfferError(f"{publishing.post_id(node, post)} is already {offer.status}")
+    async with node.store.transaction():
+        return await set_status(node, post, offer, status, [])
+
+
+async def inbox_of(node: Node, actor_id: str) -> str | None:
+    """Where to deliver to a party: None for our own members."""
+    if await exchanges.local_member_id(node, actor_id) is not None:
+        return None
+    try:
+        actor = await remote.get_actor(node, actor_id)
+    except remote.RemoteError as exc:
+        raise OfferError(f"cannot reach {actor_id}: {exc.reason}") from exc
+    return actor.shared_inbox_url or actor.inbox_url
+
+
+async def deliver(node: Node, author: LocalActor, activity: Document, inbox: str) -> None:
+    await delivery.enqueue(
+        node.store, activity=activity, sender=author.username, inbox_urls=[inbox]
+    )
+
+
+def agreement_document(agreement: AgreementRow) -> Document:
+    info = marketplace.AgreementInfo(
+        agreement_id=agreement.object_id,
+        satisfies=marketplace.intent_id(agreement.proposal_id),
+        provider_id=agreement.provider_id,
+        receiver_id=agreement.receiver_id,
+        hours=hours_text(agreement.minutes) if agreement.minutes else None,
+    )
+    return {"@context": marketplace.CONTEXT, **marketplace.agreement(info)}
+
+
+async def _open_offer(node: Node, by: LocalActor | None, ref: str) -> tuple[PostRow, OfferRow]:
+    post, offer = await find_offer(node, ref)
+    check_may_act(by, post)
+    if offer.status == "open" and offer.expires_at and offer.expires_at <= utcnow():
+        async with node.store.transaction():
+            offer = await set_status(node, post, offer, "expired", [])
+    if offer.status != "open":
+        raise OfferError(f"{publishing.post_id(node, post)} is {offer.status}, not open")
+    return post, offer
+
+
+async def match(node: Node, by: LocalActor | None, ref: str, response_id: int) -> AgreementRow:
+    """Record the Agreement with one response, `Accept` it towards the responder (object: their
+    Offer or reply, result: the Agreement) and `Update` the offer as taken, all or nothing."""
+    post, offer = await _open_offer(node, by, ref)
+    found = await node.store.response(response_id)
+    if found is None or found[0].offer_id != offer.id:
+        raise OfferError(f"no response {response_id} to this offer: see `conode offers list`")
+    response, note = found
+    if note.status in ("deleted", "rejected"):
+        raise OfferError(f"response {response_id} was {note.status}; pick another")
+    author = await publishing.author_of(node, post)
+    giver, taker = author.actor_id, response.actor_id
+    provider, receiver = (giver, taker) if post.kind == "offer" else (taker, giver)
+    object_id = publishing.post_id(node, post)
+    inbox = await inbox_of(node, response.actor_id)
+    async with node.store.transaction():
+        agreement = await node.store.insert_agreement(
+            object_id=f"{node.settings.url}/agreements/{secrets.token_urlsafe(9)}",
+            offer_id=offer.id,
+            response_id=response.id,
+            proposal_id=object_id,
+            title=post.title,
+            proposer_id=author.actor_id,
+            provider_id=provider,
+            receiver_id=receiver,
+            minutes=response.minutes or offer.minutes,
+        )
+        result = {k: v for k, v in agreement_document(agreement).items() if k != "@context"}
+        activity_id = f"{node.settings.url}/activities/{secrets.token_urlsafe(12)}"
+        accept = marketplace.accept_offer(
+            activity_id, author.actor_id, note.object_id, result, response.actor_id
+        )
+        if inbox is not None:
+            await deliver(node, author, accept, inbox)
+        await set_status(node, post, offer, "taken", [inbox] if inbox else [])
+    return agreement
