@@ -80,9 +80,8 @@ def cmd_post_edit(settings: Settings, args: argparse.Namespace) -> int:
 
     async def edit(node: Node) -> int:
         post = await _post(node, args.id)
-        updated = await publishing.edit_post(
-            node, post, title=args.title, body=body, summary=args.summary
-        )
+        edit = offers.edit_offer if post.kind in KINDS else publishing.edit_post
+        updated = await edit(node, post, title=args.title, body=body, summary=args.summary)
         print(f"updated {publishing.post_id(node, updated)}; Update queued for followers")
         return 0
 

@@ -156,34 +156,77 @@ def check_may_act(by: LocalActor | None, post: PostRow) -> None:
         raise OfferError(f"{by.handle} may not act for this offer: only its author or an admin")
 
 
+Rejections = list[tuple[Document, str]]  # (Reject, inbox)
+
+
+async def rejections(node: Node, post: PostRow, offer: OfferRow, chosen: int | None) -> Rejections:
+    """FEP-0837: each Offer(Agreement) not accepted gets a `Reject` when the offer stops being
+    open. Looked up before the transaction; a responder we cannot reach is skipped."""
+    if offer.status != "open":
+        return []  # they were answered when it stopped being open
+    author_id = await exchanges.author_id_of(node, post)
+    reason = "Taken up by someone else." if chosen else f"This {post.kind} is closed."
+    found = []
+    for response, note in await node.store.responses_to(offer.id):
+        if response.kind != "agreement" or response.id == chosen or note.status == "deleted":
+            continue
+        try:
+            inbox = await inbox_of(node, response.actor_id)
+        except OfferError:
+            continue
+        activity_id = f"{node.settings.url}/activities/{secrets.token_urlsafe(12)}"
+        reject = marketplace.reject_offer(
+            activity_id, author_id, note.object_id, response.actor_id, reason
+        )
+        found += [(reject, inbox)] if inbox else []
+    return found
+
+
 async def set_status(
-    node: Node, post: PostRow, offer: OfferRow, status: str, also_to: list[str]
+    node: Node,
+    post: PostRow,
+    offer: OfferRow,
+    status: str,
+    also_to: list[str],
+    rejected: Rejections | None = None,
 ) -> OfferRow:
-    """Change the status and queue the Update to everyone who saw the offer (and `also_to`).
-    Call inside the caller's transaction."""
+    """Change the status and queue the Update to everyone who saw the offer (and `also_to`),
+    and the Rejects. Call inside the caller's transaction."""
     now = utcnow()
-    await node.store.update_offer(
-        offer.id, status=status, closed_at=now if status in CLOSED else None
-    )
+    closed_at = (offer.closed_at or now) if status in CLOSED else None
+    await node.store.update_offer(offer.id, status=status, closed_at=closed_at)
     await node.store.update_post(post.id or 0, updated_at=now)
     post = await node.store.post_by_id(post.id or 0) or post
     offer = await node.store.offer_by_id(offer.id) or offer
     author, document = await _document(node, post, offer)
     update = objects.update(f"{document['id']}/update/{secrets.token_urlsafe(6)}", document)
     await publishing.federate(node, author, update, announce=False)
-    if also_to:
-        await delivery.enqueue(
-            node.store, activity=update, sender=author.username, inbox_urls=also_to
-        )
+    for inbox in also_to:
+        await deliver(node, author, update, inbox)
+    for reject, inbox in rejected or []:
+        await deliver(node, author, reject, inbox)
     return offer
+
+
+async def edit_offer(
+    node: Node, post: PostRow, *, title: str | None, body: str | None, summary: str | None
+) -> PostRow:
+    """New title or text, same terms and status; the Update goes where the offer went."""
+    changes = publishing.post_changes(post, title=title, body=body, summary=summary)
+    post, offer = await find_offer(node, post.public_id)
+    async with node.store.transaction():
+        await node.store.update_post(post.id or 0, **changes)
+        await set_status(node, post, offer, offer.status, [])
+    return await node.store.post_by_id(post.id or 0) or post
 
 
 async def expire_due(node: Node) -> int:
     """Offers past their expiry become `expired` (and say so to followers); returns how many."""
     due = await node.store.offers_due_to_expire(utcnow())
     for post, offer in due:
+        rejected = await rejections(node, post, offer, None)
         async with node.store.transaction():
-            await set_status(node, post, offer, "expired", [])
+            await set_status(node, post, offer, "expired", [], rejected)
     return len(due)
 
 
@@ -194,8 +237,9 @@ async def close(node: Node, by: LocalActor | None, ref: str, status: str) -> Off
         raise OfferError(f"close as fulfilled or withdrawn, not {status!r}")
     if offer.status in CLOSED:
         raise OfferError(f"{publishing.post_id(node, post)} is already {offer.status}")
+    rejected = await rejections(node, post, offer, None)
     async with node.store.transaction():
-        return await set_status(node, post, offer, status, [])
+        return await set_status(node, post, offer, status, [], rejected)
 
 
 async def inbox_of(node: Node, actor_id: str) -> str | None:
@@ -230,8 +274,9 @@ async def _open_offer(node: Node, by: LocalActor | None, ref: str) -> tuple[Post
     post, offer = await find_offer(node, ref)
     check_may_act(by, post)
     if offer.status == "open" and offer.expires_at and offer.expires_at <= utcnow():
+        rejected = await rejections(node, post, offer, None)
         async with node.store.transaction():
-            offer = await set_status(node, post, offer, "expired", [])
+            offer = await set_status(node, post, offer, "expired", [], rejected)
     if offer.status != "open":
         raise OfferError(f"{publishing.post_id(node, post)} is {offer.status}, not open")
     return post, offer
@@ -252,6 +297,7 @@ async def match(node: Node, by: LocalActor | None, ref: str, response_id: int) -
     provider, receiver = (giver, taker) if post.kind == "offer" else (taker, giver)
     object_id = publishing.post_id(node, post)
     inbox = await inbox_of(node, response.actor_id)
+    rejected = await rejections(node, post, offer, response.id)
     async with node.store.transaction():
         agreement = await node.store.insert_agreement(
             object_id=f"{node.settings.url}/agreements/{secrets.token_urlsafe(9)}",
@@ -271,5 +317,5 @@ async def match(node: Node, by: LocalActor | None, ref: str, response_id: int) -
         )
         if inbox is not None:
             await deliver(node, author, accept, inbox)
-        await set_status(node, post, offer, "taken", [inbox] if inbox else [])
+        await set_status(node, post, offer, "taken", [inbox] if inbox else [], rejected)
     return agreement

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass, replace
-from typing import Literal
+from datetime import datetime
+from typing import Any, Literal
 
 from activitypub import objects
 from activitypub.vocab import Document
@@ -152,29 +153,33 @@ async def create_post(node: Node, author: LocalActor, draft: Draft) -> PostRow:
     return post
 
 
-async def edit_post(
-    node: Node, post: PostRow, *, title: str | None, body: str | None, summary: str | None
-) -> PostRow:
+def post_changes(
+    post: PostRow, *, title: str | None, body: str | None, summary: str | None
+) -> dict[str, Any]:
+    """The columns an edit changes, checked and rendered (offers edit their posts too)."""
     if post.deleted_at is not None:
         raise PublishError(f"post {post.public_id} was deleted")
-    if post.kind not in ARTICLE_KINDS:
-        raise PublishError(
-            f"a {post.kind} is not edited: withdraw it (`conode offers close ID --withdrawn`)"
-            " and post it again"
-        )
     source = body if body is not None else post.source
     draft = _checked(Draft("blog", title or post.title, source, summary))
     if summary is None:
         summary = html.summary_from_markdown(source, MAX_SUMMARY) if body else post.summary
-    now = utcnow()
-    changes = {
+    return {
         "title": draft.title,
         "source": source,
         "content_html": html.render_markdown(source),
         "summary": summary[:MAX_SUMMARY],
         "hashtags": json.dumps(html.hashtags(f"{draft.title}\n{source}")),
-        "updated_at": now,
+        "updated_at": utcnow(),
     }
+
+
+async def edit_post(
+    node: Node, post: PostRow, *, title: str | None, body: str | None, summary: str | None
+) -> PostRow:
+    if post.kind not in ARTICLE_KINDS:
+        raise PublishError(f"a {post.kind} is edited by the offers module")
+    changes = post_changes(post, title=title, body=body, summary=summary)
+    now: datetime = changes["updated_at"]
     author = await author_of(node, post)
     group = await group_actor(node)
     async with node.store.transaction():

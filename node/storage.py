@@ -980,7 +980,7 @@ class Store:
         query = (
             self._board(category)
             .order_by(
-                sa.case((o.c.status == "open", 0), else_=1),
+                o.c.status != "open",  # false sorts first in SQLite and PostgreSQL
                 o.c.category.is_(None),
                 sa.func.lower(o.c.category),
                 p.c.published_at.desc(),

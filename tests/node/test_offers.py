@@ -201,16 +201,33 @@ async def test_a_request_credits_the_responder(network: Network) -> None:
 
 async def test_an_fep_offer_of_an_agreement_is_a_response(network: Network) -> None:
     object_id = await _offer(network)
+    # Given carol and bob each send a FEP-0837 Offer(Agreement)
     offer = _fep_offer(network.other, "carol", f"{object_id}#primary", "1.5")
     await _send(network, network.other, "carol", offer)
-    (response,) = await _responses(network, object_id)
-    assert (response.kind, response.minutes, response.actor_id) == ("agreement", 90, CAROL)
-    agreement = await offers.match(network.node, None, object_id, response.id)
+    other = _fep_offer(network.mastodon, "bob", f"{object_id}#primary")
+    await _send(network, network.mastodon, "bob", other)
+    carols, _ = await _responses(network, object_id)
+    assert (carols.kind, carols.minutes, carols.actor_id) == ("agreement", 90, CAROL)
+    # When ben accepts carol's
+    agreement = await offers.match(network.node, None, object_id, carols.id)
     await network.drain()
+    # Then carol gets the Accept of her Offer, and bob a Reject of his
     (accept,) = network.other.received("Accept")
     assert accept["object"] == offer["id"]  # FEP-0837: the Offer's id
     assert accept["result"]["stipulates"]["resourceQuantity"]["hasNumericalValue"] == "1.5"
     assert agreement.minutes == 90
+    (reject,) = network.mastodon.received("Reject")
+    assert (reject["object"], reject["actor"]) == (other["id"], BEN)
+
+
+async def test_closing_rejects_pending_offers_of_agreements(network: Network) -> None:
+    object_id = await _offer(network)
+    offer = _fep_offer(network.other, "carol", f"{object_id}#primary")
+    await _send(network, network.other, "carol", offer)
+    await offers.close(network.node, None, object_id, "withdrawn")
+    await network.drain()
+    (reject,) = network.other.received("Reject")
+    assert reject["object"] == offer["id"] and "closed" in reject["content"]
 
 
 @pytest.mark.parametrize(
@@ -350,3 +367,19 @@ async def test_moderation_still_applies_to_responses(network: Network) -> None:
         await offers.match(network.node, None, object_id, response.id)
     replies = (await network.http.get(f"{object_id}/replies", headers=AP)).json()
     assert replies["totalItems"] == 0
+
+
+async def test_editing_an_offer_updates_its_note_and_keeps_its_terms(network: Network) -> None:
+    await _follow(network, network.mastodon, "alice", BEN)
+    object_id = await _offer(network)
+    post, _ = await offers.find_offer(network.node, object_id)
+    await offers.edit_offer(network.node, post, title="Help in your garden (May)", body=None,
+                            summary=None)  # fmt: skip
+    await network.drain()
+    (update,) = network.mastodon.received("Update")
+    note = update["object"]
+    assert note["type"] == "Note" and note["name"] == "Help in your garden (May)"
+    assert "Offer:</strong> Help in your garden (May) · 2 hours" in note["content"]
+    assert note["publishes"]["resourceQuantity"]["hasNumericalValue"] == "2"
+    with pytest.raises(publishing.PublishError, match="offers module"):
+        await publishing.edit_post(network.node, post, title="x", body=None, summary=None)
