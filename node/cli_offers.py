@@ -9,7 +9,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from . import ledger, offers, publishing
+from . import ledger, matching, offers, publishing
 from .actors import LocalActor
 from .cli_content import member, run_with_node
 from .context import Node
@@ -115,7 +115,7 @@ def cmd_offers_action(settings: Settings, args: argparse.Namespace) -> int:
     async def act(node: Node) -> int:
         by = await _acting(node, args.as_name)
         if args.offers_command == "match":
-            agreement = await offers.match(node, by, args.offer_id, args.response_id)
+            agreement = await matching.match(node, by, args.offer_id, args.response_id)
             print(agreement.object_id)
             responder = agreement.provider_id
             if responder == agreement.proposer_id:

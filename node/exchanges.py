@@ -23,6 +23,7 @@ from .offer_terms import KINDS, OfferError, hours_label, parse_hours
 from .storage import NoteRow, OfferRow, PostRow, utcnow
 
 Result = tuple[str, str]  # (outcome, reason) for the activity log
+MAX_ID = 2048  # the id columns' width
 
 
 def dropped(reason: str) -> Result:
@@ -36,6 +37,15 @@ def offer_object_id(node: Node, post: PostRow) -> str:
 async def author_id_of(node: Node, post: PostRow) -> str:
     author = await local_actor_by_row_id(node.store, node.settings, post.author_id)
     return author.actor_id if author else ""
+
+
+async def handle_of(node: Node, actor_id: str) -> str:
+    """@name for our members, @name@host for others we know, else the actor id."""
+    prefix = f"{node.settings.url}/users/"
+    if actor_id.startswith(prefix):
+        return f"@{actor_id.removeprefix(prefix)}"
+    known = await node.store.remote_actor(actor_id)
+    return known.handle if known and known.username else actor_id
 
 
 async def local_member_id(node: Node, actor_id: str) -> int | None:
@@ -126,8 +136,8 @@ async def on_offer(node: Node, activity: Document, actor_id: str) -> Result:
     """FEP-0837 `Offer{object: Agreement}` for one of our offers: stored as a private note
     (never published) and a response carrying the amount proposed."""
     activity_id = id_of(activity.get("id")) or ""
-    if not remote.same_origin(activity_id, actor_id):
-        return dropped("offer id is not on the actor's host")
+    if not remote.same_origin(activity_id, actor_id) or len(activity_id) > MAX_ID:
+        return dropped("offer id is not a URL on the actor's host")
     proposed = await _proposed(node, activity, actor_id)
     if isinstance(proposed, str):
         return dropped(proposed)

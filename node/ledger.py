@@ -17,7 +17,7 @@ from activitypub.vocab import Document
 from . import offers, publishing
 from .actors import LocalActor
 from .context import Node
-from .exchanges import ledger_entries
+from .exchanges import handle_of, ledger_entries
 from .offer_terms import OfferError, hours_label, hours_text, parse_hours
 from .storage import AgreementRow, NoteRow, PostRow, utcnow
 
@@ -40,15 +40,6 @@ async def find_agreement(node: Node, ref: str) -> AgreementRow:
         f"{publishing.post_id(node, post)} has not been matched: run "
         "`conode offers match OFFER_ID RESPONSE_ID` first"
     )
-
-
-async def handle_of(node: Node, actor_id: str) -> str:
-    """@name for our members, @name@host for others we know, else the actor id."""
-    prefix = f"{node.settings.url}/users/"
-    if actor_id.startswith(prefix):
-        return f"@{actor_id.removeprefix(prefix)}"
-    known = await node.store.remote_actor(actor_id)
-    return known.handle if known and known.username else actor_id
 
 
 async def _party(node: Node, actor_id: str) -> tuple[str, list[Document]]:

@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from activitypub import objects
 
-from . import offers, post_views
+from . import matching, offers, post_views
 from .offer_terms import KINDS, category_slug
 from .publishing import post_id
 from .web import activity_response, error_page, node_of, wants_json
@@ -70,4 +70,4 @@ async def agreement_page(request: Request) -> Response:
     agreement = await node.store.agreement(object_id)
     if agreement is None or agreement.offer_id is None:
         return error_page(request, 404, "No such agreement.")
-    return activity_response(offers.agreement_document(agreement))
+    return activity_response(matching.agreement_document(agreement))

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from activitypub import marketplace
 from activitypub.marketplace import MarketplaceError, Terms
-from activitypub.vocab import Document, id_of
+from activitypub.vocab import Document, as_list, id_of
 
 from . import remote
 from .actors import local_actor_by_row_id
 from .context import Node
-from .exchanges import Result, dropped, ledger_entries, minutes_of
+from .exchanges import MAX_ID, Result, dropped, ledger_entries, minutes_of
 from .offer_terms import OfferError
 from .storage import NoteRow
 
@@ -35,7 +35,8 @@ def _problem(terms: Terms, note: NoteRow, member_id: str, actor_id: str) -> str 
     proposal_id = note.in_reply_to
     if not remote.same_origin(proposal_id, actor_id):
         return "accept by someone other than the proposer"
-    if not remote.same_origin(terms.agreement_id or "", actor_id):
+    agreement_id = terms.agreement_id or ""
+    if not remote.same_origin(agreement_id, actor_id) or len(agreement_id) > MAX_ID:
         return "agreement id is not on the proposer's host"
     if terms.satisfies != marketplace.intent_id(proposal_id):
         return "agreement does not satisfy the proposal our member answered"
@@ -44,13 +45,17 @@ def _problem(terms: Terms, note: NoteRow, member_id: str, actor_id: str) -> str 
     return None
 
 
-async def _title(node: Node, proposal_id: str) -> str:
+async def _proposal_title(node: Node, proposal_id: str, actor_id: str) -> str | None:
+    """The proposal's title, fetched from its origin; None unless the actor is its author."""
     try:
         proposal = await remote.fetch_signed(node, proposal_id)
     except remote.RemoteError:
-        return ""
+        return None
+    authors = [id_of(author) for author in as_list(proposal.get("attributedTo"))]
+    if id_of(proposal) != proposal_id or actor_id not in authors:
+        return None
     name = proposal.get("name")
-    return name[:MAX_TITLE] if isinstance(name, str) and id_of(proposal) == proposal_id else ""
+    return name[:MAX_TITLE] if isinstance(name, str) else ""
 
 
 async def on_accept(node: Node, activity: Document, actor_id: str) -> Result:
@@ -70,12 +75,15 @@ async def on_accept(node: Node, activity: Document, actor_id: str) -> Result:
     assert terms.agreement_id and terms.provider_id and terms.receiver_id
     if await node.store.agreement(terms.agreement_id) is not None:
         return "duplicate", "agreement already recorded"
+    title = await _proposal_title(node, note.in_reply_to, actor_id)
+    if title is None:
+        return dropped("accept by someone who is not the proposal's author")
     await node.store.insert_agreement(
         object_id=terms.agreement_id,
         offer_id=None,
         response_id=None,
         proposal_id=note.in_reply_to,
-        title=await _title(node, note.in_reply_to),
+        title=title,
         proposer_id=actor_id,
         provider_id=terms.provider_id,
         receiver_id=terms.receiver_id,

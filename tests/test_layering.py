@@ -24,6 +24,7 @@ NODE_LAYERS: list[set[str]] = [
     {"remote_agreements"},
     {"activities", "publishing", "following"},
     {"offers"},
+    {"matching"},
     {"ledger"},
     {"worker"},
     {"web"},

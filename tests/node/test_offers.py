@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from activitypub.vocab import AS_CONTEXT
-from node import ledger, moderation, offers, publishing
+from node import ledger, matching, moderation, offers, publishing
 from node.actors import local_actor
 from node.offer_terms import OfferError
 from node.storage import utcnow
@@ -151,7 +151,7 @@ async def test_a_mastodon_reply_is_matched_completed_and_balanced(network: Netwo
     note = await network.node.store.note(reply["object"]["id"])
     assert note is not None and note.status == "pending"
     # When ben matches it
-    agreement = await offers.match(network.node, None, object_id, response.id)
+    agreement = await matching.match(network.node, None, object_id, response.id)
     await network.drain()
     # Then alice's server receives the Accept with the Agreement, and the Note is Updated taken
     (accept,) = network.mastodon.received("Accept")
@@ -163,6 +163,11 @@ async def test_a_mastodon_reply_is_matched_completed_and_balanced(network: Netwo
     assert undefined_terms(accept) == []
     (update,) = network.mastodon.received("Update")
     assert "Offer (taken):</strong>" in update["object"]["content"]
+    # And, since Mastodon cannot show an Accept, a reply that mentions her
+    (thanks,) = [c["object"] for c in network.mastodon.received("Create")]
+    assert thanks["inReplyTo"] == reply["object"]["id"]
+    assert {"type": "Mention", "href": ALICE, "name": ALICE} in thanks["tag"]
+    assert "you are taking up this offer" in thanks["content"]
     assert update["object"]["publishes"]["availableQuantity"]["hasNumericalValue"] == "0"
     # When the exchange is done
     await ledger.complete(network.node, None, agreement.object_id, "2")
@@ -172,7 +177,7 @@ async def test_a_mastodon_reply_is_matched_completed_and_balanced(network: Netwo
     assert balances == {BEN: 120, ALICE: -120}
     assert await network.node.store.ledger_total() == 0
     # And a public confirmation referencing the Agreement reached alice
-    (create,) = network.mastodon.received("Create")
+    create = network.mastodon.received("Create")[-1]
     confirmation = create["object"]
     assert confirmation["context"] == agreement.object_id
     assert confirmation["inReplyTo"] == object_id
@@ -192,7 +197,7 @@ async def test_a_request_credits_the_responder(network: Network) -> None:
         network.other.reply("carol", object_id, "I drive past there"),
     )
     (response,) = await _responses(network, object_id)
-    agreement = await offers.match(network.node, None, object_id, response.id)
+    agreement = await matching.match(network.node, None, object_id, response.id)
     await ledger.complete(network.node, None, object_id, "1.5")  # an offer id finds its agreement
     entries = await ledger.history(network.node, CAROL)
     assert [(e.agreement_id, e.minutes) for e in entries] == [(agreement.object_id, 90)]
@@ -209,7 +214,7 @@ async def test_an_fep_offer_of_an_agreement_is_a_response(network: Network) -> N
     carols, _ = await _responses(network, object_id)
     assert (carols.kind, carols.minutes, carols.actor_id) == ("agreement", 90, CAROL)
     # When ben accepts carol's
-    agreement = await offers.match(network.node, None, object_id, carols.id)
+    agreement = await matching.match(network.node, None, object_id, carols.id)
     await network.drain()
     # Then carol gets the Accept of her Offer, and bob a Reject of his
     (accept,) = network.other.received("Accept")
@@ -268,7 +273,7 @@ async def test_remote_update_and_delete_of_a_response_are_honoured(network: Netw
         network, network.mastodon, "alice", network.mastodon.simple("alice", "Delete", tombstone)
     )
     with pytest.raises(OfferError, match="was deleted"):
-        await offers.match(network.node, None, object_id, response.id)
+        await matching.match(network.node, None, object_id, response.id)
     # an Offer(Agreement) is withdrawn the same way, and can be updated
     fep = _fep_offer(network.other, "carol", f"{object_id}#primary", "2")
     await _send(network, network.other, "carol", fep)
@@ -331,7 +336,7 @@ async def test_the_agreement_is_served_at_its_id(network: Network) -> None:
         network, network.mastodon, "alice", network.mastodon.reply("alice", object_id, "Me!")
     )
     (response,) = await _responses(network, object_id)
-    agreement = await offers.match(network.node, None, object_id, response.id)
+    agreement = await matching.match(network.node, None, object_id, response.id)
     served = (await network.http.get(agreement.object_id, headers=AP)).json()
     assert served["type"] == "Agreement" and served["id"] == agreement.object_id
     assert undefined_terms(served) == []
@@ -345,7 +350,7 @@ async def test_bad_completions_change_nothing(network: Network) -> None:
         network, network.mastodon, "alice", network.mastodon.reply("alice", object_id, "Me!")
     )
     (response,) = await _responses(network, object_id)
-    agreement = await offers.match(network.node, None, object_id, response.id)
+    agreement = await matching.match(network.node, None, object_id, response.id)
     for hours in ("-1", "0", "101", "1.1", "lots"):
         with pytest.raises(OfferError):
             await ledger.complete(network.node, None, agreement.object_id, hours)
@@ -364,7 +369,7 @@ async def test_moderation_still_applies_to_responses(network: Network) -> None:
     (response,) = await _responses(network, object_id)
     await moderation.set_comment_status(network.node.store, response.note_id, "rejected")
     with pytest.raises(OfferError, match="was rejected"):
-        await offers.match(network.node, None, object_id, response.id)
+        await matching.match(network.node, None, object_id, response.id)
     replies = (await network.http.get(f"{object_id}/replies", headers=AP)).json()
     assert replies["totalItems"] == 0
 
@@ -383,3 +388,66 @@ async def test_editing_an_offer_updates_its_note_and_keeps_its_terms(network: Ne
     assert note["publishes"]["resourceQuantity"]["hasNumericalValue"] == "2"
     with pytest.raises(publishing.PublishError, match="offers module"):
         await publishing.edit_post(network.node, post, title="x", body=None, summary=None)
+
+
+# --- a member answers an offer elsewhere ---------------------------------------------------------
+
+
+async def test_a_member_answering_a_remote_offer_records_its_agreement(network: Network) -> None:
+    # Given alice's marketplace server published an offer and ben replied to it
+    proposal_id = network.mastodon.new_id("alice")
+    network.mastodon.objects[proposal_id] = {
+        "@context": AS_CONTEXT, "id": proposal_id, "type": "Note", "name": "Lift to town",
+        "attributedTo": ALICE, "content": "<p>Offer: Lift to town</p>",
+    }  # fmt: skip
+    row = await network.node.store.local_actor("ben")
+    assert row is not None
+    from node import following
+
+    answer = await following.reply(
+        network.node, local_actor(network.node.settings, row), proposal_id, "Yes please"
+    )
+
+    def accept(name: str, provider: str) -> dict[str, Any]:
+        result = {
+            "type": "Agreement",
+            "id": "https://mastodon.example/agreements/1",
+            "stipulates": {
+                "type": "Commitment",
+                "satisfies": f"{proposal_id}#primary",
+                "resourceQuantity": {"hasUnit": "hour", "hasNumericalValue": "1"},
+                "provider": provider,
+                "receiver": BEN,
+            },
+        }
+        return network.mastodon.simple(name, "Accept", answer.object_id) | {"result": result}
+
+    def confirmation(name: str) -> dict[str, Any]:
+        create = network.mastodon.reply(name, proposal_id, "Done!")
+        create["object"] |= {
+            "context": "https://mastodon.example/agreements/1",
+            "provider": ALICE,
+            "receiver": BEN,
+            "resourceQuantity": {"hasUnit": "hour", "hasNumericalValue": "1"},
+        }
+        return create
+
+    # When bob, on the same server, forges the Accept and the confirmation, nothing is recorded
+    bob = "https://mastodon.example/users/bob"
+    await _send(network, network.mastodon, "bob", accept("bob", bob))
+    assert await network.node.store.agreements() == []
+    # When alice accepts ben's answer, the agreement is recorded with her proposal's title
+    await _send(network, network.mastodon, "alice", accept("alice", ALICE))
+    (agreement,) = await network.node.store.agreements()
+    assert (agreement.title, agreement.proposer_id, agreement.status) == (
+        "Lift to town", ALICE, "agreed"
+    )  # fmt: skip
+    await _send(network, network.mastodon, "bob", confirmation("bob"))
+    assert await ledger.balances(network.node) == []
+    # And her confirmation writes the hour to our ledger, once
+    for _ in range(2):
+        await _send(network, network.mastodon, "alice", confirmation("alice"))
+    balances = {b.account_id: b.balance for b in await ledger.balances(network.node)}
+    assert balances == {ALICE: 60, BEN: -60}
+    (done,) = await network.node.store.agreements()
+    assert (done.status, done.completed_minutes) == ("completed", 60)
