@@ -275,14 +275,18 @@ async def fetch(
     *,
     accept: str = DEFAULT_ACCEPT,
     auth: httpx.Auth | None = None,
+    same_origin: bool = False,
 ) -> Document:
     """GET a JSON object, following at most policy.max_redirects redirects, each one checked.
 
-    Raises FetchError (UnsafeTargetError when the guard refuses a hop).
+    With `same_origin`, a redirect to another scheme, host or port is refused: callers that
+    trust a document because of where it was fetched from need this, or an open redirect on
+    that host would let any server answer for it. Raises FetchError (UnsafeTargetError when
+    the guard refuses a hop).
     """
     try:
         async with asyncio.timeout(policy.total_timeout):
-            return await _fetch_following_redirects(client, url, policy, accept, auth)
+            return await _fetch_following_redirects(client, url, policy, accept, auth, same_origin)
     except TimeoutError as exc:
         raise FetchError("timeout") from exc
     except httpx.RequestError as exc:
@@ -295,10 +299,17 @@ async def _fetch_following_redirects(
     policy: FetchPolicy,
     accept: str,
     auth: httpx.Auth | None,
+    same_origin: bool,
 ) -> Document:
-    current = _parse_url(url)
+    first = current = _parse_url(url)
     for _hop in range(policy.max_redirects + 1):
         await check_url(current, policy)
+        if same_origin and (current.scheme, current.host, current.port) != (
+            first.scheme,
+            first.host,
+            first.port,
+        ):
+            raise FetchError("cross-origin redirect")
         request = client.build_request(
             "GET", current, headers={"Accept": accept}, timeout=policy.timeout()
         )

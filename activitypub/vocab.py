@@ -63,3 +63,13 @@ def is_public(document: Document) -> bool:
     """True when a document is addressed to the public collection in `to` or `cc`."""
     audience = as_list(document.get("to")) + as_list(document.get("cc"))
     return any(id_of(item) in PUBLIC_ALIASES for item in audience)
+
+
+def type_of(document: Any) -> str | None:
+    """A document's type; JSON-LD allows a list (["Note", "Extension"]): the first string wins."""
+    if not isinstance(document, dict):
+        return None
+    for value in as_list(document.get("type")):
+        if isinstance(value, str):
+            return value
+    return None

@@ -13,10 +13,9 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from activitypub import objects
-from activitypub.vocab import Document, as_list, id_of, is_public
+from activitypub import objects, webfinger
+from activitypub.vocab import Document, as_list, id_of, is_public, type_of
 
 from . import delivery, exchanges, html, moderation, remote, remote_agreements
 from .actors import LocalActor, local_actor
@@ -108,12 +107,12 @@ async def on_undo(node: Node, activity: Document, actor_id: str) -> Outcome:
         return dropped("undo without an object")
     if id_of(inner.get("actor")) not in (None, actor_id):
         return dropped("undo of another actor's activity")
-    if inner.get("type") == "Follow":
+    if type_of(inner) == "Follow":
         return await _undo_follow(node, inner, actor_id)
-    if inner.get("type") in ("Like", "Announce"):
+    if type_of(inner) in ("Like", "Announce"):
         removed = await node.store.remove_reaction(id_of(inner) or "", actor_id)
         return accepted("reaction removed" if removed else "reaction was not counted")
-    return dropped(f"undo of {inner.get('type')!r} is not supported")
+    return dropped(f"undo of {type_of(inner)!r} is not supported")
 
 
 async def on_accept(node: Node, activity: Document, actor_id: str) -> Outcome:
@@ -192,7 +191,7 @@ async def _ancestors(node: Node, note: Document) -> tuple[int | None, list[Docum
             parent = await remote.fetch_signed(node, target)
         except remote.RemoteError:
             return None, []
-        if id_of(parent) != target or parent.get("type") not in NOTE_TYPES:
+        if parent.get("id") != target or type_of(parent) not in NOTE_TYPES:
             return None, []
         chain.append(parent)
         current = parent
@@ -238,8 +237,8 @@ async def _store_comment(node: Node, note: Document, post_id: int) -> str:
 
 async def _check_authority(node: Node, note: Document, actor_id: str) -> str | None:
     """Why the actor may not speak for this object, or None when it may."""
-    object_id = id_of(note)
-    if not object_id:
+    object_id = note.get("id")
+    if not isinstance(object_id, str):
         return "object without id"
     if not remote.same_origin(object_id, actor_id):
         return "object is not on the actor's host"
@@ -274,7 +273,7 @@ async def _keep_remote_post(node: Node, note: Document, actor_id: str) -> Outcom
     document = dict(note)
     document["content"] = html.sanitize_comment(str(note.get("content") or ""))
     stored = await node.store.upsert_remote_post(
-        str(note["id"]), actor_id, str(note.get("type")), json.dumps(document)
+        str(note["id"]), actor_id, str(type_of(note)), json.dumps(document)
     )
     return accepted("post from a followed account stored" if stored else "post updated")
 
@@ -286,8 +285,8 @@ async def on_create(node: Node, activity: Document, actor_id: str) -> Outcome:
             note = await remote.fetch_signed(node, note)
         except remote.RemoteError as exc:
             return dropped(exc.reason)
-    if not isinstance(note, dict) or note.get("type") not in NOTE_TYPES:
-        return dropped(f"create of unsupported object {_type_name(note)}")
+    if not isinstance(note, dict) or type_of(note) not in NOTE_TYPES:
+        return dropped(f"create of unsupported object {type_of(note)!r}")
     problem = await _check_authority(node, note, actor_id)
     if problem:
         return dropped(problem)
@@ -295,10 +294,6 @@ async def on_create(node: Node, activity: Document, actor_id: str) -> Outcome:
     if confirmed is not None:
         return Outcome(*confirmed)
     return await _on_create_note(node, note, actor_id)
-
-
-def _type_name(value: Any) -> str:
-    return repr(value.get("type")) if isinstance(value, dict) else "reference"
 
 
 async def on_update(node: Node, activity: Document, actor_id: str) -> Outcome:
@@ -323,7 +318,8 @@ async def on_update(node: Node, activity: Document, actor_id: str) -> Outcome:
         content = html.sanitize_comment(str(obj.get("content") or "")[:MAX_CONTENT_CHARS])
         await node.store.update_note(known.id or 0, content_html=content, updated_at=utcnow())
         return accepted("comment edited")
-    if await node.store.remote_post(str(obj["id"])) is not None:
+    kept = await node.store.remote_post(str(obj["id"]))
+    if kept is not None and kept["actor_id"] == actor_id:
         return await _keep_remote_post(node, obj, actor_id)
     return dropped("update of an unknown object")
 
@@ -342,7 +338,9 @@ async def on_delete(node: Node, activity: Document, actor_id: str) -> Outcome:
     if known is not None and known.author_id == actor_id:
         await node.store.update_note(known.id or 0, status="deleted", content_html="")
         return accepted("comment deleted")
-    if await node.store.delete_remote_post(object_id):
+    kept = await node.store.remote_post(object_id)
+    if kept is not None and kept["actor_id"] == actor_id:
+        await node.store.delete_remote_post(object_id)
         return accepted("followed account's post deleted")
     return dropped("delete of an unknown object")
 
@@ -361,10 +359,8 @@ async def _delete_notes_by(node: Node, actor_id: str) -> int:
 
 async def _on_reaction(node: Node, activity: Document, actor_id: str) -> Outcome:
     object_id = id_of(activity.get("object")) or ""
-    kind = str(activity.get("type"))
-    if await _post_id_for(node, object_id) is None and not object_id.startswith(
-        f"{node.settings.url}/posts/"
-    ):
+    kind = str(type_of(activity))
+    if await _post_id_for(node, object_id) is None:
         if kind == "Announce" and await node.store.is_followed_by_members(actor_id):
             return dropped("boosts by followed accounts are not kept yet")
         return dropped(f"{kind} of something that is not ours")
@@ -399,9 +395,9 @@ HANDLERS: dict[str, Handler] = {
 
 
 async def process(node: Node, activity: Document, actor_id: str) -> Outcome:
-    handler = HANDLERS.get(str(activity.get("type")))
+    handler = HANDLERS.get(type_of(activity) or "")
     if handler is None:
-        return dropped(f"activity type {activity.get('type')!r} is not handled")
+        return dropped(f"activity type {type_of(activity)!r} is not handled")
     return await handler(node, activity, actor_id)
 
 
@@ -417,6 +413,9 @@ async def process_queued(node: Node, *, limit: int = 32) -> int:
             outcome = await process(node, activity, row["actor_id"])
         except remote.RemoteError as exc:
             outcome = dropped(exc.reason)
+        except Exception:  # one malformed activity must not stall the queue behind it
+            logger.exception("inbound %s failed", row["activity_id"])
+            outcome = Outcome("failed", "internal error while processing; see the server log")
         await node.store.log(
             "inbound",
             outcome.outcome,
@@ -424,7 +423,7 @@ async def process_queued(node: Node, *, limit: int = 32) -> int:
             activity_id=row["activity_id"],
             type_=row["type"],
             actor_id=row["actor_id"],
-            host=remote.host_of(row["actor_id"]),
+            host=webfinger.host_of(row["actor_id"]),
         )
         await node.store.finish_inbound(row["id"], "done")
         logger.info(

@@ -214,7 +214,8 @@ async def run_once(
 ) -> int:
     """Claim up to `limit` due deliveries and attempt them, `concurrency` at a time; returns
     how many were attempted. `now` steps time in tests (it also dates the signatures)."""
-    moment = (now or utcnow()).astimezone(UTC)
+    now = now.astimezone(UTC) if now else None  # SQLite compares UTC wall-clock text
+    moment = now or utcnow()
     rows = await node.store.claim_deliveries(now=moment, lease_until=moment + lease(), limit=limit)
     if not rows:
         return 0

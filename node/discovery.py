@@ -26,7 +26,7 @@ async def _resolve_resource(node: Node, resource: str) -> LocalActor | None:
     """Find our actor for an acct:, an actor URL, a profile URL, or the bare host."""
     settings = node.settings
     if resource.startswith(("http://", "https://")):
-        if resource.rstrip("/") == settings.url:
+        if resource.rstrip("/") in (settings.url, f"{settings.url}/actor"):
             row = await node.store.local_actor_of_kind("Application")
             return local_actor(settings, row) if row else None
         if not resource.startswith(settings.url + "/"):
@@ -89,7 +89,7 @@ async def nodeinfo_document(request: Request) -> Response:
             # Until sign-in exists, every member counts as active.
             users_active_month=members,
             users_active_halfyear=members,
-            local_posts=0,
+            local_posts=await node.store.count_posts(),
         ),
         metadata={
             "nodeName": node.settings.name,

@@ -109,7 +109,10 @@ async def reply(node: Node, member: LocalActor, object_id: str, body: str) -> No
     )
     inboxes = await node.store.follower_inboxes([member.row.id])
     if target_author and not target_author.startswith(node.settings.url + "/"):
-        author = await remote.get_actor(node, target_author)
+        try:
+            author = await remote.get_actor(node, target_author)
+        except remote.RemoteError as exc:
+            raise FollowingError(f"cannot reach {target_author}: {exc.reason}") from exc
         inboxes.append(author.shared_inbox_url or author.inbox_url)
     async with node.store.transaction():
         await node.store.insert_note(row)

@@ -13,9 +13,10 @@ import logging
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from activitypub import webfinger
 from activitypub.keys import PublicKey
 from activitypub.signatures import SignatureError, verify_request
-from activitypub.vocab import Document, id_of
+from activitypub.vocab import Document, id_of, type_of
 
 from . import moderation, remote
 from .context import Node
@@ -59,9 +60,12 @@ def _parse(request: Request, body: bytes) -> Document:
         raise InboxRefusal(400, "malformed JSON") from None
     if not isinstance(activity, dict):
         raise InboxRefusal(400, "not a JSON object")
-    for name in ("id", "type", "actor"):
-        if not id_of(activity.get(name)) and not isinstance(activity.get(name), str):
-            raise InboxRefusal(400, f"activity without {name}")
+    if not isinstance(activity.get("id"), str):
+        raise InboxRefusal(400, "activity without an id")
+    if type_of(activity) is None:
+        raise InboxRefusal(400, "activity without a type")
+    if not id_of(activity.get("actor")):
+        raise InboxRefusal(400, "activity without an actor")
     return activity
 
 
@@ -109,6 +113,9 @@ async def receive(node: Node, request: Request) -> tuple[int, str, Document | No
 async def _accept(
     node: Node, request: Request, body: bytes, activity: Document
 ) -> tuple[int, str, Document | None]:
+    recipient = request.path_params.get("username")
+    if recipient is not None and await node.store.local_actor(recipient.lower()) is None:
+        raise InboxRefusal(404, "no such inbox")
     actor_id = id_of(activity["actor"]) or ""
     if await _is_unknown_actor_deleting_itself(node, activity, actor_id):
         return 202, "dropped: delete of an unknown actor", activity
@@ -117,9 +124,8 @@ async def _accept(
     signer = await _verify(node, request, body)
     if signer != actor_id:
         raise InboxRefusal(401, "signer is not the activity's actor")
-    recipient = request.path_params.get("username")
     stored = await node.store.store_inbound(
-        str(activity["id"]), actor_id, str(activity["type"]), json.dumps(activity), recipient
+        str(activity["id"]), actor_id, str(type_of(activity)), json.dumps(activity), recipient
     )
     return 202, "queued" if stored else "duplicate: already received", activity
 
@@ -147,9 +153,9 @@ async def _log(
         outcome,
         reason,
         activity_id=id_of(activity.get("id")) if activity else None,
-        type_=str(activity.get("type")) if activity else None,
+        type_=type_of(activity) if activity else None,
         actor_id=actor_id,
-        host=remote.host_of(actor_id)
+        host=webfinger.host_of(actor_id)
         if actor_id
         else request.client.host
         if request.client

@@ -64,15 +64,19 @@ def block_target(target: str) -> tuple[str, str]:
 
 
 async def block(store: Store, target: str, reason: str) -> BlockResult:
-    """Block, then reject that source's pending comments and drop its followers."""
+    """Block, then reject that source's comments (pending and published) and drop its
+    followers."""
     normalised, kind = block_target(target)
     actor_id = normalised if kind == "actor" else None
     host = normalised if kind == "domain" else None
     async with store.transaction():
         await store.add_block(normalised, kind, reason)
-        rejected = await store.set_status_of_notes_from(
-            actor_id=actor_id, host=host, old="pending", new="rejected"
-        )
+        # Pending comments are rejected, and what was already published is taken down.
+        rejected = 0
+        for old in ("pending", "approved"):
+            rejected += await store.set_status_of_notes_from(
+                actor_id=actor_id, host=host, old=old, new="rejected"
+            )
         removed = await store.remove_followers_matching(actor_id=actor_id, host=host)
     return BlockResult(normalised, kind, rejected, removed)
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from activitypub import objects
+from activitypub import objects, webfinger
 from activitypub.vocab import Document
 
 from .context import Node
@@ -32,7 +32,8 @@ def comment_view(node: Node, note: NoteRow) -> CommentView:
     """How a comment's author is shown: @name@server, linked to their profile."""
     path = note.author_id.rstrip("/").rsplit("/", 1)[-1].lstrip("@")
     local = note.local_author_id is not None
-    host = node.settings.host if local else note.host
+    # The acct: host keeps a non-default port (PROTOCOL.md); note.host is the bare hostname.
+    host = node.settings.host if local else webfinger.host_of(note.author_id)
     return CommentView(note, f"@{path}@{host}", note.url or note.author_id, local)
 
 
@@ -121,3 +122,14 @@ async def note_page(request: Request) -> Response:
             target = f"{post_id(node, post)}#comment-{note.id}"
             return RedirectResponse(target, status_code=303, headers={"Vary": "Accept"})
     return RedirectResponse(note.in_reply_to, status_code=303, headers={"Vary": "Accept"})
+
+
+async def tag_page(request: Request) -> Response:
+    """`/tags/{name}`: where our Hashtag `href`s point; our posts carrying that tag."""
+    node = node_of(request)
+    name = request.path_params["name"].lower()
+    if not name.replace("_", "").isalnum():
+        return error_page(request, 404, "No such tag.")
+    found = await node.store.posts_tagged(name)
+    items = [(post, post_id(node, post)) for post in found]
+    return render(request, "tag.html", tag=name, posts=items)

@@ -49,15 +49,20 @@ def _without_fragment(url: str) -> str:
     return url.split("#", 1)[0]
 
 
-async def fetch_signed(node: Node, url: str, *, accept: str | None = None) -> Document:
-    """GET a document, signed by our instance actor (servers in secure mode require it)."""
+async def fetch_signed(
+    node: Node, url: str, *, accept: str | None = None, same_origin: bool = True
+) -> Document:
+    """GET a document, signed by our instance actor (servers in secure mode require it).
+    Redirects stay on the URL's origin unless asked otherwise (WebFinger may delegate)."""
     row = await node.store.local_actor_of_kind("Application")
     auth = None
     if row is not None:
         auth = HttpSignatureAuth(private_key(local_actor(node.settings, row), node.secret))
     kwargs = {"accept": accept} if accept else {}
     try:
-        return await client.fetch(node.http, url, node.fetch_policy, auth=auth, **kwargs)
+        return await client.fetch(
+            node.http, url, node.fetch_policy, auth=auth, same_origin=same_origin, **kwargs
+        )
     except client.FetchError as exc:
         raise RemoteError(f"fetch {url}: {exc.reason}") from exc
 
@@ -77,7 +82,9 @@ def _public_key_of(document: Document, key_id: str | None = None) -> tuple[str, 
 def actor_row(document: Document, fetched_from: str, key_id: str | None = None) -> RemoteActorRow:
     """Validate an actor document and turn it into a row; raises RemoteError."""
     actor_id = document.get("id")
-    if not isinstance(actor_id, str) or not same_origin(actor_id, fetched_from):
+    # Exactly the URL fetched: any other document on the same host (an upload, say) must not
+    # be able to speak for an actor.
+    if actor_id != fetched_from:
         raise RemoteError("actor id does not match where it was fetched from")
     if document.get("type") not in ACTOR_TYPES:
         raise RemoteError(f"not an actor: {document.get('type')!r}")
@@ -130,7 +137,9 @@ async def _actor_for_key(node: Node, key_id: str) -> RemoteActorRow:
     else:
         # A separate key document (GoToSocial's …/main-key): its owner must claim it.
         owner = document.get("owner")
-        if not isinstance(owner, str) or not same_origin(owner, key_id):
+        if document.get("id") != key_id or not isinstance(owner, str):
+            raise RemoteError("key document is not the key it claims to be")
+        if not same_origin(owner, key_id):
             raise RemoteError("key document has no owner on its own host")
         row = actor_row(await fetch_signed(node, owner), owner, key_id)
         if row.actor_id != owner:
@@ -159,7 +168,8 @@ async def resolve_account(node: Node, account: str) -> RemoteActorRow:
     except webfinger.WebFingerError as exc:
         raise RemoteError(str(exc)) from exc
     scheme = "http" if node.settings.allow_private_networks and ":" in acct.host else "https"
-    jrd = await fetch_signed(node, webfinger.webfinger_url(acct, scheme), accept=JRD_JSON)
+    url = webfinger.webfinger_url(acct, scheme)
+    jrd = await fetch_signed(node, url, accept=JRD_JSON, same_origin=False)
     actor_id = webfinger.self_link(jrd)
     if actor_id is None:
         raise RemoteError(f"{acct.handle} has no ActivityPub actor")

@@ -27,6 +27,7 @@ ROUTES = [
     Route("/posts/{public_id}", offer_views.post_page),
     Route("/posts/{public_id}/replies", post_views.replies),
     Route("/notes/{public_id}", post_views.note_page),
+    Route("/tags/{name}", post_views.tag_page),
     Route("/authorize_interaction", pages.authorize_interaction),
     Route("/offers", offer_views.board),
     Route("/offers/categories/{name}", offer_views.category_board),

@@ -16,17 +16,23 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import sqlalchemy as sa
 from databases import Database
+from sqlalchemy.dialects import postgresql, sqlite
 
 from .schema import (
     activity_log,
+    agreements,
     approved_authors,
     blocks,
+    deliveries,
     followers,
     following,
+    hosts,
     inbound,
+    ledger_entries,
     local_actors,
-    metadata,
     notes,
+    offer_responses,
+    offers,
     posts,
     reactions,
     remote_actors,
@@ -473,6 +479,17 @@ class Store:
         )
         return [_post(row) for row in await self._db.fetch_all(query)]
 
+    async def posts_tagged(self, tag: str, limit: int = 50) -> list[PostRow]:
+        # Tags are stored as a JSON list of names; match the quoted name, case-insensitively.
+        pattern = f'%"{tag.lower()}"%'
+        query = (
+            sa.select(posts)
+            .where(posts.c.deleted_at.is_(None), sa.func.lower(posts.c.hashtags).like(pattern))
+            .order_by(posts.c.published_at.desc(), posts.c.id.desc())
+            .limit(limit)
+        )
+        return [_post(row) for row in await self._db.fetch_all(query)]
+
     async def count_posts(self, author_id: int | None = None) -> int:
         query = sa.select(sa.func.count()).select_from(posts).where(posts.c.deleted_at.is_(None))
         if author_id is not None:
@@ -794,16 +811,13 @@ class Store:
 
     # --- deliveries (node/delivery.py) ---
 
-    # Reached through `metadata` so this section leaves the shared import block alone.
-    _deliveries = metadata.tables["deliveries"]
-    _hosts = metadata.tables["hosts"]
+    _deliveries = deliveries
+    _hosts = hosts
     # 11 columns a row: 1,000 rows stay under PostgreSQL's 32,767 bind parameters.
     _DELIVERY_INSERT_ROWS = 1000
 
     def _upsert(self, table: sa.Table) -> Any:
         """INSERT … ON CONFLICT in this database's dialect (the two share the API)."""
-        from sqlalchemy.dialects import postgresql, sqlite
-
         return (sqlite if is_sqlite(self.url) else postgresql).insert(table)
 
     async def enqueue_deliveries(self, rows: list[dict[str, Any]]) -> int:
@@ -939,10 +953,10 @@ class Store:
 
     # --- give and take: offers, responses, agreements, the ledger (node/offers.py …) ---
 
-    _offers = metadata.tables["offers"]
-    _responses = metadata.tables["offer_responses"]
-    _agreements = metadata.tables["agreements"]
-    _ledger = metadata.tables["ledger_entries"]
+    _offers = offers
+    _responses = offer_responses
+    _agreements = agreements
+    _ledger = ledger_entries
 
     async def insert_offer(self, **values: Any) -> OfferRow:
         await self._db.execute(self._offers.insert().values(status="open", **values))

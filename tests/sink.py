@@ -52,6 +52,7 @@ class InboxSink:
         self._scripts: dict[str, list[Reply]] = {}
         self.delay = delay
         self.received: list[Received] = []
+        self.arrived = asyncio.Event()  # set by each request, for tests that await the first
         # The time signatures are checked at; tests that step the worker's clock set it too.
         self.now: datetime | None = None
 
@@ -70,6 +71,7 @@ class InboxSink:
         body = await request.body()
         received = await self._check(request, body)
         self.received.append(received)
+        self.arrived.set()
         if self.delay:
             await asyncio.sleep(self.delay)  # a slow receiver keeps deliveries in flight
         reply = self._next_reply(received) if received.signer else Reply(401)

@@ -319,3 +319,12 @@ async def test_flags_land_in_reports(network: Network) -> None:
     assert report["actor_id"] == network.mastodon.actor_id("alice")
     assert report["object_ids"] == [BEN, object_id]
     assert report["content"] == "Spam"
+
+
+async def test_hashtag_links_lead_to_a_tag_page(network: Network) -> None:
+    object_id = await network.post(title="Canal day")
+    page = await network.http.get(f"{TEST_URL}/tags/canalcleanup")
+    assert page.status_code == 200
+    assert object_id in page.text and "Canal day" in page.text
+    other = await network.http.get(f"{TEST_URL}/tags/gardening")
+    assert object_id not in other.text
