@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from activitypub import objects, webfinger
 from activitypub.vocab import Document, as_list, id_of, is_public, type_of
 
-from . import delivery, html, moderation, remote
+from . import delivery, exchanges, html, moderation, remote, remote_agreements
 from .actors import LocalActor, local_actor
 from .context import Node
 from .storage import FollowerRow, NoteRow, utcnow
@@ -119,6 +119,8 @@ async def on_accept(node: Node, activity: Document, actor_id: str) -> Outcome:
     follow_id = id_of(activity.get("object"))
     if follow_id and await node.store.mark_follow_accepted(follow_id, actor_id):
         return accepted("our follow was accepted")
+    if isinstance(activity.get("result"), dict):  # FEP-0837: a response of ours was accepted
+        return Outcome(*await remote_agreements.on_accept(node, activity, actor_id))
     return dropped("accept of nothing we asked")
 
 
@@ -228,6 +230,8 @@ async def _store_comment(node: Node, note: Document, post_id: int) -> str:
         created_at=utcnow(),
     )
     inserted = await node.store.insert_note(row)
+    if inserted:
+        await exchanges.record_reply(node, row.object_id)  # a reply to an offer is a response
     return status if inserted else "duplicate"
 
 
@@ -286,6 +290,9 @@ async def on_create(node: Node, activity: Document, actor_id: str) -> Outcome:
     problem = await _check_authority(node, note, actor_id)
     if problem:
         return dropped(problem)
+    confirmed = await remote_agreements.on_confirmation(node, note, actor_id)
+    if confirmed is not None:
+        return Outcome(*confirmed)
     return await _on_create_note(node, note, actor_id)
 
 
@@ -299,6 +306,8 @@ async def on_update(node: Node, activity: Document, actor_id: str) -> Outcome:
         except remote.RemoteError as exc:
             return dropped(exc.reason)
         return accepted("actor profile refreshed")
+    if obj.get("type") == "Offer":
+        return Outcome(*await exchanges.on_update_offer(node, obj, actor_id))
     problem = await _check_authority(node, obj, actor_id)
     if problem:
         return dropped(problem)
@@ -366,6 +375,10 @@ async def on_flag(node: Node, activity: Document, actor_id: str) -> Outcome:
     return accepted("report stored") if stored else Outcome("duplicate", "report already stored")
 
 
+async def on_offer(node: Node, activity: Document, actor_id: str) -> Outcome:
+    return Outcome(*await exchanges.on_offer(node, activity, actor_id))
+
+
 HANDLERS: dict[str, Handler] = {
     "Follow": on_follow,
     "Undo": on_undo,
@@ -377,6 +390,7 @@ HANDLERS: dict[str, Handler] = {
     "Like": _on_reaction,
     "Announce": _on_reaction,
     "Flag": on_flag,
+    "Offer": on_offer,
 }
 
 

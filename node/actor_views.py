@@ -8,6 +8,7 @@ from starlette.responses import RedirectResponse, Response
 from activitypub import objects
 from activitypub.vocab import Document
 
+from . import offers
 from .actors import LocalActor, actor_document, local_actor
 from .context import Node
 from .publishing import post_id, published_document
@@ -125,7 +126,8 @@ async def _outbox_item(node: Node, actor: LocalActor, post: PostRow) -> Document
     if actor.kind == "Group":
         addressing = objects.public_addressing(f"{actor.actor_id}/followers")
         return objects.announce(f"{object_id}/announce", actor.actor_id, object_id, addressing)
-    document = await published_document(node, post, actor)
+    document = await offers.document_of(node, post)  # offers and requests are Notes
+    document = document or await published_document(node, post, actor)
     return objects.create(f"{object_id}/activity", document)
 
 

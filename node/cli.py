@@ -16,12 +16,14 @@ from . import (
     cli_content,
     cli_demo,
     cli_moderation,
+    cli_offers,
     demo,
     following,
     passwords,
     vault,
 )
 from .moderation import ModerationError
+from .offer_terms import OfferError
 from .publishing import PublishError
 from .settings import Settings, SettingsError, load_settings
 from .storage import DatabaseUrlError, Store, head_revision, migrate, redact
@@ -235,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_content.add_commands(commands)
     cli_moderation.add_commands(commands)
     cli_demo.add_commands(commands)
+    cli_offers.add_commands(commands)
     return parser
 
 
@@ -260,6 +263,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         following.FollowingError,
         PublishError,
         ModerationError,
+        OfferError,
     ) as exc:
         print(f"conode: {exc}", file=sys.stderr)
         return 2

@@ -8,9 +8,10 @@ import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from . import following, publishing
+from . import following, offers, publishing
 from .actors import LocalActor, local_actor
 from .context import Node, open_node
+from .offer_terms import KINDS
 from .settings import Settings
 from .storage import PostRow
 
@@ -50,15 +51,20 @@ def read_body(args: argparse.Namespace) -> str | None:
 def cmd_post_create(settings: Settings, args: argparse.Namespace) -> int:
     body = read_body(args) or ""
 
+    terms = offers.OfferDraft(args.category, args.hours, args.place, args.expires)
+
     async def create(node: Node) -> int:
         author = await member(node, args.name)
         draft = publishing.Draft(args.kind, args.title, body, args.summary)
-        post = await publishing.create_post(node, author, draft)
+        if args.kind in KINDS:
+            post = await offers.create_offer(node, author, draft, terms)
+        else:
+            post = await publishing.create_post(node, author, draft)
         print(publishing.post_id(node, post))
         return 0
 
-    if args.kind in ("offer", "request"):
-        raise ContentError("offers and requests arrive with the give-and-take release")
+    if args.kind not in KINDS and terms != offers.OfferDraft():
+        raise ContentError("--hours, --category, --place and --expires are for offers and requests")
     return run_with_node(settings, create)
 
 
@@ -74,9 +80,8 @@ def cmd_post_edit(settings: Settings, args: argparse.Namespace) -> int:
 
     async def edit(node: Node) -> int:
         post = await _post(node, args.id)
-        updated = await publishing.edit_post(
-            node, post, title=args.title, body=body, summary=args.summary
-        )
+        edit = offers.edit_offer if post.kind in KINDS else publishing.edit_post
+        updated = await edit(node, post, title=args.title, body=body, summary=args.summary)
         print(f"updated {publishing.post_id(node, updated)}; Update queued for followers")
         return 0
 
@@ -138,7 +143,10 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     create.add_argument(
         "--summary", metavar="TEXT", help="plain-language summary (Mastodon shows it)"
     )
-    create.add_argument("--hours", type=float, metavar="N", help="hours offered or asked (offers)")
+    create.add_argument("--hours", metavar="N", help="hours offered or asked (offers, requests)")
+    create.add_argument("--category", metavar="NAME", help="one of CONODE_OFFER_CATEGORIES")
+    create.add_argument("--place", metavar="TEXT", help="where (offers, requests)")
+    create.add_argument("--expires", metavar="YYYY-MM-DD", help="open until the end of that day")
     create.set_defaults(handler=cmd_post_create)
     edit = actions.add_parser("edit", help="edit a post and federate the Update")
     edit.add_argument("id", help="the post's id (its URL)")

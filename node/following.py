@@ -8,7 +8,7 @@ import secrets
 from activitypub import objects
 from activitypub.vocab import PUBLIC, Document, as_list, id_of
 
-from . import delivery, html, remote
+from . import delivery, exchanges, html, remote
 from .actors import LocalActor, local_actor_by_row_id
 from .context import Node
 from .storage import NoteRow, RemoteActorRow, utcnow
@@ -116,6 +116,7 @@ async def reply(node: Node, member: LocalActor, object_id: str, body: str) -> No
         inboxes.append(author.shared_inbox_url or author.inbox_url)
     async with node.store.transaction():
         await node.store.insert_note(row)
+        await exchanges.record_reply(node, note_id)  # a member answering a local offer
         await delivery.enqueue(
             node.store,
             activity=objects.create(f"{note_id}/activity", document),

@@ -7,7 +7,8 @@ import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
+from datetime import datetime
+from typing import Any, Literal
 
 from activitypub import objects
 from activitypub.vocab import Document
@@ -136,12 +137,11 @@ def _checked(draft: Draft) -> Draft:
     return replace(draft, title=title)
 
 
-async def create_post(node: Node, author: LocalActor, draft: Draft) -> PostRow:
+def post_row(author: LocalActor, draft: Draft) -> PostRow:
+    """A new post as written (checked, rendered), not stored yet."""
     draft = _checked(draft)
-    if draft.kind not in ARTICLE_KINDS:
-        raise PublishError(f"--kind {draft.kind} is published by the offers module")
     summary = draft.summary or html.summary_from_markdown(draft.body, MAX_SUMMARY)
-    row = PostRow(
+    return PostRow(
         public_id=secrets.token_urlsafe(9),
         author_id=author.row.id,
         kind=draft.kind,
@@ -152,6 +152,12 @@ async def create_post(node: Node, author: LocalActor, draft: Draft) -> PostRow:
         hashtags=json.dumps(html.hashtags(f"{draft.title}\n{draft.body}")),
         published_at=utcnow(),
     )
+
+
+async def create_post(node: Node, author: LocalActor, draft: Draft) -> PostRow:
+    if draft.kind not in ARTICLE_KINDS:
+        raise PublishError(f"--kind {draft.kind} is published by the offers module")
+    row = post_row(author, draft)
     async with node.store.transaction():
         post = await node.store.insert_post(row)
         if draft.media_ids:
@@ -162,24 +168,33 @@ async def create_post(node: Node, author: LocalActor, draft: Draft) -> PostRow:
     return post
 
 
-async def edit_post(
-    node: Node, post: PostRow, *, title: str | None, body: str | None, summary: str | None
-) -> PostRow:
+def post_changes(
+    post: PostRow, *, title: str | None, body: str | None, summary: str | None
+) -> dict[str, Any]:
+    """The columns an edit changes, checked and rendered (offers edit their posts too)."""
     if post.deleted_at is not None:
         raise PublishError(f"post {post.public_id} was deleted")
     source = body if body is not None else post.source
     draft = _checked(Draft("blog", title or post.title, source, summary))
     if summary is None:
         summary = html.summary_from_markdown(source, MAX_SUMMARY) if body else post.summary
-    now = utcnow()
-    changes = {
+    return {
         "title": draft.title,
         "source": source,
         "content_html": html.render_markdown(source),
         "summary": summary[:MAX_SUMMARY],
         "hashtags": json.dumps(html.hashtags(f"{draft.title}\n{source}")),
-        "updated_at": now,
+        "updated_at": utcnow(),
     }
+
+
+async def edit_post(
+    node: Node, post: PostRow, *, title: str | None, body: str | None, summary: str | None
+) -> PostRow:
+    if post.kind not in ARTICLE_KINDS:
+        raise PublishError(f"a {post.kind} is edited by the offers module")
+    changes = post_changes(post, title=title, body=body, summary=summary)
+    now: datetime = changes["updated_at"]
     author = await author_of(node, post)
     async with node.store.transaction():
         await node.store.update_post(post.id or 0, **changes)
@@ -214,3 +229,8 @@ async def post_from_id(node: Node, object_id: str) -> PostRow | None:
     if object_id.startswith(prefix):
         return await node.store.post(object_id.removeprefix(prefix))
     return await node.store.post(object_id)
+
+
+async def federate(node: Node, author: LocalActor, activity: Document, *, announce: bool) -> None:
+    """Deliver an activity about a member's post as posts are delivered (offers use this)."""
+    await _fan_out(node, author, activity, announce=announce)

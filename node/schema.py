@@ -288,3 +288,70 @@ login_failures = sa.Table(
     sa.Column("key", sa.String(300), nullable=False, index=True),
     _created(),
 )
+
+
+# --- give and take (offers and requests, FEP-0837) --------------------------------------------
+
+# The terms of a post whose kind is offer or request; hours are stored as whole minutes.
+offers = sa.Table(
+    "offers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("post_id", sa.Integer, sa.ForeignKey("posts.id"), nullable=False, unique=True),
+    sa.Column("category", sa.String(32), nullable=True),
+    sa.Column("minutes", sa.Integer, nullable=True),
+    sa.Column("place", sa.String(200), nullable=True),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
+    # open | taken | fulfilled | withdrawn | expired
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+# A reply to an offer, or a FEP-0837 Offer(Agreement), kept as a note (so it is moderated like
+# any comment) and related to the offer here.
+offer_responses = sa.Table(
+    "offer_responses",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("offer_id", sa.Integer, sa.ForeignKey("offers.id"), nullable=False, index=True),
+    sa.Column("note_id", sa.Integer, sa.ForeignKey("notes.id"), nullable=False, unique=True),
+    sa.Column("actor_id", URL, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # reply | agreement
+    sa.Column("minutes", sa.Integer, nullable=True),  # what an Offer(Agreement) proposed
+    _created(),
+)
+
+# Agreements we made (a match on one of our offers) or that our members were given by another
+# node (an Accept of their response); `object_id` is the Agreement's ActivityPub id.
+agreements = sa.Table(
+    "agreements",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("object_id", URL, nullable=False, unique=True),
+    sa.Column("offer_id", sa.Integer, sa.ForeignKey("offers.id"), nullable=True, index=True),
+    sa.Column("response_id", sa.Integer, sa.ForeignKey("offer_responses.id"), nullable=True),
+    sa.Column("proposal_id", URL, nullable=False),  # the offer's object id, ours or remote
+    sa.Column("title", sa.String(500), nullable=False),
+    sa.Column("proposer_id", URL, nullable=False),  # who accepted and confirms it
+    sa.Column("provider_id", URL, nullable=False),  # who gives the hours
+    sa.Column("receiver_id", URL, nullable=False),
+    sa.Column("minutes", sa.Integer, nullable=True),  # as agreed, if an amount was
+    sa.Column("status", sa.String(16), nullable=False),  # agreed | completed
+    sa.Column("completed_minutes", sa.Integer, nullable=True),
+    sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
+    _created(),
+)
+
+# Double entry: a completed agreement writes +minutes for the provider and -minutes for the
+# receiver together, once (the unique pair), so the ledger always sums to zero.
+ledger_entries = sa.Table(
+    "ledger_entries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("agreement_id", sa.Integer, sa.ForeignKey("agreements.id"), nullable=False),
+    sa.Column("account_id", URL, nullable=False, index=True),  # actor id, local or remote
+    sa.Column("local_actor_id", sa.Integer, sa.ForeignKey("local_actors.id"), nullable=True),
+    sa.Column("minutes", sa.Integer, nullable=False),
+    _created(),
+    sa.UniqueConstraint("agreement_id", "account_id"),
+)

@@ -24,7 +24,9 @@ DEFAULTS: dict[str, str] = {
     "CONODE_NAME": "conode",
     "CONODE_RATE_LIMIT": "600",
     "CONODE_GROUP_HANDLE": "community",
+    "CONODE_OFFER_CATEGORIES": "care,lifts,gardening,DIY,skills,admin,company",
 }
+DEFAULT_OFFER_CATEGORIES = tuple(DEFAULTS["CONODE_OFFER_CATEGORIES"].split(","))
 
 
 class SettingsError(ValueError):
@@ -41,6 +43,7 @@ class Settings:
     name: str
     rate_limit: int
     group_handle: str
+    offer_categories: tuple[str, ...] = DEFAULT_OFFER_CATEGORIES
 
     @property
     def host(self) -> str:
@@ -89,6 +92,19 @@ def _int(name: str, value: str) -> int:
     return number
 
 
+def _categories(value: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in value.split(",") if name.strip())
+    for name in names:
+        if len(name) > 32 or not name.replace("-", "").replace("_", "").isalnum():
+            raise SettingsError(
+                f"CONODE_OFFER_CATEGORIES: {name!r} is not a category name; use letters, digits,"
+                " - or _ (at most 32), separated by commas"
+            )
+    if not names or len({name.lower() for name in names}) != len(names):
+        raise SettingsError("CONODE_OFFER_CATEGORIES needs one or more distinct names")
+    return names
+
+
 def load_settings(
     environ: Mapping[str, str] | None = None, *, env_file: Path | None = Path(".env")
 ) -> Settings:
@@ -109,4 +125,5 @@ def load_settings(
         name=values["CONODE_NAME"],
         rate_limit=_int("CONODE_RATE_LIMIT", values["CONODE_RATE_LIMIT"]),
         group_handle=handle.lower(),
+        offer_categories=_categories(values["CONODE_OFFER_CATEGORIES"]),
     )

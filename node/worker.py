@@ -8,7 +8,7 @@ import contextlib
 import logging
 import signal
 
-from . import activities, delivery
+from . import activities, delivery, offers
 from .context import Node, open_node
 from .settings import Settings
 
@@ -24,6 +24,7 @@ async def run_once(node: Node) -> int:
     """One pass over every queue; returns how many items were processed (0: nothing was due).
     Inbound activities first: acting on them is what queues most deliveries."""
     processed = await activities.process_queued(node)
+    processed += await offers.expire_due(node)  # their Updates go out in this same pass
     return processed + await delivery.run_once(node)
 
 

@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # modules → endpoints → routes → app → cli). New modules must be placed here to be allowed.
 NODE_LAYERS: list[set[str]] = [
     {"settings", "html"},
+    {"offer_terms"},
     {"schema"},
     {"storage"},
     {"vault", "passwords", "sessions"},
@@ -19,17 +20,22 @@ NODE_LAYERS: list[set[str]] = [
     {"delivery"},
     {"remote"},
     {"moderation", "uploads"},
+    {"exchanges"},
+    {"remote_agreements"},
     {"activities", "publishing", "following", "comment_queue", "threads", "interaction"},
+    {"offers"},
+    {"matching"},
+    {"ledger"},
     {"feeds", "demo"},
     {"worker"},
     {"web"},
     {"guards"},
     {"discovery", "actor_views", "pages", "inbox", "post_views"},
-    {"auth_views", "member_views", "admin_views", "admin_pages", "public_views"},
+    {"auth_views", "member_views", "admin_views", "admin_pages", "public_views", "offer_views"},
     {"routes"},
     {"app"},
     {"cli_content", "cli_moderation"},
-    {"cli_demo"},
+    {"cli_demo", "cli_offers"},
     {"cli"},
 ]
 ACTIVITYPUB_ALLOWED_THIRD_PARTY = {"cryptography", "httpx", "httpcore"}

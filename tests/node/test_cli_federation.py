@@ -383,7 +383,7 @@ def test_post_create_prints_the_id_of_a_post_the_node_then_serves(
         (["ben", "--kind", "report", "--title", "T", "--body", " "], "a post needs a body"),
         (["zoe", "--kind", "report", "--title", "T", "--body", "B"], "no member 'zoe'"),
         (["ben", "--kind", "blog", "--title", "T", "--body-file", "nope.md"], "cannot read"),
-        (["ben", "--kind", "offer", "--title", "T", "--body", "B"], "give-and-take release"),
+        (["ben", "--kind", "offer", "--title", "T", "--body", "B", "--hours", "-1"], "more than 0"),
         (["ben", "--kind", "blog", "--title", "x" * 201, "--body", "B"], "keep it under 200"),
     ],
     ids=[
