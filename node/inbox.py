@@ -17,7 +17,7 @@ from activitypub.keys import PublicKey
 from activitypub.signatures import SignatureError, verify_request
 from activitypub.vocab import Document, id_of
 
-from . import moderation, remote
+from . import limits, moderation, remote
 from .context import Node
 from .web import node_of
 
@@ -57,8 +57,14 @@ def _parse(request: Request, body: bytes) -> Document:
         activity = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise InboxRefusal(400, "malformed JSON") from None
+    except RecursionError:
+        raise InboxRefusal(400, f"nested deeper than {limits.MAX_DEPTH} levels") from None
     if not isinstance(activity, dict):
         raise InboxRefusal(400, "not a JSON object")
+    try:
+        limits.check_activity(activity)
+    except limits.LimitError as exc:
+        raise InboxRefusal(400, exc.reason) from None
     for name in ("id", "type", "actor"):
         if not id_of(activity.get(name)) and not isinstance(activity.get(name), str):
             raise InboxRefusal(400, f"activity without {name}")
@@ -110,6 +116,9 @@ async def _accept(
     node: Node, request: Request, body: bytes, activity: Document
 ) -> tuple[int, str, Document | None]:
     actor_id = id_of(activity["actor"]) or ""
+    recipient = request.path_params.get("username")
+    if recipient is not None and await node.store.local_actor(recipient.lower()) is None:
+        raise InboxRefusal(404, "no such inbox")
     if await _is_unknown_actor_deleting_itself(node, activity, actor_id):
         return 202, "dropped: delete of an unknown actor", activity
     if await moderation.is_blocked(node.store, actor_id, str(activity["id"])):
@@ -117,7 +126,6 @@ async def _accept(
     signer = await _verify(node, request, body)
     if signer != actor_id:
         raise InboxRefusal(401, "signer is not the activity's actor")
-    recipient = request.path_params.get("username")
     stored = await node.store.store_inbound(
         str(activity["id"]), actor_id, str(activity["type"]), json.dumps(activity), recipient
     )
