@@ -16,6 +16,7 @@ from activitypub.keys import PublicKey
 from activitypub.signatures import SignatureError
 from activitypub.vocab import JRD_JSON, Document, as_list, id_of
 
+from . import limits
 from .actors import local_actor, private_key
 from .context import Node
 from .storage import RemoteActorRow, utcnow
@@ -36,13 +37,25 @@ class RemoteError(Exception):
 
 
 def host_of(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:  # a broken authority ("http://[::1") has no host
+        return ""
+
+
+def _origin(url: str) -> tuple[str, str, int] | None:
+    try:
+        parts = urlsplit(url)
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme, 0)
+    except ValueError:
+        return None
+    return (parts.scheme, (parts.hostname or "").lower(), port) if parts.hostname else None
 
 
 def same_origin(a: str, b: str) -> bool:
     """Same scheme, host and port: the rule for who may speak for an object."""
-    pa, pb = urlsplit(a), urlsplit(b)
-    return (pa.scheme, pa.hostname, pa.port) == (pb.scheme, pb.hostname, pb.port)
+    origin = _origin(a)
+    return origin is not None and origin == _origin(b)
 
 
 def _without_fragment(url: str) -> str:
@@ -57,9 +70,18 @@ async def fetch_signed(node: Node, url: str, *, accept: str | None = None) -> Do
         auth = HttpSignatureAuth(private_key(local_actor(node.settings, row), node.secret))
     kwargs = {"accept": accept} if accept else {}
     try:
-        return await client.fetch(node.http, url, node.fetch_policy, auth=auth, **kwargs)
+        fetched = await client.fetch_located(node.http, url, node.fetch_policy, auth=auth, **kwargs)
+        limits.check_document(fetched.document)
     except client.FetchError as exc:
         raise RemoteError(f"fetch {url}: {exc.reason}") from exc
+    except limits.LimitError as exc:
+        raise RemoteError(f"fetch {url}: {exc.reason}") from exc
+    claimed = fetched.document.get("id")
+    # A redirect may lead anywhere: a document speaks only for the host that served it
+    # (an open redirect must not let another server answer for this one).
+    if isinstance(claimed, str) and not same_origin(claimed, fetched.url):
+        raise RemoteError(f"fetch {url}: document id is not on the host that served it")
+    return fetched.document
 
 
 def _public_key_of(document: Document, key_id: str | None = None) -> tuple[str, str] | None:
