@@ -9,12 +9,14 @@ from contextlib import asynccontextmanager
 
 import httpx
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from . import worker
 from .context import open_node
 from .routes import ROUTES
+from .security_headers import SecurityHeaders, security_headers
 from .settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -22,7 +24,10 @@ logger = logging.getLogger(__name__)
 
 async def _server_error(request: Request, exc: Exception) -> Response:
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
-    return PlainTextResponse("Something went wrong on this node; try again later.\n", 500)
+    # Answered outside the middleware stack, so it carries the hardening headers itself.
+    https = request.app.state.https
+    headers = security_headers(https=https)
+    return PlainTextResponse("Something went wrong on this node; try again later.\n", 500, headers)
 
 
 def create_app(
@@ -51,8 +56,12 @@ def create_app(
                 stop.set()
                 await task
 
-    return Starlette(
+    https = settings.url.startswith("https://")
+    app = Starlette(
         routes=ROUTES,
+        middleware=[Middleware(SecurityHeaders, https=https)],
         lifespan=lifespan,
         exception_handlers={Exception: _server_error},
     )
+    app.state.https = https
+    return app

@@ -12,6 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from activitypub import objects
 from activitypub.vocab import Document
 
+from . import html
 from .context import Node
 from .publishing import article_document, author_of, group_actor, post_id
 from .storage import NoteRow, PostRow
@@ -33,7 +34,8 @@ def comment_view(node: Node, note: NoteRow) -> CommentView:
     path = note.author_id.rstrip("/").rsplit("/", 1)[-1].lstrip("@")
     local = note.local_author_id is not None
     host = node.settings.host if local else note.host
-    return CommentView(note, f"@{path}@{host}", note.url or note.author_id, local)
+    link = html.safe_url(note.url) or html.safe_url(note.author_id) or "#"
+    return CommentView(note, f"@{path}@{host}", link, local)
 
 
 async def _post_or_error(request: Request) -> PostRow | Response:
@@ -65,6 +67,7 @@ async def post_page(request: Request) -> Response:
         request,
         "post.html",
         post=found,
+        content_html=html.without_remote_images(found.content_html, node.settings.url),
         document=document,
         author=author,
         comments=[comment_view(node, note) for note in comments],

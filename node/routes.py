@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from starlette.routing import Route
+from pathlib import Path
+
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from . import actor_views, discovery, inbox, pages, post_views
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 ROUTES = [
     Route("/", pages.home),
@@ -28,4 +33,5 @@ ROUTES = [
     Route("/posts/{public_id}/replies", post_views.replies),
     Route("/notes/{public_id}", post_views.note_page),
     Route("/authorize_interaction", pages.authorize_interaction),
+    Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
 ]
