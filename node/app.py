@@ -15,6 +15,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from . import worker
 from .context import open_node
+from .ratelimit import RateLimit
 from .routes import ROUTES
 from .security_headers import SecurityHeaders, security_headers
 from .settings import Settings
@@ -59,7 +60,10 @@ def create_app(
     https = settings.url.startswith("https://")
     app = Starlette(
         routes=ROUTES,
-        middleware=[Middleware(SecurityHeaders, https=https)],
+        middleware=[
+            Middleware(SecurityHeaders, https=https),
+            Middleware(RateLimit, per_minute=settings.rate_limit),
+        ],
         lifespan=lifespan,
         exception_handlers={Exception: _server_error},
     )

@@ -17,7 +17,7 @@ from activitypub.keys import PublicKey
 from activitypub.signatures import SignatureError, verify_request
 from activitypub.vocab import Document, id_of
 
-from . import limits, moderation, remote
+from . import limits, moderation, ratelimit, remote
 from .context import Node
 from .web import node_of
 
@@ -126,6 +126,7 @@ async def _accept(
     signer = await _verify(node, request, body)
     if signer != actor_id:
         raise InboxRefusal(401, "signer is not the activity's actor")
+    setattr(request.state, ratelimit.SIGNER_STATE, signer)  # charged to its server's limit
     stored = await node.store.store_inbound(
         str(activity["id"]), actor_id, str(activity["type"]), json.dumps(activity), recipient
     )
