@@ -10,10 +10,11 @@ ROOT = Path(__file__).resolve().parent.parent
 # A module may import from modules on lower layers only (STYLE.md: settings → storage → domain
 # modules → endpoints → routes → app → cli). New modules must be placed here to be allowed.
 NODE_LAYERS: list[set[str]] = [
-    {"settings", "html", "limits", "security_headers", "ratelimit"},
+    {"settings", "html", "limits", "security_headers", "ratelimit", "sqlite_connection"},
     {"schema"},
     {"storage"},
-    {"vault", "passwords"},
+    {"dump"},
+    {"vault", "passwords", "backup"},
     {"actors"},
     {"context"},
     {"delivery"},
@@ -22,10 +23,10 @@ NODE_LAYERS: list[set[str]] = [
     {"activities", "publishing", "following"},
     {"worker"},
     {"web"},
-    {"discovery", "actor_views", "pages", "inbox", "post_views"},
+    {"discovery", "actor_views", "pages", "inbox", "post_views", "secure_fetch"},
     {"routes"},
     {"app"},
-    {"cli_content", "cli_moderation"},
+    {"cli_content", "cli_moderation", "cli_backup"},
     {"cli"},
 ]
 ACTIVITYPUB_ALLOWED_THIRD_PARTY = {"cryptography", "httpx", "httpcore"}
