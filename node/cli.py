@@ -10,7 +10,17 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from . import __version__, actors, cli_content, cli_moderation, following, passwords, vault
+from . import (
+    __version__,
+    actors,
+    cli_backup,
+    cli_content,
+    cli_moderation,
+    following,
+    passwords,
+    vault,
+)
+from .backup import BackupError
 from .moderation import ModerationError
 from .publishing import PublishError
 from .settings import Settings, SettingsError, load_settings
@@ -224,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing.set_defaults(handler=cmd_user_list)
     cli_content.add_commands(commands)
     cli_moderation.add_commands(commands)
+    cli_backup.add_commands(commands)
     return parser
 
 
@@ -248,6 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         following.FollowingError,
         PublishError,
         ModerationError,
+        BackupError,
     ) as exc:
         print(f"conode: {exc}", file=sys.stderr)
         return 2
