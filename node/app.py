@@ -17,6 +17,7 @@ from . import worker
 from .context import open_node
 from .ratelimit import RateLimit
 from .routes import ROUTES
+from .secure_fetch import AuthorizedFetch
 from .security_headers import SecurityHeaders, security_headers
 from .settings import Settings
 
@@ -63,6 +64,7 @@ def create_app(
         middleware=[
             Middleware(SecurityHeaders, https=https),
             Middleware(RateLimit, per_minute=settings.rate_limit),
+            *([Middleware(AuthorizedFetch)] if settings.authorized_fetch else []),
         ],
         lifespan=lifespan,
         exception_handlers={Exception: _server_error},

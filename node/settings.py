@@ -24,6 +24,7 @@ DEFAULTS: dict[str, str] = {
     "CONODE_NAME": "conode",
     "CONODE_RATE_LIMIT": "600",
     "CONODE_GROUP_HANDLE": "community",
+    "CONODE_AUTHORIZED_FETCH": "",
 }
 
 
@@ -41,6 +42,7 @@ class Settings:
     name: str
     rate_limit: int
     group_handle: str
+    authorized_fetch: bool = False  # SECURITY.md, "Authorized fetch"
 
     @property
     def host(self) -> str:
@@ -109,4 +111,5 @@ def load_settings(
         name=values["CONODE_NAME"],
         rate_limit=_int("CONODE_RATE_LIMIT", values["CONODE_RATE_LIMIT"]),
         group_handle=handle.lower(),
+        authorized_fetch=_flag(values["CONODE_AUTHORIZED_FETCH"]),
     )
