@@ -13,8 +13,7 @@ import logging
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from activitypub.keys import PublicKey
-from activitypub.signatures import SignatureError, verify_request
+from activitypub.signatures import SignatureError
 from activitypub.vocab import Document, id_of
 
 from . import limits, moderation, ratelimit, remote
@@ -72,22 +71,10 @@ def _parse(request: Request, body: bytes) -> Document:
 
 
 async def _verify(node: Node, request: Request, body: bytes) -> str:
-    async def lookup(key_id: str) -> PublicKey:
-        return await remote.lookup_key(node, key_id)
-
-    async def refetch(key_id: str) -> PublicKey:
-        return await remote.lookup_key(node, key_id, refresh=True)
-
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     try:
-        return await verify_request(
-            request.method,
-            target,
-            dict(request.headers),
-            body,
-            lookup,
-            refetch=refetch,
-            scheme=node.settings.url.split("://")[0],
+        return await remote.verify_signature(
+            node, request.method, target, dict(request.headers), body
         )
     except SignatureError as exc:
         raise InboxRefusal(401, f"signature: {exc.reason}") from exc

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from activitypub import client, webfinger
 from activitypub.auth import HttpSignatureAuth
 from activitypub.keys import PublicKey
-from activitypub.signatures import SignatureError
+from activitypub.signatures import SignatureError, verify_request
 from activitypub.vocab import JRD_JSON, Document, as_list, id_of
 
 from . import limits
@@ -170,6 +170,24 @@ async def lookup_key(node: Node, key_id: str, *, refresh: bool = False) -> Publi
             logger.info("key %s: %s", key_id, exc.reason)
             raise SignatureError("key fetch failed") from exc
     return PublicKey(key_id=row.key_id, owner=row.actor_id, pem=row.public_key_pem)
+
+
+async def verify_signature(
+    node: Node, method: str, target: str, headers: dict[str, str], body: bytes
+) -> str:
+    """verify_request with this node's key lookup (and one re-fetch on a rotated key);
+    returns the signer's actor id or raises SignatureError."""
+
+    async def lookup(key_id: str) -> PublicKey:
+        return await lookup_key(node, key_id)
+
+    async def refetch(key_id: str) -> PublicKey:
+        return await lookup_key(node, key_id, refresh=True)
+
+    scheme = node.settings.url.split("://")[0]
+    return await verify_request(
+        method, target, headers, body, lookup, refetch=refetch, scheme=scheme
+    )
 
 
 async def resolve_account(node: Node, account: str) -> RemoteActorRow:

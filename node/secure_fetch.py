@@ -17,8 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from activitypub.keys import PublicKey
-from activitypub.signatures import SignatureError, verify_request
+from activitypub.signatures import SignatureError
 from activitypub.vocab import wants_activity_json
 
 from . import moderation, remote
@@ -40,23 +39,10 @@ def _refusal(status: int, message: str) -> Response:
 
 async def check_fetch(node: Node, request: Request) -> Response | None:
     """None when the request may be served; otherwise the refusal to send."""
-
-    async def lookup(key_id: str) -> PublicKey:
-        return await remote.lookup_key(node, key_id)
-
-    async def refetch(key_id: str) -> PublicKey:
-        return await remote.lookup_key(node, key_id, refresh=True)
-
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     try:
-        signer = await verify_request(
-            request.method,
-            target,
-            dict(request.headers),
-            b"",
-            lookup,
-            refetch=refetch,
-            scheme=node.settings.url.split("://")[0],
+        signer = await remote.verify_signature(
+            node, request.method, target, dict(request.headers), b""
         )
     except SignatureError as exc:
         return _refusal(401, f"this node serves signed requests only ({exc.reason})")
