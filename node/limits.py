@@ -26,6 +26,7 @@ MAX_RECIPIENTS = 1000  # to + cc + bto + bcc + audience of one activity or objec
 MAX_TAGS = 200
 MAX_ATTACHMENTS = 40
 MAX_LIST_ITEMS = 1000  # any other list
+MAX_PAGE = 100_000  # collection pages: an offset past this is no page anyone needs
 
 RECIPIENT_FIELDS = ("to", "cc", "bto", "bcc", "audience")
 ID_FIELDS = frozenset({"id", "actor", "attributedTo", "inReplyTo", "object", "href", "target"})
@@ -113,3 +114,12 @@ def _host(url: str, name: str) -> str:
         return urlsplit(url).hostname or ""
     except ValueError:  # "http://[::1" and other broken authorities
         raise LimitError(f"{name} is not a valid URL") from None
+
+
+def page_number(raw: str | None) -> int | None:
+    """A collection's ?page=N as a number the database can take; None when absent or not one
+    (page=99999999999999999999 overflowed SQLite's and PostgreSQL's integers: a 500)."""
+    if not raw or not raw.isdecimal() or len(raw) > len(str(MAX_PAGE)):
+        return None
+    page = int(raw)
+    return page if 0 < page <= MAX_PAGE else None

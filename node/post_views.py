@@ -12,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from activitypub import objects
 from activitypub.vocab import Document
 
-from . import html
+from . import html, limits
 from .context import Node
 from .publishing import article_document, author_of, group_actor, post_id
 from .storage import NoteRow, PostRow
@@ -84,7 +84,7 @@ async def replies(request: Request) -> Response:
     collection_id = f"{post_id(node, found)}/replies"
     total = await node.store.count_visible_comments(found.id or 0)
     raw_page = request.query_params.get("page")
-    page = int(raw_page) if raw_page and raw_page.isdigit() and int(raw_page) > 0 else None
+    page = limits.page_number(raw_page)
     first = _replies_page(collection_id, 1, await _reply_ids(node, found, 1), total)
     if page is None:
         return activity_response(objects.collection(collection_id, total, first))

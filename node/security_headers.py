@@ -10,6 +10,7 @@ in posts are shown as links instead). Headers an endpoint sets itself are left a
 from __future__ import annotations
 
 from starlette.datastructures import MutableHeaders
+from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -50,8 +51,21 @@ def security_headers(*, https: bool) -> dict[str, str]:
     return HEADERS | ({"Strict-Transport-Security": HSTS} if https else {})
 
 
+MAX_TARGET_BYTES = 8192  # path and query; longer is no URL the node serves
+
+
+def is_malformed(scope: Scope) -> bool:
+    """A path or query no endpoint can use: a NUL (PostgreSQL text refuses it, a 500 before
+    this check) or a length past any URL the node serves."""
+    path, query = str(scope.get("path", "")), bytes(scope.get("query_string", b""))
+    if len(path) + len(query) > MAX_TARGET_BYTES:
+        return True
+    return "\x00" in path or b"%00" in query or b"\x00" in query
+
+
 class SecurityHeaders:
-    """ASGI middleware adding the headers above to every HTTP response."""
+    """ASGI middleware adding the headers above to every HTTP response, and answering a
+    malformed request target with 400 before any endpoint sees it."""
 
     def __init__(self, app: ASGIApp, *, https: bool) -> None:
         self.app = app
@@ -62,7 +76,13 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if is_malformed(scope):
+            refusal = PlainTextResponse("malformed request target\n", 400)
+            await refusal(scope, receive, self._hardened(send))
+            return
+        await self.app(scope, receive, self._hardened(send))
 
+    def _hardened(self, send: Send) -> Send:
         async def send_hardened(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
@@ -75,4 +95,4 @@ class SecurityHeaders:
                         headers.append("set-cookie", harden_cookie(cookie, secure=self.https))
             await send(message)
 
-        await self.app(scope, receive, send_hardened)
+        return send_hardened

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 from typing import Any
+from urllib.parse import quote
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -132,6 +133,42 @@ async def test_no_generated_activity_gets_a_5xx_or_leaves_data_when_refused(
     assert queued == (1 if response.text == "queued\n" else 0), response.text
     if queued:
         await network.drain()
+
+
+PAGE_PATHS = ["/", "/users/{}", "/users/{}/{}", "/groups/{}", "/groups/{}/{}", "/@{}", "/posts/{}"]
+PAGE_PATHS += ["/posts/{}/replies", "/notes/{}", "/actor/{}", "/.well-known/webfinger"]
+PAGE_PATHS += ["/nodeinfo/2.1", "/authorize_interaction", "/static/{}", "/{}"]
+segments = st.one_of(st.sampled_from(["ben", "community", "outbox", "followers", "x"]), text)
+queries = st.dictionaries(
+    st.sampled_from(["page", "resource", "uri", "x"]),
+    st.one_of(text, st.integers().map(str), st.sampled_from(["99999999999999999999", "²"])),
+    max_size=2,
+)
+
+
+@settings(
+    max_examples=EXAMPLES // 4,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    database=None,
+)
+@given(
+    shape=st.sampled_from(PAGE_PATHS),
+    parts=st.lists(segments, min_size=2, max_size=2),
+    query=queries,
+    accept=st.sampled_from(["text/html", "application/activity+json", "*/*"]),
+)
+async def test_no_generated_page_request_gets_a_5xx(
+    network: Network, shape: str, parts: list[str], query: dict[str, str], accept: str
+) -> None:
+    path = shape.format(*(quote(part.encode("utf-8", "surrogatepass"), safe="") for part in parts))
+    params = {
+        k: v.encode("utf-8", "surrogatepass").decode("utf-8", "replace") for k, v in query.items()
+    }
+    response = await network.http.get(
+        f"https://conode.example{path}", params=params, headers={"Accept": accept}
+    )
+    assert response.status_code < 500, (path, query, response.text[:200])
 
 
 def test_the_run_reached_every_stage_of_the_pipeline() -> None:

@@ -218,3 +218,28 @@ async def test_a_server_error_shows_no_internals(settings: Settings, network: Ne
             assert response.text == "Something went wrong on this node; try again later.\n"
             assert "content-security-policy" in response.headers
     assert vault.load_secret(settings.secret_path)
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/users/ben/outbox?page=99999999999999999999999", 200),  # was an integer overflow: 500
+        ("/users/ben/outbox?page=%C2%B2", 200),  # "²" passes isdigit() but not int()
+        ("/users/%00/outbox", 400),  # PostgreSQL text cannot hold NUL: 500
+        ("/.well-known/webfinger?resource=acct:%00@conode.example", 400),
+        ("/users/" + "a" * 9000, 400),
+    ],
+)
+async def test_hostile_urls_get_a_4xx_or_a_page_never_a_500(
+    network: Network, path: str, status: int
+) -> None:
+    response = await network.http.get(
+        f"{TEST_URL}{path}", headers={"Accept": "application/activity+json"}
+    )
+    assert response.status_code == status
+
+
+async def test_a_replies_page_past_any_real_one_is_the_collection(network: Network) -> None:
+    post_id = await network.post()
+    response = await network.http.get(f"{post_id}/replies?page=99999999999999999999")
+    assert response.status_code == 200 and response.json()["type"] == "Collection"
