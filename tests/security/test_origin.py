@@ -270,3 +270,23 @@ async def test_a_replayed_activity_changes_nothing(network: Network) -> None:
     assert response.status_code == 202 and "duplicate" in response.text
     stored = await network.node.store.note(create["object"]["id"])
     assert stored is not None and stored.status == "deleted"
+
+
+async def test_an_announced_object_from_another_host_is_not_taken_as_sent(
+    network: Network,
+) -> None:
+    # alice boosts a "note by carol" that she embeds herself: it must not become carol's comment
+    post_id = await network.post()
+    forged = {
+        "id": "https://gts.example/users/carol/statuses/777",
+        "type": "Note",
+        "attributedTo": network.other.actor_id("carol"),
+        "inReplyTo": post_id,
+        "content": "<p>FORGED</p>",
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+    }
+    announce = network.mastodon.simple("alice", "Announce", forged)
+    assert (await post(network, sign_as(network.mastodon, "alice", announce))).status_code == 202
+    await network.drain()
+    assert await network.node.store.note(forged["id"]) is None
+    assert (await _outcomes(network))[announce["id"]][0] == "dropped"
