@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 import httpcore
 import httpx
 
+from activitypub.hostlimit import PerHostLimit
 from activitypub.vocab import ACTIVITY_JSON, AS_PROFILE, Document
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
@@ -61,9 +62,20 @@ class FetchPolicy:
     total_timeout: float = 30.0
     allowed_schemes: frozenset[str] = frozenset({"http", "https"})
     resolver: Resolver | None = None
+    # Requests in flight to one host at once, per process (activitypub/hostlimit.py).
+    max_per_host: int = 8
 
     def timeout(self) -> httpx.Timeout:
         return httpx.Timeout(self.read_timeout, connect=self.connect_timeout)
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A fetched document and the URL that finally served it (after any redirects): who may
+    speak for a document is decided by that URL's origin, never by the first one asked."""
+
+    url: str
+    document: Document
 
 
 @dataclass(frozen=True)
@@ -121,12 +133,29 @@ async def resolve_host(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-async def _resolve(policy: FetchPolicy, host: str, port: int) -> list[str]:
-    """IP strings for host; raises OSError when it cannot be resolved."""
+def ip_literal(host: str) -> IPAddress | None:
+    """The address a host names by itself, in any spelling the C resolver accepts.
+
+    getaddrinfo reads "2130706433", "0x7f.1" and "0177.0.0.1" as 127.0.0.1 (inet_aton forms;
+    browsers' URL parser does the same), so such hosts are addresses, not names to resolve.
+    """
     try:
-        return [str(ipaddress.ip_address(host))]
+        return ipaddress.ip_address(host.strip("[]"))
     except ValueError:
         pass
+    if not host or host.strip("0123456789abcdefxABCDEFX.") or "." * 2 in host:
+        return None
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except OSError:
+        return None
+
+
+async def _resolve(policy: FetchPolicy, host: str, port: int) -> list[str]:
+    """IP strings for host; raises OSError when it cannot be resolved."""
+    literal = ip_literal(host)
+    if literal is not None:
+        return [str(literal)]
     resolver = policy.resolver or resolve_host
     addresses = await resolver(host, port)
     if not addresses:
@@ -251,7 +280,7 @@ def make_client(
 ) -> httpx.AsyncClient:
     """An AsyncClient for fetch() and deliver(); tests pass a MockTransport or ASGITransport."""
     return httpx.AsyncClient(
-        transport=transport or GuardedTransport(policy),
+        transport=PerHostLimit(transport or GuardedTransport(policy), policy.max_per_host),
         headers={"User-Agent": user_agent},
         timeout=policy.timeout(),
         follow_redirects=False,
@@ -284,6 +313,22 @@ async def fetch(
     that host would let any server answer for it. Raises FetchError (UnsafeTargetError when
     the guard refuses a hop).
     """
+    located = await fetch_located(
+        client, url, policy, accept=accept, auth=auth, same_origin=same_origin
+    )
+    return located.document
+
+
+async def fetch_located(
+    client: httpx.AsyncClient,
+    url: str,
+    policy: FetchPolicy,
+    *,
+    accept: str = DEFAULT_ACCEPT,
+    auth: httpx.Auth | None = None,
+    same_origin: bool = False,
+) -> Fetched:
+    """fetch(), also returning the URL the document finally came from."""
     try:
         async with asyncio.timeout(policy.total_timeout):
             return await _fetch_following_redirects(client, url, policy, accept, auth, same_origin)
@@ -300,7 +345,7 @@ async def _fetch_following_redirects(
     accept: str,
     auth: httpx.Auth | None,
     same_origin: bool,
-) -> Document:
+) -> Fetched:
     first = current = _parse_url(url)
     for _hop in range(policy.max_redirects + 1):
         await check_url(current, policy)
@@ -319,7 +364,7 @@ async def _fetch_following_redirects(
             if response.is_redirect:
                 current = _redirect_target(current, response.headers["Location"])
                 continue
-            return await _read_json_object(response, policy)
+            return Fetched(str(current), await _read_json_object(response, policy))
         finally:
             await response.aclose()
     raise FetchError("too many redirects")
@@ -345,6 +390,8 @@ async def _read_json_object(response: httpx.Response, policy: FetchPolicy) -> Do
         document = json.loads(body)
     except ValueError as exc:
         raise FetchError("not json") from exc
+    except RecursionError as exc:  # json's C decoder recurses once per nesting level
+        raise FetchError("json nested too deeply") from exc
     if not isinstance(document, dict):
         raise FetchError("not json")
     return document

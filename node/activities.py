@@ -12,7 +12,8 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from typing import Any
 
 from activitypub import objects, webfinger
 from activitypub.vocab import Document, as_list, id_of, is_public, type_of
@@ -401,21 +402,33 @@ async def process(node: Node, activity: Document, actor_id: str) -> Outcome:
     return await handler(node, activity, actor_id)
 
 
-INBOUND_LEASE = timedelta(minutes=5)
+# A row claimed this many times was being worked when its worker died each time: it is set
+# aside as failed rather than taking every worker down with it again.
+MAX_INBOUND_ATTEMPTS = 5
+
+
+async def _outcome_of(node: Node, row: dict[str, Any]) -> Outcome:
+    if row["attempts"] > MAX_INBOUND_ATTEMPTS:
+        return Outcome("failed", f"gave up after {MAX_INBOUND_ATTEMPTS} attempts")
+    try:
+        return await process(node, json.loads(row["body"]), row["actor_id"])
+    except remote.RemoteError as exc:
+        return dropped(exc.reason)
 
 
 async def process_queued(node: Node, *, limit: int = 32) -> int:
-    """Act on stored inbound activities; each gets an activity-log line saying what happened."""
-    rows = await node.store.claim_inbound(limit, INBOUND_LEASE)
+    """Act on stored inbound activities; each gets an activity-log line saying what happened.
+
+    Leased like deliveries (CONODE_DELIVERY_LEASE_SECONDS overrides the lease for tests), so
+    a worker killed mid-batch leaves its rows to another worker once the lease runs out."""
+    rows = await node.store.claim_inbound(limit, delivery.lease())
     for row in rows:
-        activity: Document = json.loads(row["body"])
         try:
-            outcome = await process(node, activity, row["actor_id"])
-        except remote.RemoteError as exc:
-            outcome = dropped(exc.reason)
-        except Exception:  # one malformed activity must not stall the queue behind it
-            logger.exception("inbound %s failed", row["activity_id"])
-            outcome = Outcome("failed", "internal error while processing; see the server log")
+            outcome = await _outcome_of(node, row)
+        except Exception:  # the worker loop's per-item guard: one bad row must not stall others
+            logger.exception("inbound %s failed; it will be tried again", row["activity_id"])
+            await node.store.finish_inbound(row["id"], "queued")  # releases the lease
+            continue
         await node.store.log(
             "inbound",
             outcome.outcome,
@@ -425,7 +438,9 @@ async def process_queued(node: Node, *, limit: int = 32) -> int:
             actor_id=row["actor_id"],
             host=webfinger.host_of(row["actor_id"]),
         )
-        await node.store.finish_inbound(row["id"], "done")
+        await node.store.finish_inbound(
+            row["id"], "failed" if outcome.outcome == "failed" else "done"
+        )
         logger.info(
             "inbound %s %s: %s %s", row["type"], row["activity_id"], outcome.outcome, outcome.reason
         )

@@ -8,7 +8,7 @@ from starlette.responses import RedirectResponse, Response
 from activitypub import objects
 from activitypub.vocab import Document
 
-from . import offers
+from . import limits, offers
 from .actors import LocalActor, actor_document, local_actor
 from .context import Node
 from .publishing import post_id, published_document
@@ -103,11 +103,10 @@ async def _outbox(request: Request, actor: LocalActor, collection_id: str) -> Re
     is_group = actor.kind == "Group"
     author_id = None if is_group else actor.row.id
     total = await node.store.count_posts(author_id)
-    raw = request.query_params.get("page", "")
-    if not raw.isdigit() or int(raw) < 1:
+    page = limits.page_number(request.query_params.get("page"))
+    if page is None:
         first = f"{collection_id}?page=1"
         return activity_response(objects.ordered_collection(collection_id, total, first))
-    page = int(raw)
     offset = (page - 1) * OUTBOX_PAGE_SIZE
     if is_group:
         posts = await node.store.recent_posts(OUTBOX_PAGE_SIZE, offset=offset)

@@ -15,7 +15,10 @@ from starlette.responses import PlainTextResponse, Response
 
 from . import worker
 from .context import open_node
+from .ratelimit import RateLimit
 from .routes import ROUTES
+from .secure_fetch import AuthorizedFetch
+from .security_headers import SecurityHeaders, security_headers
 from .sessions import NodeSessions
 from .settings import Settings
 
@@ -24,7 +27,10 @@ logger = logging.getLogger(__name__)
 
 async def _server_error(request: Request, exc: Exception) -> Response:
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
-    return PlainTextResponse("Something went wrong on this node; try again later.\n", 500)
+    # Answered outside the middleware stack, so it carries the hardening headers itself.
+    https = request.app.state.https
+    headers = security_headers(https=https)
+    return PlainTextResponse("Something went wrong on this node; try again later.\n", 500, headers)
 
 
 def create_app(
@@ -53,9 +59,17 @@ def create_app(
                 stop.set()
                 await task
 
-    return Starlette(
+    https = settings.url.startswith("https://")
+    app = Starlette(
         routes=ROUTES,
-        middleware=[Middleware(NodeSessions, https_only=settings.url.startswith("https://"))],
+        middleware=[
+            Middleware(SecurityHeaders, https=https),
+            Middleware(RateLimit, per_minute=settings.rate_limit),
+            *([Middleware(AuthorizedFetch)] if settings.authorized_fetch else []),
+            Middleware(NodeSessions, https_only=https),
+        ],
         lifespan=lifespan,
         exception_handlers={Exception: _server_error},
     )
+    app.state.https = https
+    return app

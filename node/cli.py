@@ -13,6 +13,7 @@ from typing import Any
 from . import (
     __version__,
     actors,
+    cli_backup,
     cli_content,
     cli_demo,
     cli_moderation,
@@ -22,6 +23,7 @@ from . import (
     passwords,
     vault,
 )
+from .backup import BackupError
 from .moderation import ModerationError
 from .offer_terms import OfferError
 from .publishing import PublishError
@@ -238,6 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_moderation.add_commands(commands)
     cli_demo.add_commands(commands)
     cli_offers.add_commands(commands)
+    cli_backup.add_commands(commands)
     return parser
 
 
@@ -264,6 +267,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         PublishError,
         ModerationError,
         OfferError,
+        BackupError,
     ) as exc:
         print(f"conode: {exc}", file=sys.stderr)
         return 2

@@ -14,11 +14,10 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from activitypub import webfinger
-from activitypub.keys import PublicKey
-from activitypub.signatures import SignatureError, verify_request
+from activitypub.signatures import SignatureError
 from activitypub.vocab import Document, id_of, type_of
 
-from . import moderation, remote
+from . import limits, moderation, ratelimit, remote
 from .context import Node
 from .web import node_of
 
@@ -58,8 +57,14 @@ def _parse(request: Request, body: bytes) -> Document:
         activity = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise InboxRefusal(400, "malformed JSON") from None
+    except RecursionError:
+        raise InboxRefusal(400, f"nested deeper than {limits.MAX_DEPTH} levels") from None
     if not isinstance(activity, dict):
         raise InboxRefusal(400, "not a JSON object")
+    try:
+        limits.check_activity(activity)
+    except limits.LimitError as exc:
+        raise InboxRefusal(400, exc.reason) from None
     if not isinstance(activity.get("id"), str):
         raise InboxRefusal(400, "activity without an id")
     if type_of(activity) is None:
@@ -70,22 +75,10 @@ def _parse(request: Request, body: bytes) -> Document:
 
 
 async def _verify(node: Node, request: Request, body: bytes) -> str:
-    async def lookup(key_id: str) -> PublicKey:
-        return await remote.lookup_key(node, key_id)
-
-    async def refetch(key_id: str) -> PublicKey:
-        return await remote.lookup_key(node, key_id, refresh=True)
-
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     try:
-        return await verify_request(
-            request.method,
-            target,
-            dict(request.headers),
-            body,
-            lookup,
-            refetch=refetch,
-            scheme=node.settings.url.split("://")[0],
+        return await remote.verify_signature(
+            node, request.method, target, dict(request.headers), body
         )
     except SignatureError as exc:
         raise InboxRefusal(401, f"signature: {exc.reason}") from exc
@@ -117,6 +110,9 @@ async def _accept(
     if recipient is not None and await node.store.local_actor(recipient.lower()) is None:
         raise InboxRefusal(404, "no such inbox")
     actor_id = id_of(activity["actor"]) or ""
+    recipient = request.path_params.get("username")
+    if recipient is not None and await node.store.local_actor(recipient.lower()) is None:
+        raise InboxRefusal(404, "no such inbox")
     if await _is_unknown_actor_deleting_itself(node, activity, actor_id):
         return 202, "dropped: delete of an unknown actor", activity
     if await moderation.is_blocked(node.store, actor_id, str(activity["id"])):
@@ -124,6 +120,7 @@ async def _accept(
     signer = await _verify(node, request, body)
     if signer != actor_id:
         raise InboxRefusal(401, "signer is not the activity's actor")
+    setattr(request.state, ratelimit.SIGNER_STATE, signer)  # charged to its server's limit
     stored = await node.store.store_inbound(
         str(activity["id"]), actor_id, str(type_of(activity)), json.dumps(activity), recipient
     )

@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from activitypub import objects
 from activitypub.vocab import Document
 
-from . import threads
+from . import html, limits, threads
 from .context import Node
 from .publishing import author_of, post_id, published_document
 from .storage import PostRow
@@ -50,6 +50,7 @@ async def post_page(request: Request) -> Response:
         request,
         "post.html",
         post=found,
+        content_html=html.without_remote_images(found.content_html, node.settings.url),
         document=document,
         author=author,
         media=await node.store.media_of_post(found.id or 0),
@@ -68,7 +69,7 @@ async def replies(request: Request) -> Response:
     collection_id = f"{post_id(node, found)}/replies"
     total = await node.store.count_visible_comments(found.id or 0)
     raw_page = request.query_params.get("page")
-    page = int(raw_page) if raw_page and raw_page.isdigit() and int(raw_page) > 0 else None
+    page = limits.page_number(raw_page)
     first = _replies_page(collection_id, 1, await _reply_ids(node, found, 1), total)
     if page is None:
         return activity_response(objects.collection(collection_id, total, first))

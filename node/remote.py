@@ -13,9 +13,10 @@ from urllib.parse import urlsplit
 from activitypub import client, webfinger
 from activitypub.auth import HttpSignatureAuth
 from activitypub.keys import PublicKey
-from activitypub.signatures import SignatureError
+from activitypub.signatures import SignatureError, verify_request
 from activitypub.vocab import JRD_JSON, Document, as_list, id_of
 
+from . import limits
 from .actors import local_actor, private_key
 from .context import Node
 from .storage import RemoteActorRow, utcnow
@@ -36,13 +37,25 @@ class RemoteError(Exception):
 
 
 def host_of(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:  # a broken authority ("http://[::1") has no host
+        return ""
+
+
+def _origin(url: str) -> tuple[str, str, int] | None:
+    try:
+        parts = urlsplit(url)
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme, 0)
+    except ValueError:
+        return None
+    return (parts.scheme, (parts.hostname or "").lower(), port) if parts.hostname else None
 
 
 def same_origin(a: str, b: str) -> bool:
     """Same scheme, host and port: the rule for who may speak for an object."""
-    pa, pb = urlsplit(a), urlsplit(b)
-    return (pa.scheme, pa.hostname, pa.port) == (pb.scheme, pb.hostname, pb.port)
+    origin = _origin(a)
+    return origin is not None and origin == _origin(b)
 
 
 def _without_fragment(url: str) -> str:
@@ -50,7 +63,7 @@ def _without_fragment(url: str) -> str:
 
 
 async def fetch_signed(
-    node: Node, url: str, *, accept: str | None = None, same_origin: bool = True
+    node: Node, url: str, *, accept: str | None = None, stay_on_origin: bool = True
 ) -> Document:
     """GET a document, signed by our instance actor (servers in secure mode require it).
     Redirects stay on the URL's origin unless asked otherwise (WebFinger may delegate)."""
@@ -60,11 +73,20 @@ async def fetch_signed(
         auth = HttpSignatureAuth(private_key(local_actor(node.settings, row), node.secret))
     kwargs = {"accept": accept} if accept else {}
     try:
-        return await client.fetch(
-            node.http, url, node.fetch_policy, auth=auth, same_origin=same_origin, **kwargs
+        fetched = await client.fetch_located(
+            node.http, url, node.fetch_policy, auth=auth, same_origin=stay_on_origin, **kwargs
         )
+        limits.check_document(fetched.document)
     except client.FetchError as exc:
         raise RemoteError(f"fetch {url}: {exc.reason}") from exc
+    except limits.LimitError as exc:
+        raise RemoteError(f"fetch {url}: {exc.reason}") from exc
+    claimed = fetched.document.get("id")
+    # A redirect may lead anywhere: a document speaks only for the host that served it
+    # (an open redirect must not let another server answer for this one).
+    if isinstance(claimed, str) and not same_origin(claimed, fetched.url):
+        raise RemoteError(f"fetch {url}: document id is not on the host that served it")
+    return fetched.document
 
 
 def _public_key_of(document: Document, key_id: str | None = None) -> tuple[str, str] | None:
@@ -159,6 +181,24 @@ async def lookup_key(node: Node, key_id: str, *, refresh: bool = False) -> Publi
     return PublicKey(key_id=row.key_id, owner=row.actor_id, pem=row.public_key_pem)
 
 
+async def verify_signature(
+    node: Node, method: str, target: str, headers: dict[str, str], body: bytes
+) -> str:
+    """verify_request with this node's key lookup (and one re-fetch on a rotated key);
+    returns the signer's actor id or raises SignatureError."""
+
+    async def lookup(key_id: str) -> PublicKey:
+        return await lookup_key(node, key_id)
+
+    async def refetch(key_id: str) -> PublicKey:
+        return await lookup_key(node, key_id, refresh=True)
+
+    scheme = node.settings.url.split("://")[0]
+    return await verify_request(
+        method, target, headers, body, lookup, refetch=refetch, scheme=scheme
+    )
+
+
 async def resolve_account(node: Node, account: str) -> RemoteActorRow:
     """`@user@host`, `user@host` or an actor URL → the actor, fetched and cached."""
     if account.startswith(("http://", "https://")):
@@ -169,7 +209,7 @@ async def resolve_account(node: Node, account: str) -> RemoteActorRow:
         raise RemoteError(str(exc)) from exc
     scheme = "http" if node.settings.allow_private_networks and ":" in acct.host else "https"
     url = webfinger.webfinger_url(acct, scheme)
-    jrd = await fetch_signed(node, url, accept=JRD_JSON, same_origin=False)
+    jrd = await fetch_signed(node, url, accept=JRD_JSON, stay_on_origin=False)
     actor_id = webfinger.self_link(jrd)
     if actor_id is None:
         raise RemoteError(f"{acct.handle} has no ActivityPub actor")

@@ -25,6 +25,7 @@ DEFAULTS: dict[str, str] = {
     "CONODE_RATE_LIMIT": "600",
     "CONODE_GROUP_HANDLE": "community",
     "CONODE_OFFER_CATEGORIES": "care,lifts,gardening,DIY,skills,admin,company",
+    "CONODE_AUTHORIZED_FETCH": "",
 }
 DEFAULT_OFFER_CATEGORIES = tuple(DEFAULTS["CONODE_OFFER_CATEGORIES"].split(","))
 
@@ -44,6 +45,7 @@ class Settings:
     rate_limit: int
     group_handle: str
     offer_categories: tuple[str, ...] = DEFAULT_OFFER_CATEGORIES
+    authorized_fetch: bool = False  # SECURITY.md, "Authorized fetch"
 
     @property
     def host(self) -> str:
@@ -126,4 +128,5 @@ def load_settings(
         rate_limit=_int("CONODE_RATE_LIMIT", values["CONODE_RATE_LIMIT"]),
         group_handle=handle.lower(),
         offer_categories=_categories(values["CONODE_OFFER_CATEGORIES"]),
+        authorized_fetch=_flag(values["CONODE_AUTHORIZED_FETCH"]),
     )

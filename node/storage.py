@@ -43,6 +43,7 @@ from .schema import (
     reports,
     site_pages,
 )
+from .sqlite_connection import DurableConnection
 
 logger = logging.getLogger(__name__)
 
@@ -247,6 +248,7 @@ class Store:
         options: dict[str, Any] = {}
         if is_sqlite(database_url):
             options["timeout"] = 30  # seconds to wait on a locked database
+            options["factory"] = DurableConnection  # WAL, synchronous=FULL on every connection
         else:
             options["min_size"] = 1
             options["max_size"] = 10

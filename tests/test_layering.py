@@ -10,11 +10,12 @@ ROOT = Path(__file__).resolve().parent.parent
 # A module may import from modules on lower layers only (STYLE.md: settings → storage → domain
 # modules → endpoints → routes → app → cli). New modules must be placed here to be allowed.
 NODE_LAYERS: list[set[str]] = [
-    {"settings", "html"},
+    {"settings", "html", "limits", "security_headers", "ratelimit", "sqlite_connection"},
     {"offer_terms"},
     {"schema"},
     {"storage"},
-    {"vault", "passwords", "sessions"},
+    {"dump"},
+    {"vault", "passwords", "sessions", "backup"},
     {"actors"},
     {"context"},
     {"delivery"},
@@ -30,11 +31,11 @@ NODE_LAYERS: list[set[str]] = [
     {"worker"},
     {"web"},
     {"guards"},
-    {"discovery", "actor_views", "pages", "inbox", "post_views"},
+    {"discovery", "actor_views", "pages", "inbox", "post_views", "secure_fetch"},
     {"auth_views", "member_views", "admin_views", "admin_pages", "public_views", "offer_views"},
     {"routes"},
     {"app"},
-    {"cli_content", "cli_moderation"},
+    {"cli_content", "cli_moderation", "cli_backup"},
     {"cli_demo", "cli_offers"},
     {"cli"},
 ]
