@@ -45,11 +45,15 @@ def parse_acct(resource: str) -> Acct:
 
 def host_of(url: str) -> str:
     """The authority of a URL as WebFinger writes it: host plus any non-default port."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # a hostile id such as https://x:99999/ names no usable authority
+        return ""
     host = (parts.hostname or "").lower()
     default_port = {"http": 80, "https": 443}.get(parts.scheme)
-    if parts.port is not None and parts.port != default_port:
-        return f"{host}:{parts.port}"
+    if port is not None and port != default_port:
+        return f"{host}:{port}"
     return host
 
 
