@@ -31,6 +31,10 @@ PAGE_TAGS = {"html", "head", "meta", "title", "link", "body", "header", "main", 
 PAGE_TAGS |= {"h1", "h2", "h3", "h4", "article", "section", "time", "div", "details", "summary"}
 PAGE_TAGS |= {"p", "span", "br", "a", "del", "pre", "code", "em", "strong", "b", "i", "u", "hr"}
 PAGE_TAGS |= {"ul", "ol", "li", "blockquote"}
+# The web interface's own structure (forms, navigation, figures); never script-bearing tags.
+PAGE_TAGS |= {"nav", "form", "input", "button", "label", "textarea", "select", "option"}
+PAGE_TAGS |= {"figure", "figcaption", "img", "small", "fieldset", "legend", "dl", "dt", "dd"}
+PAGE_TAGS |= {"table", "thead", "tbody", "tr", "th", "td", "aside", "abbr", "mark", "output"}
 SAFE_URL_PREFIXES = ("http://", "https://", "mailto:", "/", "#")
 
 
@@ -147,7 +151,7 @@ def test_templates_hold_no_inline_script_or_style() -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/users/ben", "/.well-known/webfinger?resource=x", "/static/conode.css", "/nope"]
+    "path", ["/", "/users/ben", "/.well-known/webfinger?resource=x", "/static/site.css", "/nope"]
 )
 async def test_every_response_carries_the_hardening_headers(
     client: httpx.AsyncClient, path: str
@@ -164,8 +168,8 @@ async def test_every_response_carries_the_hardening_headers(
 
 async def test_the_stylesheet_is_served_as_css(client: httpx.AsyncClient) -> None:
     page = await client.get("/")
-    assert '<link rel="stylesheet" href="/static/conode.css">' in page.text
-    css = await client.get("/static/conode.css")
+    assert '<link rel="stylesheet" href="/static/site.css">' in page.text
+    css = await client.get("/static/site.css")
     assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
 
 

@@ -48,7 +48,7 @@ async def test_pages_are_limited_per_client_address(
         statuses = [(await one.get("/users/ben")).status_code for _ in range(LIMIT)]
         refused = await one.get("/users/ben")
         other = await two.get("/users/ben")
-        static = await one.get("/static/conode.css")
+        static = await one.get("/static/site.css")
     assert statuses == [200] * LIMIT
     assert refused.status_code == 429
     assert 1 <= int(refused.headers["retry-after"]) <= 60 // LIMIT + 1
