@@ -74,27 +74,27 @@ class PerHostLimit(httpx.AsyncBaseTransport):
         slot = self._slots.setdefault(host, _Slot(asyncio.Semaphore(self._limit)))
         slot.users += 1
         release = _Release(self, host)
-        try:
+        acquired = handed_off = False
+        try:  # `finally`, so a cancelled or failed request gives its place back
             await slot.gate.acquire()
-        except BaseException:
-            slot.users -= 1
-            self._forget_if_unused(host)
-            raise
-        slot.active += 1
-        try:
+            acquired = True
+            slot.active += 1
             response = await self._inner.handle_async_request(request)
-        except BaseException:
-            release()
-            raise
-        if not isinstance(response.stream, httpx.AsyncByteStream):
-            release()
-            return response
-        return httpx.Response(
-            status_code=response.status_code,
-            headers=response.headers,
-            stream=_ReleasingStream(response.stream, release),
-            extensions=response.extensions,
-        )
+            if not isinstance(response.stream, httpx.AsyncByteStream):
+                return response
+            handed_off = True  # from here the body's aclose() frees the slot
+            return httpx.Response(
+                status_code=response.status_code,
+                headers=response.headers,
+                stream=_ReleasingStream(response.stream, release),
+                extensions=response.extensions,
+            )
+        finally:
+            if acquired and not handed_off:
+                release()
+            elif not acquired:
+                slot.users -= 1
+                self._forget_if_unused(host)
 
     def _leave(self, host: str) -> None:
         slot = self._slots[host]

@@ -115,6 +115,7 @@ def write_archive(path: Path, archive: Archive) -> None:
     """Write atomically (a temporary file renamed over FILE) with mode 0600."""
     path = path.resolve()
     fd, temporary = tempfile.mkstemp(prefix=".conode-backup-", dir=path.parent)
+    written = False
     try:
         os.fchmod(fd, 0o600)
         with os.fdopen(fd, "wb") as file, tarfile.open(fileobj=file, mode="w:gz") as tar:
@@ -128,9 +129,10 @@ def write_archive(path: Path, archive: Archive) -> None:
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        written = True
+    finally:
+        if not written:  # a half-written temporary file is never left behind
+            Path(temporary).unlink(missing_ok=True)
 
 
 def read_archive(path: Path) -> Archive:

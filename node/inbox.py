@@ -113,6 +113,10 @@ async def _accept(
     recipient = request.path_params.get("username")
     if recipient is not None and await node.store.local_actor(recipient.lower()) is None:
         raise InboxRefusal(404, "no such inbox")
+    if not remote.same_origin(id_of(activity["id"]) or "", actor_id):
+        # Else one server could take another's activity ids, and the real activity would be
+        # dropped as a duplicate when it came (Mastodon refuses these too).
+        raise InboxRefusal(400, "activity id is not on the actor's host")
     if await _is_unknown_actor_deleting_itself(node, activity, actor_id):
         return 202, "dropped: delete of an unknown actor", activity
     if await moderation.is_blocked(node.store, actor_id, str(activity["id"])):

@@ -290,3 +290,18 @@ async def test_an_announced_object_from_another_host_is_not_taken_as_sent(
     await network.drain()
     assert await network.node.store.note(forged["id"]) is None
     assert (await _outcomes(network))[announce["id"]][0] == "dropped"
+
+
+async def test_an_activity_id_on_another_host_is_refused(network: Network) -> None:
+    # alice takes the id carol's next activity will have, so it would pass as a duplicate
+    post_id = await network.post()
+    carols = network.other.reply("carol", post_id, "my real reply")
+    squatter = network.mastodon.follow("alice", BEN)
+    squatter["id"] = carols["id"]
+    response = await post(network, sign_as(network.mastodon, "alice", squatter))
+    assert response.status_code == 400 and "not on the actor's host" in response.text
+    assert await stored_inbound(network) == 0
+    # and carol's activity, when it comes, is accepted
+    assert (await network.other.send("carol", carols, SHARED_INBOX)).status_code == 202
+    await network.drain()
+    assert await network.node.store.note(carols["object"]["id"]) is not None

@@ -93,7 +93,8 @@ async def test_a_forger_cannot_spend_another_servers_allowance(
 
 async def test_unsigned_junk_is_limited_per_address(limited: tuple[Fediverse, FakeServer]) -> None:
     fediverse, _ = limited
-    junk = json.dumps({"id": "x", "type": "Follow", "actor": "y"}).encode()
+    actor = "https://mastodon.example/users/alice"
+    junk = json.dumps({"id": f"{actor}#f", "type": "Follow", "actor": actor}).encode()
     headers = {"Content-Type": "application/activity+json"}
     async with _from("192.0.2.9", fediverse) as http:
         statuses = [
