@@ -209,7 +209,9 @@ async def test_a_server_error_shows_no_internals(settings: Settings, network: Ne
     post_id = await network.post()
     engine = create_async_engine(async_url(settings.database_url))
     async with engine.begin() as connection:
-        await connection.execute(sa.text("DROP TABLE notes"))
+        # CASCADE on PostgreSQL: other tables (offer responses, media) refer to it.
+        cascade = "" if connection.dialect.name == "sqlite" else " CASCADE"
+        await connection.execute(sa.text(f"DROP TABLE notes{cascade}"))
     await engine.dispose()
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
