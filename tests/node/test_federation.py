@@ -328,3 +328,17 @@ async def test_hashtag_links_lead_to_a_tag_page(network: Network) -> None:
     assert object_id in page.text and "Canal day" in page.text
     other = await network.http.get(f"{TEST_URL}/tags/gardening")
     assert object_id not in other.text
+
+
+async def test_blocking_a_server_takes_down_its_published_comments(network: Network) -> None:
+    object_id = await network.post()
+    reply = await _reply(network, network.mastodon, "alice", object_id, "published then blocked")
+    note = await network.node.store.note(reply["object"]["id"])  # type: ignore[index]
+    assert note is not None and note.id is not None
+    await moderation.set_comment_status(network.node.store, note.id, "approved")
+    replies = (await network.http.get(f"{object_id}/replies", headers=AP)).json()
+    assert replies["totalItems"] == 1
+    await moderation.block(network.node.store, "mastodon.example", "spam")
+    replies = (await network.http.get(f"{object_id}/replies", headers=AP)).json()
+    assert replies["totalItems"] == 0
+    assert "published then blocked" not in (await network.http.get(object_id)).text
