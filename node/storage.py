@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -46,6 +46,8 @@ from .schema import (
 from .sqlite_connection import DurableConnection
 
 logger = logging.getLogger(__name__)
+
+_RowT = TypeVar("_RowT")
 
 
 class DatabaseUrlError(ValueError):
@@ -94,6 +96,18 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _from_row(cls: type[_RowT], row: Any, *, booleans: tuple[str, ...] = ()) -> _RowT:
+    """A result row as its dataclass: datetimes made UTC-aware (SQLite returns them naive),
+    booleans made bool (SQLite returns 0/1)."""
+    data = dict(row._mapping)
+    for name, value in data.items():
+        if isinstance(value, datetime):
+            data[name] = _aware(value)
+    for name in booleans:
+        data[name] = bool(data[name])
+    return cls(**data)
+
+
 @dataclass(frozen=True)
 class LocalActorRow:
     id: int
@@ -129,9 +143,7 @@ class RemoteActorRow:
 
 
 def _remote_actor(row: Any) -> RemoteActorRow:
-    data = dict(row._mapping)
-    data["fetched_at"] = _aware(data["fetched_at"])
-    return RemoteActorRow(**data)
+    return _from_row(RemoteActorRow, row)
 
 
 @dataclass(frozen=True)
@@ -147,9 +159,7 @@ class FollowerRow:
 
 
 def _follower(row: Any) -> FollowerRow:
-    data = dict(row._mapping)
-    data["created_at"] = _aware(data["created_at"])
-    return FollowerRow(**data)
+    return _from_row(FollowerRow, row)
 
 
 @dataclass(frozen=True)
@@ -169,11 +179,7 @@ class PostRow:
 
 
 def _post(row: Any) -> PostRow:
-    data = dict(row._mapping)
-    for name in ("published_at", "updated_at", "deleted_at"):
-        if data[name] is not None:
-            data[name] = _aware(data[name])
-    return PostRow(**data)
+    return _from_row(PostRow, row)
 
 
 @dataclass(frozen=True)
@@ -198,13 +204,7 @@ class NoteRow:
 
 
 def _note(row: Any) -> NoteRow:
-    data = dict(row._mapping)
-    for name in ("published_at", "updated_at", "created_at"):
-        if data[name] is not None:
-            data[name] = _aware(data[name])
-    data["public"] = bool(data["public"])
-    data["sensitive"] = bool(data["sensitive"])
-    return NoteRow(**data)
+    return _from_row(NoteRow, row, booleans=("public", "sensitive"))
 
 
 @dataclass(frozen=True)
@@ -234,10 +234,7 @@ def _on_domain(column: sa.Column[str], domain: str | None) -> sa.ColumnElement[b
 
 
 def _local_actor(row: Any) -> LocalActorRow:
-    data = dict(row._mapping)
-    data["created_at"] = _aware(data["created_at"])
-    data["is_admin"] = bool(data["is_admin"])
-    return LocalActorRow(**data)
+    return _from_row(LocalActorRow, row, booleans=("is_admin",))
 
 
 class Store:
@@ -1391,7 +1388,4 @@ class AgreementRow:
 
 
 def _agreement(row: Any) -> AgreementRow:
-    data = dict(row._mapping)
-    data["created_at"] = _aware(data["created_at"])
-    data["completed_at"] = _aware(data["completed_at"]) if data["completed_at"] else None
-    return AgreementRow(**data)
+    return _from_row(AgreementRow, row)
