@@ -1,0 +1,63 @@
+"""Tables and every query: the only package that writes SQL or knows about `databases`.
+
+One module per domain; `Store` combines them over one connection."""
+
+from .actors import ActorQueries
+from .connection import DatabaseUrlError, StoreBase, async_url, is_sqlite, redact, sqlite_path
+from .content import ContentQueries
+from .deliveries import DeliveryQueries
+from .inbound import InboundQueries
+from .migrations import MIGRATIONS_DIR, head_revision, migrate
+from .moderation import ModerationQueries
+from .offers import OfferQueries
+from .rows import (
+    AgreementRow,
+    FollowerRow,
+    LocalActorRow,
+    MediaRow,
+    NoteRow,
+    OfferRow,
+    PostRow,
+    RemoteActorRow,
+    ResponseRow,
+    utcnow,
+)
+from .social import SocialQueries
+from .web import WebQueries
+
+
+class Store(
+    ActorQueries,
+    SocialQueries,
+    ContentQueries,
+    ModerationQueries,
+    InboundQueries,
+    WebQueries,
+    DeliveryQueries,
+    OfferQueries,
+):
+    """One database: connection lifecycle plus every query the node needs."""
+
+
+__all__ = [
+    "MIGRATIONS_DIR",
+    "AgreementRow",
+    "DatabaseUrlError",
+    "FollowerRow",
+    "LocalActorRow",
+    "MediaRow",
+    "NoteRow",
+    "OfferRow",
+    "PostRow",
+    "RemoteActorRow",
+    "ResponseRow",
+    "Store",
+    "StoreBase",
+    "async_url",
+    "head_revision",
+    "is_sqlite",
+    "migrate",
+    "redact",
+    "sqlite_path",
+    "utcnow",
+]

@@ -1,0 +1,102 @@
+"""Local actors (members, the node's Group and Application) and cached remote actors."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import sqlalchemy as sa
+
+from ..schema import (
+    local_actors,
+    remote_actors,
+)
+from .connection import StoreBase
+from .rows import (
+    LocalActorRow,
+    RemoteActorRow,
+    _local_actor,
+    _remote_actor,
+    utcnow,
+)
+
+
+class ActorQueries(StoreBase):
+    # local actors
+
+    async def insert_local_actor(
+        self,
+        *,
+        username: str,
+        kind: str,
+        display_name: str,
+        public_key_pem: str,
+        private_key_sealed: str,
+        is_admin: bool = False,
+        password_hash: str | None = None,
+        summary: str = "",
+    ) -> LocalActorRow:
+        values = {
+            "username": username,
+            "kind": kind,
+            "display_name": display_name,
+            "summary": summary,
+            "is_admin": is_admin,
+            "password_hash": password_hash,
+            "public_key_pem": public_key_pem,
+            "private_key_sealed": private_key_sealed,
+            "created_at": utcnow(),
+        }
+        await self._db.execute(local_actors.insert().values(**values))
+        row = await self.local_actor(username)
+        assert row is not None
+        return row
+
+    async def local_actor(self, username: str) -> LocalActorRow | None:
+        query = sa.select(local_actors).where(local_actors.c.username == username.lower())
+        row = await self._db.fetch_one(query)
+        return _local_actor(row) if row else None
+
+    async def local_actor_by_row_id(self, row_id: int) -> LocalActorRow | None:
+        row = await self._db.fetch_one(sa.select(local_actors).where(local_actors.c.id == row_id))
+        return _local_actor(row) if row else None
+
+    async def local_actor_of_kind(self, kind: str) -> LocalActorRow | None:
+        query = sa.select(local_actors).where(local_actors.c.kind == kind).limit(1)
+        row = await self._db.fetch_one(query.order_by(local_actors.c.id))
+        return _local_actor(row) if row else None
+
+    async def local_actors(self, kind: str | None = None) -> list[LocalActorRow]:
+        query = sa.select(local_actors).order_by(local_actors.c.id)
+        if kind is not None:
+            query = query.where(local_actors.c.kind == kind)
+        return [_local_actor(row) for row in await self._db.fetch_all(query)]
+
+    async def count_local_actors(self, kind: str) -> int:
+        query = sa.select(sa.func.count()).select_from(local_actors)
+        value = await self._db.fetch_val(query.where(local_actors.c.kind == kind))
+        return int(value or 0)
+
+    # --- remote actors ---
+
+    async def upsert_remote_actor(self, actor: RemoteActorRow) -> None:
+        values = {k: v for k, v in asdict(actor).items() if k != "id"}
+        async with self._db.transaction():
+            existing = await self._db.fetch_val(
+                sa.select(remote_actors.c.id).where(remote_actors.c.actor_id == actor.actor_id)
+            )
+            if existing is None:
+                await self._db.execute(remote_actors.insert().values(**values))
+            else:
+                await self._db.execute(
+                    remote_actors.update().where(remote_actors.c.id == existing).values(**values)
+                )
+
+    async def remote_actor(self, actor_id: str) -> RemoteActorRow | None:
+        query = sa.select(remote_actors).where(remote_actors.c.actor_id == actor_id)
+        row = await self._db.fetch_one(query)
+        return _remote_actor(row) if row else None
+
+    async def remote_actor_by_key(self, key_id: str) -> RemoteActorRow | None:
+        query = sa.select(remote_actors).where(remote_actors.c.key_id == key_id)
+        row = await self._db.fetch_one(query)
+        return _remote_actor(row) if row else None

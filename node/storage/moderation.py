@@ -1,0 +1,86 @@
+"""Approved authors, blocks and Flag reports."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..schema import (
+    approved_authors,
+    blocks,
+    reports,
+)
+from .connection import StoreBase
+from .rows import (
+    _aware,
+    utcnow,
+)
+
+
+class ModerationQueries(StoreBase):
+    # --- moderation ---
+
+    async def approve_author(self, actor_id: str) -> None:
+        condition = approved_authors.c.actor_id == actor_id
+        if not await self._db.fetch_val(sa.select(sa.func.count()).where(condition)):
+            await self._db.execute(
+                approved_authors.insert().values(actor_id=actor_id, created_at=utcnow())
+            )
+
+    async def is_approved_author(self, actor_id: str) -> bool:
+        condition = approved_authors.c.actor_id == actor_id
+        return bool(await self._db.fetch_val(sa.select(sa.func.count()).where(condition)))
+
+    async def add_block(self, target: str, kind: str, reason: str) -> bool:
+        condition = blocks.c.target == target
+        if await self._db.fetch_val(sa.select(sa.func.count()).where(condition)):
+            return False
+        await self._db.execute(
+            blocks.insert().values(target=target, kind=kind, reason=reason, created_at=utcnow())
+        )
+        return True
+
+    async def remove_block(self, target: str) -> bool:
+        condition = blocks.c.target == target
+        found = await self._db.fetch_val(sa.select(sa.func.count()).where(condition))
+        await self._db.execute(blocks.delete().where(condition))
+        return bool(found)
+
+    async def blocks(self) -> list[dict[str, Any]]:
+        query = sa.select(blocks).order_by(blocks.c.id)
+        return [dict(row._mapping) for row in await self._db.fetch_all(query)]
+
+    async def is_blocked(self, actor_id: str | None, hosts: list[str]) -> bool:
+        """Blocked when the actor or any of the given domains is on the block list."""
+        targets = [*hosts, *([actor_id] if actor_id else [])]
+        if not targets:
+            return False
+        query = sa.select(sa.func.count()).where(blocks.c.target.in_(targets))
+        return bool(await self._db.fetch_val(query))
+
+    async def add_report(
+        self, activity_id: str, actor_id: str, content: str, object_ids: list[str]
+    ) -> bool:
+        condition = reports.c.activity_id == activity_id
+        if await self._db.fetch_val(sa.select(sa.func.count()).where(condition)):
+            return False
+        await self._db.execute(
+            reports.insert().values(
+                activity_id=activity_id,
+                actor_id=actor_id,
+                content=content,
+                object_ids=json.dumps(object_ids),
+                created_at=utcnow(),
+            )
+        )
+        return True
+
+    async def reports(self) -> list[dict[str, Any]]:
+        query = sa.select(reports).order_by(reports.c.id)
+        rows = [dict(row._mapping) for row in await self._db.fetch_all(query)]
+        for row in rows:
+            row["object_ids"] = json.loads(row["object_ids"])
+            row["created_at"] = _aware(row["created_at"])
+        return rows
