@@ -39,7 +39,7 @@ NODE_LAYERS: list[set[str]] = [
     {"cli_demo", "cli_offers"},
     {"cli"},
 ]
-ACTIVITYPUB_ALLOWED_THIRD_PARTY = {"cryptography", "httpx", "httpcore"}
+ACTIVITYPUB_ALLOWED_THIRD_PARTY = {"cryptography", "httpx", "httpcore", "http_sfv"}
 
 
 def _imports(path: Path, package: str) -> set[str]:

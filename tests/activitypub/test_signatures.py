@@ -18,6 +18,8 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from activitypub.auth import HttpSignatureAuth
 from activitypub.keys import (
@@ -693,3 +695,63 @@ async def test_auth_signs_each_send_with_a_fresh_date(alice: Signer) -> None:
     assert [signer for signer, _, _ in seen] == [ALICE_ID, ALICE_ID]
     assert seen[0][1] != seen[1][1]
     assert seen[0][2] != seen[1][2]
+
+
+# --- Hostile structured fields ------------------------------------------------------------------
+
+# Pieces of RFC 8941 syntax, so generated headers reach deep into the parser, not just its first
+# character.
+_FIELD_PIECES = st.sampled_from(
+    [
+        "sig1=",
+        "(",
+        ")",
+        '"@method"',
+        '"@target-uri"',
+        '"content-digest"',
+        ";created=",
+        "1",
+        "-",
+        ".",
+        "5",
+        ";keyid=",
+        '"k"',
+        ";alg=",
+        "ed25519",
+        ":",
+        "AAAA",
+        "=",
+        ",",
+        " ",
+        "?1",
+        "*",
+        '"',
+        "\\",
+        ";req",
+        ";name=",
+        "\t",
+        "é",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    signature_input=st.lists(_FIELD_PIECES, max_size=25).map("".join),
+    signature=st.lists(_FIELD_PIECES, max_size=12).map("".join),
+)
+async def test_rfc9421_any_header_text_is_refused_with_a_reason_or_verified(
+    signature_input: str, signature: str
+) -> None:
+    # Given headers made of structured-field fragments in any order
+    headers = {"Signature-Input": signature_input, "Signature": signature, "Host": "example.com"}
+
+    # When verifying, then the only failure is a SignatureError with a short reason
+    try:
+        await verify_post(headers, _refusing_lookup)
+    except SignatureError as error:
+        assert error.reason and len(error.reason) < 80
+
+
+async def _refusing_lookup(key_id: str) -> PublicKey:
+    raise SignatureError("key fetch failed")
