@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from . import links, network
+from . import links, moderation, network
 from .cli_content import run_with_node
 from .context import Node
 from .settings import Settings
@@ -54,6 +54,24 @@ def cmd_links_action(settings: Settings, args: argparse.Namespace) -> int:
     return run_with_node(settings, act)
 
 
+def cmd_links_suggestions(settings: Settings, args: argparse.Namespace) -> int:
+    async def act(node: Node) -> int:
+        items = []
+        for item in await node.store.block_suggestions("suggested"):
+            if not await moderation.is_blocked(node.store, None, f"https://{item['target']}/"):
+                items.append({k: item[k] for k in ("target", "reason", "source_actor_id")})
+        if args.json:
+            print(json.dumps(items, indent=2))
+        elif not items:
+            print("no block suggestions from linked nodes")
+        for item in [] if args.json else items:
+            print(f"{item['target']}  {item['reason']}")
+            print(f"    confirm with: conode block add {item['target']}")
+        return 0
+
+    return run_with_node(settings, act)
+
+
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     group = commands.add_parser("links", help="link this node with other local groups' nodes")
     actions = group.add_subparsers(dest="links_command", metavar="ACTION", required=True)
@@ -63,6 +81,11 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     listing = actions.add_parser("list", help="list links and link requests")
     listing.add_argument("--json", action="store_true", help="print one JSON array")
     listing.set_defaults(handler=cmd_links_list)
+    suggestions = actions.add_parser(
+        "suggestions", help="domain blocks of trusted linked nodes, waiting for you to confirm"
+    )
+    suggestions.add_argument("--json", action="store_true", help="print one JSON array")
+    suggestions.set_defaults(handler=cmd_links_suggestions)
     for name, text in (
         ("approve", "accept a pending link request and follow back"),
         ("remove", "end a link (or refuse a request): sharing stops both ways"),

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from activitypub import webfinger
 from activitypub.vocab import Document, id_of, type_of
 
-from . import remote, sharing
+from . import remote, shared_blocks, sharing
 from .context import Node
 from .links import node_url, nodeinfo
 from .storage import LinkRow, utcnow
@@ -76,6 +76,8 @@ async def check(node: Node, link: LinkRow, *, catch_up: bool) -> None:
     )
     if catch_up:
         await read_outbox(node, link, since)
+    if link.trust_moderation:
+        await shared_blocks.take_blocks(node, link)
 
 
 async def _outbox_first_page(node: Node, link: LinkRow) -> Document | None:

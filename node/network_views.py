@@ -6,7 +6,9 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from . import network
+from activitypub.signatures import SignatureError
+
+from . import network, remote, shared_blocks
 from .web import error_page, json_response, node_of
 
 PAGES = {
@@ -25,3 +27,16 @@ async def network_page(request: Request) -> Response:
     if page is None:
         return error_page(request, 404, "No such network page.")
     return json_response(await page(node), headers={"Vary": "Accept"})
+
+
+async def blocks(request: Request) -> Response:
+    """Our domain blocks, for the nodes linked with us (signed requests only)."""
+    node = node_of(request)
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    try:
+        signer = await remote.verify_signature(node, "GET", target, dict(request.headers), b"")
+    except SignatureError as exc:
+        return json_response({"error": f"sign this request ({exc.reason})"}, status=401)
+    if not await shared_blocks.may_read_blocks(node, signer):
+        return json_response({"error": "only linked nodes may read this"}, status=403)
+    return json_response(await shared_blocks.blocks_document(node), headers={"Vary": "Signature"})

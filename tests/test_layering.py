@@ -24,7 +24,7 @@ NODE_LAYERS: list[set[str]] = [
     {"exchanges"},
     {"remote_agreements"},
     {"links"},
-    {"sharing"},
+    {"sharing", "shared_blocks"},
     {"link_checks"},
     {"activities", "publishing", "following", "comment_queue", "threads", "interaction"},
     {"offers"},

@@ -69,6 +69,8 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Net]:
                 url,
                 CONODE_NAME=f"Group {name}",
                 CONODE_LINK_CHECK_SECONDS="1",
+                # B applies the blocks of nodes it trusts at once; the others suggest them
+                CONODE_LINK_BLOCKS="apply" if name == "b" else "suggest",
             )
             node = ServedNode(name, url, env, directory)
             stack.callback(node.stop)
@@ -256,6 +258,34 @@ def test_a_node_that_was_down_catches_up_from_the_outboxes(net: Net) -> None:
     caught = [e for e in b.json("log", "--inbound") if "caught up from" in e["reason"]]
     assert any(e["outcome"] == "accepted" for e in caught), caught
     wait_until(lambda: b_in_directory()["reachable"] is True, "the hub to see B back")
+
+
+def test_a_trusted_linked_node_s_domain_blocks_are_suggested_or_applied(net: Net) -> None:
+    hub, a, b = net.nodes
+    # Given the hub trusts A's moderation, and B (CONODE_LINK_BLOCKS=apply) trusts the hub's
+    hub.ok("links", "trust", str(link_to(hub, a)["id"]), "--moderation")  # type: ignore[index]
+    b.ok("links", "trust", str(link_to(b, hub)["id"]), "--moderation")  # type: ignore[index]
+    # When A blocks one domain and the hub another
+    a.ok("block", "add", "spam.example", "--reason", "floods of ads")
+    hub.ok("block", "add", "scam.example", "--reason", "phishing")
+
+    # Then the hub lists A's block as a suggestion for its admin, without applying it
+    def suggested() -> list[dict[str, Any]]:
+        return [s for s in hub.json("links", "suggestions") if s["target"] == "spam.example"]
+
+    (suggestion,) = wait_until(suggested, "the hub to suggest A's block", explain=net.explain)
+    assert suggestion["reason"] == f"blocked by linked node {a.host}: floods of ads"
+    assert "spam.example" not in {item["target"] for item in hub.json("block", "list")}
+    # And B applied the hub's block at once (but not A's: B does not trust A)
+    wait_until(
+        lambda: "scam.example" in {item["target"] for item in b.json("block", "list")},
+        "B to apply the hub's block",
+        explain=net.explain,
+    )
+    assert "spam.example" not in {item["target"] for item in b.json("block", "list")}
+    # When the hub's admin confirms, the suggestion is done
+    hub.ok("block", "add", "spam.example")
+    assert suggested() == []
 
 
 def test_removing_a_link_stops_sharing_both_ways(net: Net) -> None:

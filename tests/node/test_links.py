@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
-from node import links
+from activitypub.keys import PrivateKey
+from activitypub.signatures import sign_request
+from node import links, moderation
 from node.storage import utcnow
 
 from ..fediverse import PUBLIC
@@ -220,3 +222,25 @@ async def test_the_origin_s_update_and_delete_follow_a_linked_post(network: Netw
         "linked post deleted at its origin"
     )
     assert await network.node.store.recent_linked_posts(limit=10) == []
+
+
+async def _get_blocks(net: Network, signer: tuple[Any, str] | None) -> Any:
+    url = "https://conode.example/network/blocks.json"
+    headers = {"Accept": "application/json"}
+    if signer is not None:
+        server, name = signer
+        key = PrivateKey(key_id=f"{server.actor_id(name)}#main-key", pem=server.users[name])
+        headers |= sign_request("GET", url, {}, None, key)
+    return await net.http.get(url, headers=headers)
+
+
+async def test_our_domain_blocks_are_served_only_to_linked_nodes(network: Network) -> None:
+    await moderation.block(network.node.store, "spam.example", "floods of ads")
+    await moderation.block(network.node.store, network.mastodon.actor_id("bob"), "an actor")
+    await _linked(network)
+
+    assert (await _get_blocks(network, None)).status_code == 401
+    assert (await _get_blocks(network, (network.mastodon, "alice"))).status_code == 403
+    response = await _get_blocks(network, (network.other, "community"))
+    assert response.status_code == 200
+    assert response.json()["items"] == [{"domain": "spam.example", "reason": "floods of ads"}]
