@@ -324,7 +324,7 @@ async def on_update(node: Node, activity: Document, actor_id: str) -> Outcome:
     kept = await node.store.remote_post(str(obj["id"]))
     if kept is not None and kept["actor_id"] == actor_id:
         return await _keep_remote_post(node, obj, actor_id)
-    shared = await sharing.on_origin_update(node, obj, actor_id)
+    shared = await sharing.on_origin_update(node, activity, actor_id)
     return Outcome(*shared) if shared else dropped("update of an unknown object")
 
 
@@ -346,7 +346,7 @@ async def on_delete(node: Node, activity: Document, actor_id: str) -> Outcome:
     if kept is not None and kept["actor_id"] == actor_id:
         await node.store.delete_remote_post(object_id)
         return accepted("followed account's post deleted")
-    shared = await sharing.on_origin_delete(node, object_id, actor_id)
+    shared = await sharing.on_origin_delete(node, activity, actor_id)
     return Outcome(*shared) if shared else dropped("delete of an unknown object")
 
 

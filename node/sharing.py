@@ -75,7 +75,10 @@ async def on_announce(node: Node, activity: Document, actor_id: str) -> tuple[st
     link = await node.store.link_of_actor(actor_id)
     if link is None or link.state != "linked":
         return "dropped", f"Announce from {webfinger.host_of(actor_id)}, which is not a linked node"
-    return await receive_shared(node, link, activity.get("object"))
+    inner = activity.get("object")
+    if isinstance(inner, dict) and type_of(inner) in ("Update", "Delete"):
+        return await refresh_from_origin(node, link, id_of(inner.get("object")) or "")
+    return await receive_shared(node, link, inner)
 
 
 async def receive_shared(node: Node, link: LinkRow, announced: object) -> tuple[str, str]:
@@ -122,8 +125,9 @@ async def _keep(node: Node, link: LinkRow, copy: Document, author: str, *, annou
     )
 
 
-async def _pass_on(node: Node, object_id: str) -> None:
-    """Our Group announces it to its followers, except those on the origin's own server."""
+async def _pass_on(node: Node, object_id: str, activity: Document | None = None) -> None:
+    """Our Group announces the object (or the origin's Update or Delete of it, embedded, as
+    FEP-1b12 groups do) to its followers, except those on the origin's own server."""
     group = await our_group(node)
     inboxes = [
         follower.shared_inbox_url or follower.inbox_url
@@ -132,6 +136,9 @@ async def _pass_on(node: Node, object_id: str) -> None:
     ]
     addressing = objects.public_addressing(f"{group.actor_id}/followers")
     boost = objects.announce(announce_id(group, object_id), group.actor_id, object_id, addressing)
+    if activity is not None:
+        boost["id"] = announce_id(group, str(activity["id"]))
+        boost["object"] = {k: v for k, v in activity.items() if k != "@context"}
     boost["published"] = objects.isoformat(utcnow())
     await delivery.enqueue(node.store, activity=boost, sender=group.username, inbox_urls=inboxes)
 
@@ -139,22 +146,53 @@ async def _pass_on(node: Node, object_id: str) -> None:
 # --- the origin's Update and Delete -----------------------------------------------------------
 
 
-async def on_origin_update(node: Node, document: Document, actor_id: str) -> tuple[str, str] | None:
-    """An Update from the author of a post kept from a link; None when it is not one."""
-    kept = await node.store.linked_post(str(document.get("id")))
-    if kept is None or kept.origin_actor_id != actor_id:
+async def on_origin_update(node: Node, activity: Document, actor_id: str) -> tuple[str, str] | None:
+    """An Update from the author of a post kept from a link; None when it is not one.
+    What we passed on, we pass its Update on too, so nodes one hop away follow it."""
+    document = activity.get("object")
+    kept = await node.store.linked_post(id_of(document) or "")
+    if not isinstance(document, dict) or kept is None or kept.origin_actor_id != actor_id:
         return None
     if _check_copy(document, document, kept.object_id) is not None:
         return "dropped", "update of a linked post that is no longer a public post"
-    await node.store.upsert_linked_post(
-        object_id=kept.object_id, document=json.dumps(_sanitised(document))
-    )
+    async with node.store.transaction():
+        await node.store.upsert_linked_post(
+            object_id=kept.object_id, document=json.dumps(_sanitised(document))
+        )
+        if kept.announced:
+            await _pass_on(node, kept.object_id, activity)
     return "accepted", "linked post updated from its origin"
 
 
-async def on_origin_delete(node: Node, object_id: str, actor_id: str) -> tuple[str, str] | None:
-    kept = await node.store.linked_post(object_id)
+async def on_origin_delete(node: Node, activity: Document, actor_id: str) -> tuple[str, str] | None:
+    kept = await node.store.linked_post(id_of(activity.get("object")) or "")
     if kept is None or kept.origin_actor_id != actor_id:
         return None
-    await node.store.delete_linked_post(object_id)
+    async with node.store.transaction():
+        await node.store.delete_linked_post(kept.object_id)
+        if kept.announced:
+            await _pass_on(node, kept.object_id, activity)
     return "accepted", "linked post deleted at its origin"
+
+
+def _is_gone(error: remote.RemoteError) -> bool:
+    return error.reason.endswith(("http 404", "http 410"))
+
+
+async def refresh_from_origin(node: Node, link: LinkRow, object_id: str) -> tuple[str, str]:
+    """A linked Group passed on an Update or Delete: what the origin serves now decides (the
+    embedded copy is the linked node's word, not the author's)."""
+    kept = await node.store.linked_post(object_id)
+    if kept is None or kept.deleted_at is not None:
+        return "dropped", "update or delete of nothing we keep from links"
+    try:
+        copy = await remote.fetch_signed(node, object_id)
+    except remote.RemoteError as exc:
+        if not _is_gone(exc):
+            return "dropped", f"linked post's origin does not answer: {exc.reason}"
+        await node.store.delete_linked_post(object_id)
+        return "accepted", f"linked post gone at its origin (via {link.host})"
+    if _check_copy(copy, copy, object_id) is not None or author_of(copy) != kept.origin_actor_id:
+        return "dropped", "linked post at its origin is no longer the post we keep"
+    await node.store.upsert_linked_post(object_id=object_id, document=json.dumps(_sanitised(copy)))
+    return "accepted", f"linked post refreshed from its origin (via {link.host})"

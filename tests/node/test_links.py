@@ -203,6 +203,8 @@ async def test_an_announced_object_its_origin_does_not_vouch_for_is_dropped(
 
 
 async def test_the_origin_s_update_and_delete_follow_a_linked_post(network: Network) -> None:
+    follow = network.mastodon.follow("alice", OUR_GROUP)
+    await network.mastodon.send("alice", follow, INBOX)
     await _linked(network)
     article = _article(network)
     await _announce(network, article["id"])
@@ -221,6 +223,43 @@ async def test_the_origin_s_update_and_delete_follow_a_linked_post(network: Netw
     assert (await _inbound_log(network, delete["id"]))["reason"] == (
         "linked post deleted at its origin"
     )
+    assert await network.node.store.recent_linked_posts(limit=10) == []
+    # And we passed both on to our followers (nodes one hop away follow the origin through us)
+    passed = [a["object"] for a in network.mastodon.received("Announce") if a["actor"] == OUR_GROUP]
+    assert [(o if isinstance(o, str) else o["type"]) for o in passed] == [
+        article["id"],
+        "Update",
+        "Delete",
+    ]
+
+
+async def test_a_passed_on_update_or_delete_is_taken_from_the_origin_not_the_announce(
+    network: Network,
+) -> None:
+    await _linked(network)
+    article = _article(network)
+    await _announce(network, article["id"])
+    group = network.other.actor_id("community")
+
+    # When the linked Group passes on an Update whose embedded copy says something else
+    forged = dict(article, content="<p>Send your bank details</p>")
+    update = {"type": "Update", "actor": group, "id": f"{article['id']}#u", "object": forged}
+    article["content"] = "<p>Now with a plant sale</p>"  # what the origin really serves now
+    activity_id = await _announce(network, update)
+
+    # Then the origin's copy is what we keep
+    assert (await _inbound_log(network, activity_id))["outcome"] == "accepted"
+    kept = await network.node.store.linked_post(article["id"])
+    assert kept is not None
+    assert "plant sale" in kept.document and "bank details" not in kept.document
+
+    # When it passes on a Delete while the origin still serves the post, nothing changes
+    delete = {"type": "Delete", "actor": group, "id": f"{article['id']}#d", "object": article["id"]}
+    await _announce(network, delete)
+    assert await network.node.store.linked_post(article["id"]) == kept
+    # And once the origin answers 404, the post is gone here too
+    del network.other.objects[article["id"]]
+    await _announce(network, dict(delete, id=f"{article['id']}#d2"))
     assert await network.node.store.recent_linked_posts(limit=10) == []
 
 
