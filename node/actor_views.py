@@ -144,10 +144,8 @@ async def _group_items(node: Node, group: LocalActor, offset: int) -> list[Docum
 
 
 async def _outbox_item(node: Node, actor: LocalActor, post: PostRow) -> Document:
+    """A member's outbox item: the Create of the post (the group's are `_group_items`)."""
     object_id = post_id(node, post)
-    if actor.kind == "Group":
-        addressing = objects.public_addressing(f"{actor.actor_id}/followers")
-        return objects.announce(f"{object_id}/announce", actor.actor_id, object_id, addressing)
     document = await offers.document_of(node, post)  # offers and requests are Notes
     document = document or await published_document(node, post, actor)
     return objects.create(f"{object_id}/activity", document)
