@@ -172,13 +172,7 @@ async def remove_link(node: Node, link_id: int) -> LinkRow:
     group = await our_group(node)
     async with node.store.transaction():
         if link.our_follow_id:
-            ours = objects.follow(link.our_follow_id, group.actor_id, link.actor_id)
-            await _send(
-                node,
-                group,
-                objects.undo(f"{link.our_follow_id}/undo", group.actor_id, ours),
-                link.inbox_url,
-            )
+            await _undo_ours(node, group, link, link.our_follow_id)
         if link.their_follow_id:
             theirs = objects.follow(link.their_follow_id, link.actor_id, group.actor_id)
             reject_id = f"{group.actor_id}/links/reject-{secrets.token_urlsafe(9)}"
@@ -187,6 +181,12 @@ async def remove_link(node: Node, link_id: int) -> LinkRow:
             )
         await _forget(node, group, link)
     return link
+
+
+async def _undo_ours(node: Node, group: LocalActor, link: LinkRow, follow_id: str) -> None:
+    ours = objects.follow(follow_id, group.actor_id, link.actor_id)
+    undo = objects.undo(f"{follow_id}/undo", group.actor_id, ours)
+    await _send(node, group, undo, link.inbox_url)
 
 
 async def _forget(node: Node, group: LocalActor, link: LinkRow) -> None:
@@ -243,8 +243,6 @@ async def on_ended(node: Node, actor_id: str, follow_id: str | None) -> tuple[st
     async with node.store.transaction():
         if link.our_follow_id and follow_id == link.their_follow_id:
             # They left: end our side too, so neither group keeps following the other.
-            ours = objects.follow(link.our_follow_id, group.actor_id, link.actor_id)
-            undo = objects.undo(f"{link.our_follow_id}/undo", group.actor_id, ours)
-            await _send(node, group, undo, link.inbox_url)
+            await _undo_ours(node, group, link, link.our_follow_id)
         await _forget(node, group, link)
     return "accepted", f"link with {link.handle} removed by {link.host}"

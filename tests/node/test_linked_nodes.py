@@ -12,7 +12,6 @@ import contextlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -318,9 +317,13 @@ def test_removing_a_link_stops_sharing_both_ways(net: Net) -> None:
     assert peer_got(net, group_id(hub), from_a) == []
 
 
-def test_unknown_link_ids_are_clear_cli_errors(net: Net, tmp_path: Path) -> None:
+def test_unknown_link_ids_and_non_groups_are_clear_cli_errors(net: Net) -> None:
     for action in ("approve", "remove"):
         result = net.hub.run("links", action, "999")
         assert result.returncode == 2
         assert "no link 999: see `conode links list`" in result.stderr
     assert net.hub.run("links", "trust", "999", "--moderation").returncode == 2
+    # A link is Group to Group: asking a member is refused with the reason
+    result = net.hub.run("links", "request", f"{net.a.url}/users/ann")
+    assert result.returncode == 2
+    assert "is a Person, not a node's Group actor" in result.stderr
