@@ -281,6 +281,12 @@ def accept(activity_id: str, actor_id: str, obj: Document) -> Document:
     return _activity("Accept", activity_id, actor_id, embedded, None)
 
 
+def reject(activity_id: str, actor_id: str, obj: Document) -> Document:
+    """Reject (or end) a Follow, embedding it with its id, as Mastodon expects."""
+    embedded = {k: v for k, v in obj.items() if k != "@context"}
+    return _activity("Reject", activity_id, actor_id, embedded, None)
+
+
 def undo(activity_id: str, actor_id: str, obj: Document) -> Document:
     embedded = {k: v for k, v in obj.items() if k != "@context"}
     return _activity("Undo", activity_id, actor_id, embedded, None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 Document = dict[str, Any]
@@ -57,6 +58,27 @@ def id_of(value: Any) -> str | None:
         ref = value.get("id") or value.get("href")
         return ref if isinstance(ref, str) else None
     return None
+
+
+def first_id(value: Any) -> str | None:
+    """The first usable id of `attributedTo`, `inReplyTo`… (a string, a list, Links, objects)."""
+    for item in as_list(value):
+        ref = id_of(item)
+        if ref:
+            return ref
+    return None
+
+
+def published_at(document: Document) -> datetime | None:
+    """`published` as an aware datetime; None when absent or not ISO 8601."""
+    value = document.get("published")
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def is_public(document: Document) -> bool:

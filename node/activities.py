@@ -16,9 +16,9 @@ from datetime import datetime
 from typing import Any
 
 from activitypub import objects, webfinger
-from activitypub.vocab import Document, as_list, id_of, is_public, type_of
+from activitypub.vocab import Document, as_list, first_id, id_of, is_public, published_at, type_of
 
-from . import delivery, exchanges, html, moderation, remote, remote_agreements
+from . import delivery, exchanges, html, links, moderation, remote, remote_agreements, sharing
 from .actors import LocalActor, local_actor
 from .context import Node
 from .storage import FollowerRow, NoteRow, utcnow
@@ -28,6 +28,8 @@ logger = logging.getLogger(__name__)
 MAX_THREAD_DEPTH = 8  # ancestors fetched when walking inReplyTo up to one of our posts
 NOTE_TYPES = frozenset({"Note", "Article", "Page", "Question"})
 MAX_CONTENT_CHARS = 100_000
+# Node-level actors: they may only link with our Group as a Group (a person follows as a Person).
+LINK_ONLY_TYPES = frozenset({"Application"})
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,10 @@ async def on_follow(node: Node, activity: Document, actor_id: str) -> Outcome:
         follower = await remote.get_actor(node, actor_id)
     except remote.RemoteError as exc:
         return dropped(exc.reason)
+    if target.kind == "Group" and follower.type in LINK_ONLY_TYPES:
+        return dropped(f"a {follower.type} cannot follow the group: nodes link Group to Group")
+    if target.kind == "Group" and follower.type == "Group":  # a node asking for a link
+        return Outcome(*await links.on_group_follow(node, target, follower, str(activity["id"])))
     row = FollowerRow(
         local_actor_id=target.row.id,
         actor_id=actor_id,
@@ -94,6 +100,10 @@ async def _undo_follow(node: Node, inner: Document, actor_id: str) -> Outcome:
     target = await _local_by_id(node, id_of(inner.get("object")) or "")
     if target is None:
         return dropped("undo of a follow of an unknown actor")
+    if target.kind == "Group":
+        ended = await links.on_ended(node, actor_id, id_of(inner))
+        if ended is not None:
+            return Outcome(*ended)
     removed = await node.store.remove_follower(target.row.id, actor_id)
     return accepted("unfollowed" if removed else "was not following")
 
@@ -118,6 +128,9 @@ async def on_undo(node: Node, activity: Document, actor_id: str) -> Outcome:
 
 async def on_accept(node: Node, activity: Document, actor_id: str) -> Outcome:
     follow_id = id_of(activity.get("object"))
+    linked = await links.on_accept(node, follow_id, actor_id) if follow_id else None
+    if linked is not None:
+        return Outcome(*linked)
     if follow_id and await node.store.mark_follow_accepted(follow_id, actor_id):
         return accepted("our follow was accepted")
     if isinstance(activity.get("result"), dict):  # FEP-0837: a response of ours was accepted
@@ -129,6 +142,9 @@ async def on_reject(node: Node, activity: Document, actor_id: str) -> Outcome:
     follow_id = id_of(activity.get("object"))
     if not follow_id or not follow_id.startswith(node.settings.url + "/"):
         return dropped("reject of nothing we asked")
+    ended = await links.on_ended(node, actor_id, follow_id)
+    if ended is not None:
+        return Outcome(*ended)
     member = await _member_of_follow(node, follow_id, actor_id)
     if member is None:
         return dropped("reject of nothing we asked")
@@ -148,21 +164,11 @@ async def _member_of_follow(node: Node, follow_id: str, actor_id: str) -> int | 
 
 
 def _first_reply_target(note: Document) -> str | None:
-    for target in as_list(note.get("inReplyTo")):
-        ref = id_of(target)
-        if ref:
-            return ref
-    return None
+    return first_id(note.get("inReplyTo"))
 
 
 def _published(note: Document) -> datetime:
-    value = note.get("published")
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            pass
-    return utcnow()
+    return published_at(note) or utcnow()
 
 
 async def _post_id_for(node: Node, object_id: str) -> int | None:
@@ -200,11 +206,7 @@ async def _ancestors(node: Node, note: Document) -> tuple[int | None, list[Docum
 
 
 def _note_author(note: Document) -> str | None:
-    for author in as_list(note.get("attributedTo")):
-        ref = id_of(author)
-        if ref:
-            return ref
-    return None
+    return first_id(note.get("attributedTo"))
 
 
 async def _store_comment(node: Node, note: Document, post_id: int) -> str:
@@ -322,7 +324,8 @@ async def on_update(node: Node, activity: Document, actor_id: str) -> Outcome:
     kept = await node.store.remote_post(str(obj["id"]))
     if kept is not None and kept["actor_id"] == actor_id:
         return await _keep_remote_post(node, obj, actor_id)
-    return dropped("update of an unknown object")
+    shared = await sharing.on_origin_update(node, activity, actor_id)
+    return Outcome(*shared) if shared else dropped("update of an unknown object")
 
 
 async def on_delete(node: Node, activity: Document, actor_id: str) -> Outcome:
@@ -343,7 +346,8 @@ async def on_delete(node: Node, activity: Document, actor_id: str) -> Outcome:
     if kept is not None and kept["actor_id"] == actor_id:
         await node.store.delete_remote_post(object_id)
         return accepted("followed account's post deleted")
-    return dropped("delete of an unknown object")
+    shared = await sharing.on_origin_delete(node, activity, actor_id)
+    return Outcome(*shared) if shared else dropped("delete of an unknown object")
 
 
 async def _delete_notes_by(node: Node, actor_id: str) -> int:
@@ -362,9 +366,12 @@ async def _on_reaction(node: Node, activity: Document, actor_id: str) -> Outcome
     object_id = id_of(activity.get("object")) or ""
     kind = str(type_of(activity))
     if await _post_id_for(node, object_id) is None:
-        if kind == "Announce" and await node.store.is_followed_by_members(actor_id):
+        if kind != "Announce":
+            return dropped(f"{kind} of something that is not ours")
+        linked = await node.store.link_of_actor(actor_id) is not None
+        if not linked and await node.store.is_followed_by_members(actor_id):
             return dropped("boosts by followed accounts are not kept yet")
-        return dropped(f"{kind} of something that is not ours")
+        return Outcome(*await sharing.on_announce(node, activity, actor_id))
     counted = await node.store.add_reaction(str(activity["id"]), kind, object_id, actor_id)
     return accepted(f"{kind} counted") if counted else Outcome("duplicate", "already counted")
 

@@ -8,7 +8,7 @@ from starlette.responses import RedirectResponse, Response
 from activitypub import objects
 from activitypub.vocab import Document
 
-from . import limits, offers
+from . import limits, offers, sharing
 from .actors import LocalActor, actor_document, local_actor
 from .context import Node
 from .publishing import post_id, published_document
@@ -103,28 +103,49 @@ async def _outbox(request: Request, actor: LocalActor, collection_id: str) -> Re
     is_group = actor.kind == "Group"
     author_id = None if is_group else actor.row.id
     total = await node.store.count_posts(author_id)
+    if is_group:
+        total += await node.store.count_announced_linked_posts()
     page = limits.page_number(request.query_params.get("page"))
     if page is None:
         first = f"{collection_id}?page=1"
         return activity_response(objects.ordered_collection(collection_id, total, first))
     offset = (page - 1) * OUTBOX_PAGE_SIZE
     if is_group:
-        posts = await node.store.recent_posts(OUTBOX_PAGE_SIZE, offset=offset)
+        items = await _group_items(node, actor, offset)
     else:
         posts = await node.store.posts_by(actor.row.id, limit=OUTBOX_PAGE_SIZE, offset=offset)
-    items = [await _outbox_item(node, actor, post) for post in posts]
-    next_id = f"{collection_id}?page={page + 1}" if offset + len(posts) < total else None
+        items = [await _outbox_item(node, actor, post) for post in posts]
+    next_id = f"{collection_id}?page={page + 1}" if offset + len(items) < total else None
     document = objects.ordered_collection_page(
         f"{collection_id}?page={page}", collection_id, items, next_id
     )
     return activity_response(document)
 
 
+async def _group_items(node: Node, group: LocalActor, offset: int) -> list[Document]:
+    """The group's Announces, newest first: of every post on the node and of what it passed on
+    from linked nodes (a node that was down reads these to catch up)."""
+    wanted = offset + OUTBOX_PAGE_SIZE
+    local = [(p.published_at, post_id(node, p)) for p in await node.store.recent_posts(wanted)]
+    passed = await node.store.announced_linked_posts(limit=wanted)
+    shared = [(row.published_at, row.object_id) for row in passed]
+    entries = sorted(local + shared, key=lambda entry: entry[0], reverse=True)
+    addressing = objects.public_addressing(f"{group.actor_id}/followers")
+    items = []
+    for published, object_id in entries[offset:wanted]:
+        local_post = object_id.startswith(node.settings.url + "/")
+        activity_id = (
+            f"{object_id}/announce" if local_post else sharing.announce_id(group, object_id)
+        )
+        item = objects.announce(activity_id, group.actor_id, object_id, addressing)
+        item["published"] = objects.isoformat(published)
+        items.append(item)
+    return items
+
+
 async def _outbox_item(node: Node, actor: LocalActor, post: PostRow) -> Document:
+    """A member's outbox item: the Create of the post (the group's are `_group_items`)."""
     object_id = post_id(node, post)
-    if actor.kind == "Group":
-        addressing = objects.public_addressing(f"{actor.actor_id}/followers")
-        return objects.announce(f"{object_id}/announce", actor.actor_id, object_id, addressing)
     document = await offers.document_of(node, post)  # offers and requests are Notes
     document = document or await published_document(node, post, actor)
     return objects.create(f"{object_id}/activity", document)

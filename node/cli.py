@@ -16,10 +16,12 @@ from . import (
     cli_backup,
     cli_content,
     cli_demo,
+    cli_links,
     cli_moderation,
     cli_offers,
     demo,
     following,
+    links,
     passwords,
     vault,
 )
@@ -241,6 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_demo.add_commands(commands)
     cli_offers.add_commands(commands)
     cli_backup.add_commands(commands)
+    cli_links.add_commands(commands)
     return parser
 
 
@@ -264,6 +267,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         cli_content.ContentError,
         demo.DemoError,
         following.FollowingError,
+        links.LinkError,
         PublishError,
         ModerationError,
         OfferError,

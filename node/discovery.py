@@ -10,7 +10,7 @@ from starlette.responses import Response
 from activitypub import nodeinfo, webfinger
 from activitypub.vocab import JRD_JSON, NODEINFO_21_PROFILE
 
-from . import __version__
+from . import __version__, links
 from .actors import LocalActor, local_actor
 from .context import Node
 from .web import json_response, node_of
@@ -94,7 +94,9 @@ async def nodeinfo_document(request: Request) -> Response:
         metadata={
             "nodeName": node.settings.name,
             "groupActor": f"{node.settings.url}/groups/{node.settings.group_handle}",
-            "linkedNodes": [],
+            "linkedNodes": [
+                links.node_url(link.actor_id) for link in await node.store.links("linked")
+            ],
         },
     )
     media_type = f'application/json; profile="{NODEINFO_21_PROFILE}"'

@@ -13,6 +13,7 @@ from . import (
     discovery,
     inbox,
     member_views,
+    network_views,
     offer_views,
     pages,
     post_views,
@@ -69,4 +70,7 @@ ROUTES = [
     Route("/offers", offer_views.board),
     Route("/offers/categories/{name}", offer_views.category_board),
     Route("/agreements/{public_id}", offer_views.agreement_page),
+    # linked nodes (issue 5)
+    Route("/network/blocks.json", network_views.blocks),
+    Route("/network/{name}.json", network_views.network_page),
 ]

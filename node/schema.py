@@ -355,3 +355,62 @@ ledger_entries = sa.Table(
     _created(),
     sa.UniqueConstraint("agreement_id", "account_id"),
 )
+
+
+# --- linked nodes (migration 0006) -------------------------------------------------------------
+
+# One row per other node's Group actor we are linked to or asked to link with.
+# state: requested (we asked, waiting for their admin) | pending (they asked, waiting for ours)
+# | linked (both admins approved; each group follows the other).
+links = sa.Table(
+    "links",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("actor_id", URL, nullable=False, unique=True),  # their Group actor
+    sa.Column("host", sa.String(255), nullable=False, index=True),
+    sa.Column("name", sa.String(500), nullable=False, server_default=""),
+    sa.Column("handle", sa.String(300), nullable=False, server_default=""),
+    sa.Column("inbox_url", URL, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False, index=True),
+    sa.Column("our_follow_id", URL, nullable=True),
+    sa.Column("their_follow_id", URL, nullable=True),
+    sa.Column("trust_moderation", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("members", sa.Integer, nullable=True),  # from their NodeInfo
+    sa.Column("reachable", sa.Boolean, nullable=True),  # at the last check; None: not checked
+    sa.Column("last_heard_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("checked_at", sa.DateTime(timezone=True), nullable=True),
+    _created(),
+)
+
+# Public posts, reports and offers that reached us through a link, kept with their origin.
+linked_posts = sa.Table(
+    "linked_posts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("object_id", URL, nullable=False, unique=True),
+    sa.Column("origin_actor_id", URL, nullable=False, index=True),  # its author
+    sa.Column("origin_host", sa.String(255), nullable=False, index=True),
+    sa.Column("via_actor_id", URL, nullable=False),  # the linked Group that announced it
+    sa.Column("type", sa.String(32), nullable=False),  # Article | Note
+    sa.Column("kind", sa.String(16), nullable=False, index=True),  # post | offer | request
+    sa.Column("document", sa.Text, nullable=False),  # JSON as fetched from origin (sanitised)
+    # our Group passed it on (it came from its origin's own Group): listed in our outbox
+    sa.Column("announced", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("published_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+# Domain blocks a trusted linked node decided, waiting for our admin (or applied at once when
+# CONODE_LINK_BLOCKS=apply). status: suggested | applied | dismissed
+block_suggestions = sa.Table(
+    "block_suggestions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("source_actor_id", URL, nullable=False),  # the linked Group that decided it
+    sa.Column("target", URL, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    _created(),
+    sa.UniqueConstraint("source_actor_id", "target"),
+)

@@ -13,6 +13,7 @@ from dotenv import dotenv_values
 
 CommentPolicy = Literal["hold_all", "hold_new", "open"]
 COMMENT_POLICIES: tuple[CommentPolicy, ...] = ("hold_all", "hold_new", "open")
+LinkBlocks = Literal["suggest", "apply"]
 
 # Documented in README.md and ../shared/CLI.md; tests/test_docs.py keeps them in step.
 DEFAULTS: dict[str, str] = {
@@ -26,6 +27,7 @@ DEFAULTS: dict[str, str] = {
     "CONODE_GROUP_HANDLE": "community",
     "CONODE_OFFER_CATEGORIES": "care,lifts,gardening,DIY,skills,admin,company",
     "CONODE_AUTHORIZED_FETCH": "",
+    "CONODE_LINK_BLOCKS": "suggest",
 }
 DEFAULT_OFFER_CATEGORIES = tuple(DEFAULTS["CONODE_OFFER_CATEGORIES"].split(","))
 
@@ -46,6 +48,7 @@ class Settings:
     group_handle: str
     offer_categories: tuple[str, ...] = DEFAULT_OFFER_CATEGORIES
     authorized_fetch: bool = False  # SECURITY.md, "Authorized fetch"
+    link_blocks: LinkBlocks = "suggest"  # what a trusted linked node's domain blocks do here
 
     @property
     def host(self) -> str:
@@ -82,6 +85,14 @@ def _comment_policy(value: str) -> CommentPolicy:
     raise SettingsError(
         f"CONODE_COMMENT_POLICY={value!r} is unknown; use one of {', '.join(COMMENT_POLICIES)}"
     )
+
+
+def _link_blocks(value: str) -> LinkBlocks:
+    if value == "apply":
+        return "apply"
+    if value == "suggest":
+        return "suggest"
+    raise SettingsError(f"CONODE_LINK_BLOCKS={value!r} is unknown; use suggest or apply")
 
 
 def _int(name: str, value: str) -> int:
@@ -129,4 +140,5 @@ def load_settings(
         group_handle=handle.lower(),
         offer_categories=_categories(values["CONODE_OFFER_CATEGORIES"]),
         authorized_fetch=_flag(values["CONODE_AUTHORIZED_FETCH"]),
+        link_blocks=_link_blocks(values["CONODE_LINK_BLOCKS"]),
     )

@@ -44,10 +44,13 @@ def activity_response(document: Document, status_code: int = 200) -> Response:
 
 
 def json_response(
-    document: Any, media_type: str = "application/json", headers: dict[str, str] | None = None
+    document: Any,
+    media_type: str = "application/json",
+    headers: dict[str, str] | None = None,
+    status: int = 200,
 ) -> Response:
     return Response(
-        json.dumps(document, ensure_ascii=False), media_type=media_type, headers=headers
+        json.dumps(document, ensure_ascii=False), status, media_type=media_type, headers=headers
     )
 
 

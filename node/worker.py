@@ -8,7 +8,7 @@ import contextlib
 import logging
 import signal
 
-from . import activities, delivery, offers
+from . import activities, delivery, link_checks, offers
 from .context import Node, open_node
 from .settings import Settings
 
@@ -25,6 +25,7 @@ async def run_once(node: Node) -> int:
     Inbound activities first: acting on them is what queues most deliveries."""
     processed = await activities.process_queued(node)
     processed += await offers.expire_due(node)  # their Updates go out in this same pass
+    processed += await link_checks.check_due(node)
     return processed + await delivery.run_once(node)
 
 

@@ -75,6 +75,7 @@ class FakeServer:
     inbox: list[Received] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     objects: dict[str, dict[str, Any]] = field(default_factory=dict)
+    actor_types: dict[str, str] = field(default_factory=dict)  # name -> type, else Person
     scheme: str = "https"  # "http" for a peer served by uvicorn on a loopback port
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(100))
 
@@ -102,7 +103,7 @@ class FakeServer:
         return {
             "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
             "id": actor_id,
-            "type": "Person",
+            "type": self.actor_types.get(name, "Person"),
             "preferredUsername": name,
             "name": name.title(),
             "inbox": f"{actor_id}/inbox",

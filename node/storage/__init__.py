@@ -7,6 +7,7 @@ from .connection import DatabaseUrlError, StoreBase, async_url, is_sqlite, redac
 from .content import ContentQueries
 from .deliveries import DeliveryQueries
 from .inbound import InboundQueries
+from .links import LinkedPostRow, LinkQueries, LinkRow
 from .migrations import MIGRATIONS_DIR, head_revision, migrate
 from .moderation import ModerationQueries
 from .offers import OfferQueries
@@ -35,6 +36,7 @@ class Store(
     WebQueries,
     DeliveryQueries,
     OfferQueries,
+    LinkQueries,
 ):
     """One database: connection lifecycle plus every query the node needs."""
 
@@ -44,6 +46,8 @@ __all__ = [
     "AgreementRow",
     "DatabaseUrlError",
     "FollowerRow",
+    "LinkRow",
+    "LinkedPostRow",
     "LocalActorRow",
     "MediaRow",
     "NoteRow",
