@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from activitypub import objects
 from activitypub.vocab import Document
 
-from . import html, limits, threads
+from . import html, limits, threads, visits
 from .context import Node
 from .publishing import author_of, post_id, published_document
 from .storage import PostRow
@@ -46,6 +46,8 @@ async def post_page(request: Request) -> Response:
         node, await node.store.visible_comments(found.id or 0, limit=500)
     )
     reactions = await node.store.reaction_counts(document["id"])
+    if visits.counts_as_view(request):
+        await node.store.count_view(found.id or 0)
     return render(
         request,
         "post.html",
@@ -58,6 +60,7 @@ async def post_page(request: Request) -> Response:
         comment_count=len(comments),
         likes=reactions.get("Like", 0),
         boosts=reactions.get("Announce", 0),
+        views=await node.store.views_of(found.id or 0),
     )
 
 

@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # A module may import from modules on lower layers only (STYLE.md: settings → storage → domain
 # modules → endpoints → routes → app → cli). New modules must be placed here to be allowed.
 NODE_LAYERS: list[set[str]] = [
-    {"settings", "html", "limits", "security_headers", "ratelimit", "sqlite_connection"},
+    {"settings", "html", "limits", "security_headers", "ratelimit", "sqlite_connection", "visits"},
     {"offer_terms"},
     {"schema"},
     {"storage"},

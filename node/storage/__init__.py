@@ -22,6 +22,7 @@ from .rows import (
     ResponseRow,
     utcnow,
 )
+from .site import SiteQueries
 from .social import SocialQueries
 from .web import WebQueries
 
@@ -35,6 +36,7 @@ class Store(
     WebQueries,
     DeliveryQueries,
     OfferQueries,
+    SiteQueries,
 ):
     """One database: connection lifecycle plus every query the node needs."""
 
