@@ -11,7 +11,8 @@ from .web import error_page, node_of, render
 
 async def home(request: Request) -> Response:
     node = node_of(request)
-    members = [local_actor(node.settings, row) for row in await node.store.local_actors("Person")]
+    rows = await node.store.local_actors("Person")
+    members = [local_actor(node.settings, row) for row in rows if row.deleted_at is None]
     group_row = await node.store.local_actor(node.settings.group_handle)
     group = local_actor(node.settings, group_row) if group_row else None
     authors = {member.row.id: member for member in members}

@@ -6,6 +6,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from . import (
+    account_views,
     actor_views,
     admin_pages,
     admin_views,
@@ -66,6 +67,11 @@ ROUTES = [
     Route("/moderation/blocks", admin_pages.blocks, methods=["GET"]),
     Route("/moderation/blocks", admin_pages.change_block, methods=["POST"]),
     Route("/moderation/log", admin_pages.activity_log),
+    Route("/admin/members", account_views.members, methods=["GET"]),
+    Route("/admin/members/{username}", account_views.change_member, methods=["POST"]),
+    Route("/admin/invitations", account_views.invite, methods=["POST"]),
+    Route("/invite/{token}", account_views.join_page, methods=["GET"]),
+    Route("/invite/{token}", account_views.join, methods=["POST"]),
     Route("/offers", offer_views.board),
     Route("/offers/categories/{name}", offer_views.category_board),
     Route("/agreements/{public_id}", offer_views.agreement_page),
