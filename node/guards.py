@@ -27,7 +27,7 @@ MemberEndpoint = Callable[[Request, LocalActor], Awaitable[Response]]
 FormEndpoint = Callable[[Request, FormData], Awaitable[Response]]
 MemberFormEndpoint = Callable[[Request, LocalActor, FormData], Awaitable[Response]]
 
-MAX_FORM_BYTES = 8 * 1024 * 1024  # an image (node/uploads.py caps it lower) plus the text
+MAX_FORM_BYTES = 12 * 1024 * 1024  # an image and a document (capped lower) plus the text
 CSRF_FIELD = "csrf"
 EXPIRED = "This form has expired or did not come from this site: go back, reload and try again."
 

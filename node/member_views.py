@@ -1,6 +1,6 @@
-"""What signed-in members do in the browser: write and edit posts (Markdown, with a preview and
-an image with alt text) and comment on posts. Publishing and replying federate through
-node/publishing.py and node/following.py, exactly as the CLI's commands do."""
+"""What signed-in members do in the browser: write and edit posts (Markdown, with a preview, an
+image with alt text and, on reports, a document) and comment on posts. Publishing and replying
+federate through node/publishing.py and node/following.py, exactly as the CLI's commands do."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from . import following, html, publishing, uploads
+from . import documents, following, html, publishing, uploads
 from .actors import LocalActor
 from .guards import for_members, for_members_form, text_field
 from .storage import MediaRow, PostRow
@@ -26,6 +26,7 @@ class WriteForm:
     summary: str
     body: str
     media: MediaRow | None = None
+    document: MediaRow | None = None
 
 
 def _write_form(form: FormData) -> WriteForm:
@@ -65,29 +66,51 @@ async def write_page(request: Request, member: LocalActor) -> Response:
     return _render_write(request, WriteForm("report", "", "", ""))
 
 
+async def _kept(request: Request, member: LocalActor, public_id: str) -> MediaRow | None:
+    """A file uploaded with an earlier preview: only the member's own, not yet attached."""
+    kept = await node_of(request).store.media(public_id) if public_id else None
+    if kept is None or kept.owner_id != member.row.id or kept.post_id is not None:
+        return None
+    return kept
+
+
 async def _uploaded_media(request: Request, member: LocalActor, form: FormData) -> MediaRow | None:
-    """A new upload, or the one kept from an earlier preview (only the member's own, unused)."""
+    """A new image, or the one kept from an earlier preview."""
     store = node_of(request).store
     upload = form.get("image")
     if isinstance(upload, UploadFile) and upload.filename:
         data = await upload.read(uploads.MAX_IMAGE_BYTES + 1)
         return await uploads.store_image(store, member.row.id, data, text_field(form, "alt", 5000))
-    kept = await store.media(text_field(form, "media", 64)) if form.get("media") else None
-    if kept is None or kept.owner_id != member.row.id or kept.post_id is not None:
-        return None
-    return kept
+    return await _kept(request, member, text_field(form, "media", 64))
+
+
+async def _uploaded_document(
+    request: Request, member: LocalActor, form: FormData, kind: str
+) -> MediaRow | None:
+    """A new document (reports only), or the one kept from an earlier preview."""
+    upload = form.get("document")
+    if isinstance(upload, UploadFile) and upload.filename:
+        if kind != "report":
+            raise uploads.UploadError("documents go with reports: choose Report")
+        data = await upload.read(documents.MAX_DOCUMENT_BYTES + 1)
+        name = text_field(form, "document_name", 1000)
+        store = node_of(request).store
+        return await documents.store_document(store, member.row.id, data, name, upload.filename)
+    return await _kept(request, member, text_field(form, "document_media", 64))
 
 
 @for_members_form
 async def write(request: Request, member: LocalActor, form: FormData) -> Response:
     draft = _write_form(form)
     try:
-        draft = replace(draft, media=await _uploaded_media(request, member, form))
+        image = await _uploaded_media(request, member, form)
+        document = await _uploaded_document(request, member, form, draft.kind)
     except uploads.UploadError as exc:
         return _render_write(request, draft, status=400, error=str(exc))
+    draft = replace(draft, media=image, document=document)
     if form.get("action") == "preview":
         return _render_write(request, draft, preview=True)
-    media_ids = (draft.media.id,) if draft.media else ()
+    media_ids = tuple(item.id for item in (draft.media, draft.document) if item)
     kind: publishing.PostKind = "blog" if draft.kind == "blog" else "report"
     text = publishing.Draft(kind, draft.title, draft.body, draft.summary or None, media_ids)
     try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from . import feeds, interaction
+from . import documents, feeds, interaction
 from .actors import LocalActor, local_actor, local_actor_by_row_id
 from .storage import PostRow
 from .web import error_page, node_of, render
@@ -32,6 +32,9 @@ async def media(request: Request) -> Response:
         "X-Content-Type-Options": "nosniff",
         "Content-Disposition": "inline",
     }
+    if documents.is_document(item):
+        headers["Content-Disposition"] = documents.content_disposition(item)
+        headers["Content-Security-Policy"] = "sandbox; default-src 'none'"  # if opened anyway
     return Response(item.data, media_type=item.media_type, headers=headers)
 
 

@@ -21,6 +21,7 @@ NODE_LAYERS: list[set[str]] = [
     {"delivery"},
     {"remote"},
     {"moderation", "uploads"},
+    {"documents"},
     {"exchanges"},
     {"remote_agreements"},
     {"activities", "publishing", "following", "comment_queue", "threads", "interaction"},
