@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from . import offer_pages
 from .actors import local_actor
 from .web import error_page, node_of, render
 
@@ -24,6 +25,9 @@ async def home(request: Request) -> Response:
         members=members,
         group=group,
         group_handle=f"@{node.settings.group_handle}@{node.settings.host}",
+        offers=await offer_pages.items(
+            node, await node.store.offers_listing(kind=None, category=None, state="open", limit=10)
+        ),
     )
 
 

@@ -12,7 +12,7 @@ from ..schema import invitations, local_actors, offers, post_views, posts
 from .connection import StoreBase
 from .rows import OfferRow, PostRow, _aware, _labelled, _post_and_offer, utcnow
 
-OPEN_STATES = ("open", "taken")  # what "open" means on the board: not yet closed
+OPEN_STATES = ("open",)  # taken, fulfilled, withdrawn and expired are no longer open
 
 
 class SiteQueries(StoreBase):
@@ -96,7 +96,7 @@ class SiteQueries(StoreBase):
     async def offers_listing(
         self, *, kind: str | None, category: str | None, state: str | None, limit: int = 100
     ) -> list[tuple[PostRow, OfferRow]]:
-        """Newest first; `state` is "open" (open or taken) or "closed" (everything else)."""
+        """Newest first; `state` is "open", "closed" (any other status) or None (all)."""
         o, p = offers, posts
         query = (
             sa.select(*_labelled(p, "post_"), *_labelled(o, "offer_"))
