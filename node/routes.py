@@ -60,6 +60,8 @@ ROUTES = [
     Route("/about/edit", admin_pages.about_editor, methods=["GET"]),
     Route("/about/edit", admin_pages.save_about, methods=["POST"]),
     Route("/interact", public_views.interact),
+    Route("/badge", public_views.badge_page),
+    Route("/badge.svg", public_views.badge_svg),
     Route("/feed.{format}", public_views.feed),
     Route("/@{username}/feed.{format}", public_views.feed),
     Route("/moderation", admin_views.queue),

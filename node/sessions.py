@@ -27,7 +27,7 @@ from .storage import LocalActorRow
 
 COOKIE_NAME = "conode_session"
 # Public, cacheable files: no session, so no Set-Cookie lands in a shared cache with them.
-SESSIONLESS_PREFIXES = ("/static/", "/media/")
+SESSIONLESS_PREFIXES = ("/static/", "/media/", "/badge.svg")
 MAX_AGE_SECONDS = 14 * 24 * 3600
 _KEY_PURPOSE = b"conode session cookie v1"
 
