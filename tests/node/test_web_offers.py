@@ -124,3 +124,38 @@ async def test_closing_from_the_web_and_errors_shown_as_sentences(network: Netwo
     assert offer.status == "withdrawn"
     again = await _manage(network, object_id, action="close", status="withdrawn")
     assert again.status_code == 400 and "already withdrawn" in again.text
+
+
+async def test_a_member_writes_an_offer_with_its_terms_from_the_web(network: Network) -> None:
+    await add_member(network.node.store, network.node.settings, "ann")
+    await sign_in(network.http, "ann")
+    form = {
+        "csrf": await token(network.http),
+        "kind": "offer",
+        "title": "Bike repairs",
+        "body": "Punctures, brakes, gears.",
+        "hours": "1.5",
+        "category": "DIY",
+        "place": "The community shed",
+        "action": "publish",
+    }
+    bad = await network.http.post(f"{TEST_URL}/write", data={**form, "hours": "lots"})
+    assert bad.status_code == 400 and "not a number of hours" in bad.text
+    assert await network.node.store.offers_board() == []
+    made = await network.http.post(f"{TEST_URL}/write", data=form)
+    assert made.status_code == 303, made.text
+    object_id = TEST_URL + made.headers["location"]
+    note = await network.http.get(object_id, headers={"Accept": "application/activity+json"})
+    assert note.json()["type"] == "Note"
+    _, offer = await offers.find_offer(network.node, object_id)
+    assert (offer.minutes, offer.category, offer.place) == (90, "DIY", "The community shed")
+    page = await network.http.get(object_id)
+    assert "1.5 hours" in page.text and "Manage this offer" in page.text
+    # And its author edits it from the web: the Update goes out, the terms stay
+    path = made.headers["location"]
+    edit = {"csrf": await token(network.http), "title": "Bike and trailer repairs", "body": "All."}
+    edited = await network.http.post(f"{TEST_URL}{path}/edit", data={**edit, "action": "save"})
+    assert edited.status_code == 303, edited.text
+    _, after = await offers.find_offer(network.node, object_id)
+    assert after.minutes == 90
+    assert "Bike and trailer repairs" in (await network.http.get(object_id)).text
