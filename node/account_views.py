@@ -43,7 +43,8 @@ async def _members_page(
 @for_admins
 async def members(request: Request, member: LocalActor) -> Response:
     done, name = request.query_params.get("done", ""), request.query_params.get("name", "")
-    notice = NOTICES[done].format(name=name) if done in NOTICES and name.isidentifier() else ""
+    known = done in NOTICES and name.replace("_", "").isalnum()
+    notice = NOTICES[done].format(name=name) if known else ""
     return await _members_page(request, notice=notice)
 
 
