@@ -7,6 +7,7 @@ from starlette.responses import RedirectResponse, Response
 
 from . import offer_pages
 from .actors import local_actor
+from .offer_terms import KINDS as OFFER_KINDS
 from .web import error_page, node_of, render
 
 
@@ -17,7 +18,8 @@ async def home(request: Request) -> Response:
     group_row = await node.store.local_actor(node.settings.group_handle)
     group = local_actor(node.settings, group_row) if group_row else None
     authors = {member.row.id: member for member in members}
-    posts = [(post, authors.get(post.author_id)) for post in await node.store.recent_posts(20)]
+    recent = [p for p in await node.store.recent_posts(30) if p.kind not in OFFER_KINDS][:20]
+    posts = [(post, authors.get(post.author_id)) for post in recent]
     return render(
         request,
         "home.html",
