@@ -48,6 +48,14 @@ async def person(request: Request) -> Response:
     actor = await _actor_from_path(request, "Person")
     if actor is None:
         return error_page(request, 404, "No member by that name here.")
+    if actor.row.deleted_at is not None:
+        if wants_json(request):
+            gone = objects.tombstone(actor.actor_id, actor.row.deleted_at, "Person")
+            # The key stays readable so a server can still verify the actor's own Delete,
+            # which is signed with it and may arrive after this Tombstone is served.
+            gone["publicKey"] = actor_document(node_of(request).settings, actor)["publicKey"]
+            return activity_response(gone, status_code=410)
+        return error_page(request, 410, "This account was deleted.")
     return await _actor_or_profile(request, actor)
 
 
@@ -74,6 +82,8 @@ async def profile(request: Request) -> Response:
     actor = local_actor(node.settings, row)
     if wants_json(request):
         return RedirectResponse(actor.actor_id, status_code=302, headers={"Vary": "Accept"})
+    if row.deleted_at is not None:
+        return error_page(request, 410, "This account was deleted.")
     return await _actor_or_profile(request, actor)
 
 

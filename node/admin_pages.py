@@ -1,5 +1,5 @@
 """The moderators' other pages: reports (Flag) with the reported content, blocks, the activity
-log with filters and the record of moderation actions, and the about page's text."""
+log with filters and the record of moderation actions, and the about page's text (admins)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 
 from . import html, moderation, publishing
 from .actors import LocalActor
-from .guards import for_moderators, for_moderators_form, text_field
+from .guards import for_admins, for_admins_form, for_moderators, for_moderators_form, text_field
 from .web import error_page, node_of, render
 
 LOG_DIRECTIONS = ("inbound", "delivery")
@@ -80,14 +80,14 @@ async def activity_log(request: Request, member: LocalActor) -> Response:
     )
 
 
-@for_moderators
+@for_admins
 async def about_editor(request: Request, member: LocalActor) -> Response:
     page = await node_of(request).store.site_page("about")
     source = page["source"] if page else ""
     return render(request, "about_edit.html", source=source, preview="", section="about")
 
 
-@for_moderators_form
+@for_admins_form
 async def save_about(request: Request, member: LocalActor, form: FormData) -> Response:
     source = text_field(form, "source", 50_000)
     if not source.strip():

@@ -56,6 +56,7 @@ async def _too_many_failures(request: Request, username: str) -> bool:
 async def _check_password(request: Request, username: str, password: str) -> LocalActorRow | None:
     row = await node_of(request).store.local_actor(username) if username else None
     usable = row is not None and row.kind == "Person" and row.password_hash is not None
+    usable = usable and row is not None and row.suspended_at is None
     stored_hash = row.password_hash if usable and row and row.password_hash else _DUMMY_HASH
     if verify_password(stored_hash, password) and usable:
         return row
@@ -98,5 +99,9 @@ async def login(request: Request, form: FormData) -> Response:
 
 @public_form
 async def logout(request: Request, form: FormData) -> Response:
+    """Ends every session of the account, not only this cookie: a copy of it stops working."""
+    seen = sessions.viewer(request)
+    if seen is not None:
+        await node_of(request).store.revoke_sessions(seen.member_id)
     sessions.sign_out(request)
     return RedirectResponse("/", status_code=303)

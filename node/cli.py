@@ -136,11 +136,17 @@ def cmd_user_list(settings: Settings, args: argparse.Namespace) -> int:
         elif not items:
             print("no members yet: add one with `conode user create NAME`")
         for item in [] if args.json else items:
-            admin = " (admin)" if item["admin"] else ""
-            print(f"{item['handle']}{admin}  {item['display_name']}  {item['id']}")
+            print(f"{item['handle']}{_role_note(item)}  {item['display_name']}  {item['id']}")
         return 0
 
     return _run(list_users())
+
+
+def _role_note(item: dict[str, Any]) -> str:
+    role = "admin" if item["admin"] else "moderator" if item["moderator"] else ""
+    state = "deleted" if item["deleted"] else "suspended" if item["suspended"] else ""
+    words = [word for word in (role, state) if word]
+    return f" ({', '.join(words)})" if words else ""
 
 
 def _user_json(settings: Settings, actor: actors.LocalActor) -> dict[str, Any]:
@@ -150,6 +156,9 @@ def _user_json(settings: Settings, actor: actors.LocalActor) -> dict[str, Any]:
         "handle": f"@{actor.username}@{settings.host}",
         "display_name": actor.row.display_name,
         "admin": actor.row.is_admin,
+        "moderator": actor.row.is_admin or actor.row.is_moderator,
+        "suspended": actor.row.suspended_at is not None,
+        "deleted": actor.row.deleted_at is not None,
         "created_at": actor.row.created_at.isoformat(),
     }
 

@@ -25,6 +25,6 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
-        "demo", help="fill an empty node with sample members, posts and comments"
+        "demo", help="fill an empty node with sample members, posts, offers and comments"
     )
     parser.set_defaults(handler=cmd_demo)

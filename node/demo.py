@@ -1,8 +1,7 @@
-"""`conode demo`: sample members, a report with a picture, blog posts and comments (some local,
-some as if from other servers, one waiting in the moderation queue), so a newcomer sees a living
-site. Only an empty node is filled: demo content never mixes with a community's own.
-
-Offers and requests join the demo with the offers board.
+"""`conode demo`: sample members, a report with a picture, blog posts, offers and requests, and
+comments (some local, some as if from other servers, one waiting in the moderation queue), so a
+newcomer sees a living site. Only an empty node is filled: demo content never mixes with a
+community's own.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from datetime import timedelta
 
 from PIL import Image, ImageDraw
 
-from . import following, publishing, uploads
+from . import following, offers, publishing, uploads
 from .actors import LocalActor, create_actor, local_actor
 from .context import Node
 from .storage import NoteRow, PostRow, utcnow
@@ -35,6 +34,15 @@ BLOGS = (
      "That is the whole idea of a timebank, and after two years it still surprises people."),
     ("Seed swap this spring", "Bring seeds, take seeds. Tom has tomato seedlings to spare; "
      "Lena is looking for someone to help set up the tables. #SeedSwap"),
+)  # fmt: skip
+# (author index, kind, title, text, hours, category, place)
+OFFERS: tuple[tuple[int, publishing.PostKind, str, str, str, str, str | None], ...] = (
+    (1, "offer", "Bike repairs", "Punctures, brakes, gears: bring your bike to the shed.",
+     "1", "DIY", "The community shed"),
+    (0, "offer", "Help with forms and letters", "Benefits, council, landlords: I read and write "
+     "them with you.", "1.5", "admin", None),
+    (2, "request", "A lift to the seed swap", "I have three crates of seedlings to carry.",
+     "1", "lifts", "Riverside"),
 )  # fmt: skip
 # (server, user, text, status): replies as they arrive from other servers.
 REMOTE_COMMENTS = (
@@ -123,6 +131,11 @@ async def fill(node: Node) -> DemoResult:
         posts.append(
             await publishing.create_post(node, author, publishing.Draft("blog", title, body))
         )
+    members = (rosa, tom, lena)
+    for who, kind, title, body, hours, category, place in OFFERS:
+        terms = offers.OfferDraft(category=category, hours=hours, place=place)
+        draft = publishing.Draft(kind, title, body)
+        posts.append(await offers.create_offer(node, members[who], draft, terms))
     for index, comment in enumerate(REMOTE_COMMENTS):
         await _remote_comment(node, report, index, comment)
     # Local replies only: replying to the made-up remote comments would try to reach their

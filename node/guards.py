@@ -4,7 +4,9 @@ Endpoints are wrapped: `for_members`/`for_moderators` hand the signed-in member 
 (or send a visitor to sign in, or refuse a member without the right); the `*_form` variants first
 check the form's CSRF token against the session (and the `Origin` header, when the browser sends
 one) and hand over the parsed form. Permissions are read from the database on every request; the
-cookie only says who signed in. Moderators are, for now, the node's admins.
+cookie only says who signed in (and node/sessions.py empties a revoked one). Three roles:
+members; moderators, who also reach the moderation pages; admins, who are moderators and also
+manage accounts, invitations and the about page.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ MemberEndpoint = Callable[[Request, LocalActor], Awaitable[Response]]
 FormEndpoint = Callable[[Request, FormData], Awaitable[Response]]
 MemberFormEndpoint = Callable[[Request, LocalActor, FormData], Awaitable[Response]]
 
-MAX_FORM_BYTES = 8 * 1024 * 1024  # an image (node/uploads.py caps it lower) plus the text
+MAX_FORM_BYTES = 12 * 1024 * 1024  # an image and a document (capped lower) plus the text
 CSRF_FIELD = "csrf"
 EXPIRED = "This form has expired or did not come from this site: go back, reload and try again."
 
@@ -36,13 +38,24 @@ async def current_member(request: Request) -> LocalActor | None:
         return None
     node = node_of(request)
     row = await node.store.local_actor_by_row_id(seen.member_id)
-    if row is None or row.kind != "Person" or row.username != seen.username:
+    if row is None or not sessions.still_valid(request.session, row):
         return None
     return local_actor(node.settings, row)
 
 
 def is_moderator(member: LocalActor) -> bool:
+    return member.row.is_admin or member.row.is_moderator
+
+
+def is_admin(member: LocalActor) -> bool:
     return member.row.is_admin
+
+
+Role = Callable[[LocalActor], bool]
+_REFUSALS: dict[Role, str] = {
+    is_moderator: "Only moderators may use this page.",
+    is_admin: "Only the node's admins may use this page.",
+}
 
 
 def _sign_in_first(request: Request) -> Response:
@@ -82,24 +95,28 @@ def public_form(endpoint: FormEndpoint) -> Endpoint:
     return wrapped
 
 
-def _with_member(endpoint: MemberEndpoint, *, moderators: bool) -> Endpoint:
+def _with_member(endpoint: MemberEndpoint, role: Role | None) -> Endpoint:
     async def wrapped(request: Request) -> Response:
         member = await current_member(request)
         if member is None:
             return _sign_in_first(request)
-        if moderators and not is_moderator(member):
-            return error_page(request, 403, "Only moderators may use this page.")
+        if role is not None and not role(member):
+            return error_page(request, 403, _REFUSALS[role])
         return await endpoint(request, member)
 
     return wrapped
 
 
 def for_members(endpoint: MemberEndpoint) -> Endpoint:
-    return _with_member(endpoint, moderators=False)
+    return _with_member(endpoint, None)
 
 
 def for_moderators(endpoint: MemberEndpoint) -> Endpoint:
-    return _with_member(endpoint, moderators=True)
+    return _with_member(endpoint, is_moderator)
+
+
+def for_admins(endpoint: MemberEndpoint) -> Endpoint:
+    return _with_member(endpoint, is_admin)
 
 
 def _with_form(endpoint: MemberFormEndpoint) -> MemberEndpoint:
@@ -116,6 +133,10 @@ def for_members_form(endpoint: MemberFormEndpoint) -> Endpoint:
 
 def for_moderators_form(endpoint: MemberFormEndpoint) -> Endpoint:
     return for_moderators(_with_form(endpoint))
+
+
+def for_admins_form(endpoint: MemberFormEndpoint) -> Endpoint:
+    return for_admins(_with_form(endpoint))
 
 
 def text_field(form: FormData, name: str, limit: int = 100_000) -> str:

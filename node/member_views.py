@@ -1,22 +1,27 @@
-"""What signed-in members do in the browser: write and edit posts (Markdown, with a preview and
-an image with alt text) and comment on posts. Publishing and replying federate through
-node/publishing.py and node/following.py, exactly as the CLI's commands do."""
+"""What signed-in members do in the browser: write and edit posts (Markdown, with a preview, an
+image with alt text and, on reports, a document; offers and requests with their terms) and
+comment on posts. Publishing and replying federate through node/publishing.py, node/offers.py
+and node/following.py, exactly as the CLI's commands do."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from typing import cast
 
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from . import following, html, publishing, uploads
+from . import documents, following, html, offers, publishing, uploads
 from .actors import LocalActor
 from .guards import for_members, for_members_form, text_field
+from .offer_terms import KINDS as OFFER_KINDS
+from .offer_terms import OfferError
 from .storage import MediaRow, PostRow
 from .web import error_page, node_of, render
 
-KINDS = (("report", "Report"), ("blog", "Blog post"))
+KINDS = (("report", "Report"), ("blog", "Blog post"), ("offer", "Offer"), ("request", "Request"))
+TERMS = ("hours", "category", "place", "expires")  # an offer's or request's, as typed
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,8 @@ class WriteForm:
     summary: str
     body: str
     media: MediaRow | None = None
+    document: MediaRow | None = None
+    terms: offers.OfferDraft = field(default_factory=offers.OfferDraft)
 
 
 def _write_form(form: FormData) -> WriteForm:
@@ -35,6 +42,7 @@ def _write_form(form: FormData) -> WriteForm:
         title=text_field(form, "title", 1000),
         summary=text_field(form, "summary", 2000),
         body=text_field(form, "body"),
+        terms=offers.OfferDraft(**{name: text_field(form, name, 200) or None for name in TERMS}),
     )
 
 
@@ -54,6 +62,7 @@ def _render_write(
         status_code=status,
         draft=draft,
         kinds=KINDS,
+        categories=node_of(request).settings.offer_categories,
         post=post,
         error=error,
         preview=rendered,
@@ -65,36 +74,69 @@ async def write_page(request: Request, member: LocalActor) -> Response:
     return _render_write(request, WriteForm("report", "", "", ""))
 
 
+async def _kept(request: Request, member: LocalActor, public_id: str) -> MediaRow | None:
+    """A file uploaded with an earlier preview: only the member's own, not yet attached."""
+    kept = await node_of(request).store.media(public_id) if public_id else None
+    if kept is None or kept.owner_id != member.row.id or kept.post_id is not None:
+        return None
+    return kept
+
+
 async def _uploaded_media(request: Request, member: LocalActor, form: FormData) -> MediaRow | None:
-    """A new upload, or the one kept from an earlier preview (only the member's own, unused)."""
+    """A new image, or the one kept from an earlier preview."""
     store = node_of(request).store
     upload = form.get("image")
     if isinstance(upload, UploadFile) and upload.filename:
         data = await upload.read(uploads.MAX_IMAGE_BYTES + 1)
         return await uploads.store_image(store, member.row.id, data, text_field(form, "alt", 5000))
-    kept = await store.media(text_field(form, "media", 64)) if form.get("media") else None
-    if kept is None or kept.owner_id != member.row.id or kept.post_id is not None:
-        return None
-    return kept
+    return await _kept(request, member, text_field(form, "media", 64))
+
+
+async def _uploaded_document(
+    request: Request, member: LocalActor, form: FormData, kind: str
+) -> MediaRow | None:
+    """A new document (reports only), or the one kept from an earlier preview."""
+    upload = form.get("document")
+    if isinstance(upload, UploadFile) and upload.filename:
+        if kind != "report":
+            raise uploads.UploadError("documents go with reports: choose Report")
+        data = await upload.read(documents.MAX_DOCUMENT_BYTES + 1)
+        name = text_field(form, "document_name", 1000)
+        store = node_of(request).store
+        return await documents.store_document(store, member.row.id, data, name, upload.filename)
+    return await _kept(request, member, text_field(form, "document_media", 64))
 
 
 @for_members_form
 async def write(request: Request, member: LocalActor, form: FormData) -> Response:
     draft = _write_form(form)
     try:
-        draft = replace(draft, media=await _uploaded_media(request, member, form))
+        image = await _uploaded_media(request, member, form)
+        document = await _uploaded_document(request, member, form, draft.kind)
     except uploads.UploadError as exc:
         return _render_write(request, draft, status=400, error=str(exc))
+    draft = replace(draft, media=image, document=document)
+    if draft.kind in OFFER_KINDS and (image or document):
+        error = "images and documents go with reports and blog posts, not offers or requests"
+        return _render_write(
+            request, replace(draft, media=None, document=None), status=400, error=error
+        )
     if form.get("action") == "preview":
         return _render_write(request, draft, preview=True)
-    media_ids = (draft.media.id,) if draft.media else ()
-    kind: publishing.PostKind = "blog" if draft.kind == "blog" else "report"
-    text = publishing.Draft(kind, draft.title, draft.body, draft.summary or None, media_ids)
     try:
-        post = await publishing.create_post(node_of(request), member, text)
-    except publishing.PublishError as exc:
+        post = await _publish(request, member, draft)
+    except (publishing.PublishError, OfferError) as exc:
         return _render_write(request, draft, status=400, error=str(exc))
     return RedirectResponse(f"/posts/{post.public_id}", status_code=303)
+
+
+async def _publish(request: Request, member: LocalActor, draft: WriteForm) -> PostRow:
+    media_ids = tuple(item.id for item in (draft.media, draft.document) if item)
+    kind = cast(publishing.PostKind, draft.kind)  # one of KINDS: _write_form checked it
+    text = publishing.Draft(kind, draft.title, draft.body, draft.summary or None, media_ids)
+    if kind in OFFER_KINDS:
+        return await offers.create_offer(node_of(request), member, text, draft.terms)
+    return await publishing.create_post(node_of(request), member, text)
 
 
 async def _own_post(request: Request, member: LocalActor) -> PostRow | Response:
@@ -125,11 +167,10 @@ async def edit(request: Request, member: LocalActor, form: FormData) -> Response
     if form.get("action") == "preview":
         return _render_write(request, draft, post=post, preview=True)
     node = node_of(request)
+    edit = offers.edit_offer if post.kind in OFFER_KINDS else publishing.edit_post
     try:
-        await publishing.edit_post(
-            node, post, title=draft.title, body=draft.body, summary=draft.summary or None
-        )
-    except publishing.PublishError as exc:
+        await edit(node, post, title=draft.title, body=draft.body, summary=draft.summary or None)
+    except (publishing.PublishError, OfferError) as exc:
         return _render_write(request, draft, status=400, post=post, error=str(exc))
     return RedirectResponse(f"/posts/{post.public_id}", status_code=303)
 

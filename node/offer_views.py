@@ -1,7 +1,7 @@
 """Give-and-take endpoints: an offer's Note at its post URL, the board as an outbox-style
 collection for other nodes (`/offers`, and one per category: the URI an offer's
-`resourceConformsTo` names), and agreements at their ids. JSON now; the HTML board comes with
-the web interface."""
+`resourceConformsTo` names), and agreements at their ids. People get HTML at the same URLs
+(node/offer_pages.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from starlette.responses import Response
 
 from activitypub import objects
 
-from . import matching, offers, post_views
+from . import matching, offer_pages, offers, post_views
 from .offer_terms import KINDS, category_slug
-from .publishing import post_id
+from .publishing import author_of, post_id, published_document
 from .web import activity_response, error_page, node_of, wants_json
 
 BOARD_PAGE_SIZE = 20
@@ -22,8 +22,14 @@ async def post_page(request: Request) -> Response:
     """`/posts/{id}`: an offer or request is a Note; other posts are served by post_views."""
     node = node_of(request)
     post = await node.store.post(request.path_params["public_id"])
-    if post is None or post.kind not in KINDS or not wants_json(request):
+    html_page = not wants_json(request)
+    if post is None or post.kind not in KINDS or (html_page and post.deleted_at is not None):
         return await post_views.post_page(request)
+    if html_page:
+        author = await author_of(node, post)
+        article = await published_document(node, post, author)
+        context = await offer_pages.offer_context(request, post)
+        return await post_views.render_post(request, post, author, article, context)
     if post.deleted_at is not None:
         tombstone = objects.tombstone(post_id(node, post), post.deleted_at, "Note")
         return activity_response(tombstone, status_code=410)
@@ -53,6 +59,8 @@ async def _board(request: Request, collection_id: str, category: str | None) -> 
 
 async def board(request: Request) -> Response:
     """`/offers`: open offers and requests first, then by category, newest first."""
+    if not wants_json(request):
+        return await offer_pages.board_page(request)
     return await _board(request, f"{node_of(request).settings.url}/offers", None)
 
 

@@ -5,17 +5,21 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from . import offer_pages
 from .actors import local_actor
+from .offer_terms import KINDS as OFFER_KINDS
 from .web import error_page, node_of, render
 
 
 async def home(request: Request) -> Response:
     node = node_of(request)
-    members = [local_actor(node.settings, row) for row in await node.store.local_actors("Person")]
+    rows = await node.store.local_actors("Person")
+    members = [local_actor(node.settings, row) for row in rows if row.deleted_at is None]
     group_row = await node.store.local_actor(node.settings.group_handle)
     group = local_actor(node.settings, group_row) if group_row else None
     authors = {member.row.id: member for member in members}
-    posts = [(post, authors.get(post.author_id)) for post in await node.store.recent_posts(20)]
+    recent = [p for p in await node.store.recent_posts(30) if p.kind not in OFFER_KINDS][:20]
+    posts = [(post, authors.get(post.author_id)) for post in recent]
     return render(
         request,
         "home.html",
@@ -23,6 +27,9 @@ async def home(request: Request) -> Response:
         members=members,
         group=group,
         group_handle=f"@{node.settings.group_handle}@{node.settings.host}",
+        offers=await offer_pages.items(
+            node, await node.store.offers_listing(kind=None, category=None, state="open", limit=10)
+        ),
     )
 
 

@@ -4,6 +4,7 @@ collection (what Mastodon >= 4.5 crawls to show a thread), and our members' note
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -11,7 +12,8 @@ from starlette.responses import RedirectResponse, Response
 from activitypub import objects
 from activitypub.vocab import Document
 
-from . import html, limits, threads
+from . import html, limits, threads, visits
+from .actors import LocalActor
 from .context import Node
 from .publishing import author_of, post_id, published_document
 from .storage import PostRow
@@ -20,7 +22,7 @@ from .web import activity_response, error_page, node_of, render, wants_json
 REPLIES_PAGE_SIZE = 20
 
 
-async def _post_or_error(request: Request) -> PostRow | Response:
+async def post_or_error(request: Request) -> PostRow | Response:
     node = node_of(request)
     post = await node.store.post(request.path_params["public_id"])
     if post is None:
@@ -34,7 +36,7 @@ async def _post_or_error(request: Request) -> PostRow | Response:
 
 
 async def post_page(request: Request) -> Response:
-    found = await _post_or_error(request)
+    found = await post_or_error(request)
     if isinstance(found, Response):
         return found
     node = node_of(request)
@@ -42,10 +44,24 @@ async def post_page(request: Request) -> Response:
     document = await published_document(node, found, author)
     if wants_json(request):
         return activity_response(document)
+    return await render_post(request, found, author, document)
+
+
+async def render_post(
+    request: Request,
+    found: PostRow,
+    author: LocalActor,
+    document: Document,
+    offer: dict[str, Any] | None = None,
+) -> Response:
+    """The post's page; an offer or request comes with its terms (node/offer_pages.py)."""
+    node = node_of(request)
     comments = await threads.comment_views(
         node, await node.store.visible_comments(found.id or 0, limit=500)
     )
     reactions = await node.store.reaction_counts(document["id"])
+    if visits.counts_as_view(request):
+        await node.store.count_view(found.id or 0)
     return render(
         request,
         "post.html",
@@ -58,11 +74,13 @@ async def post_page(request: Request) -> Response:
         comment_count=len(comments),
         likes=reactions.get("Like", 0),
         boosts=reactions.get("Announce", 0),
+        views=await node.store.views_of(found.id or 0),
+        offer=offer,
     )
 
 
 async def replies(request: Request) -> Response:
-    found = await _post_or_error(request)
+    found = await post_or_error(request)
     if isinstance(found, Response):
         return found
     node = node_of(request)

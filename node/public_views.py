@@ -1,12 +1,12 @@
-"""Public pages beyond posts and profiles: the about page, uploaded images, feeds, and the
-"reply/follow from your own server" hand-off."""
+"""Public pages beyond posts and profiles: the about page, uploaded images, feeds, the
+embeddable badge, and the "reply/follow from your own server" hand-off."""
 
 from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from . import feeds, interaction
+from . import badges, documents, feeds, interaction
 from .actors import LocalActor, local_actor, local_actor_by_row_id
 from .storage import PostRow
 from .web import error_page, node_of, render
@@ -32,6 +32,9 @@ async def media(request: Request) -> Response:
         "X-Content-Type-Options": "nosniff",
         "Content-Disposition": "inline",
     }
+    if documents.is_document(item):
+        headers["Content-Disposition"] = documents.content_disposition(item)
+        headers["Content-Security-Policy"] = "sandbox; default-src 'none'"  # if opened anyway
     return Response(item.data, media_type=item.media_type, headers=headers)
 
 
@@ -86,3 +89,30 @@ async def feed(request: Request) -> Response:
     )
     body = feeds.render_feed(node, info, await _feed_posts(request, member), kind)
     return Response(body, media_type=feeds.MEDIA_TYPES[kind])
+
+
+async def _badge_terms(request: Request) -> tuple[str, str, int]:
+    node = node_of(request)
+    handle = f"@{node.settings.group_handle}@{node.settings.host}"
+    return node.settings.name, handle, await node.store.count_open_offers()
+
+
+async def badge_svg(request: Request) -> Response:
+    """Served without a session (node/sessions.py), so no cookie goes with it anywhere."""
+    svg = badges.svg(*await _badge_terms(request))
+    headers = {
+        "Cache-Control": "public, max-age=600",
+        "Cross-Origin-Resource-Policy": "cross-origin",  # other sites embed it
+    }
+    return Response(svg, media_type="image/svg+xml", headers=headers)
+
+
+async def badge_page(request: Request) -> Response:
+    terms = await _badge_terms(request)
+    base = node_of(request).settings.url
+    return render(
+        request,
+        "badge.html",
+        image_snippet=badges.image_snippet(base, *terms),
+        text_snippet=badges.text_snippet(base, *terms),
+    )

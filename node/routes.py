@@ -6,6 +6,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from . import (
+    account_views,
     actor_views,
     admin_pages,
     admin_views,
@@ -14,6 +15,7 @@ from . import (
     inbox,
     member_views,
     network_views,
+    offer_pages,
     offer_views,
     pages,
     post_views,
@@ -59,6 +61,8 @@ ROUTES = [
     Route("/about/edit", admin_pages.about_editor, methods=["GET"]),
     Route("/about/edit", admin_pages.save_about, methods=["POST"]),
     Route("/interact", public_views.interact),
+    Route("/badge", public_views.badge_page),
+    Route("/badge.svg", public_views.badge_svg),
     Route("/feed.{format}", public_views.feed),
     Route("/@{username}/feed.{format}", public_views.feed),
     Route("/moderation", admin_views.queue),
@@ -67,7 +71,13 @@ ROUTES = [
     Route("/moderation/blocks", admin_pages.blocks, methods=["GET"]),
     Route("/moderation/blocks", admin_pages.change_block, methods=["POST"]),
     Route("/moderation/log", admin_pages.activity_log),
+    Route("/admin/members", account_views.members, methods=["GET"]),
+    Route("/admin/members/{username}", account_views.change_member, methods=["POST"]),
+    Route("/admin/invitations", account_views.invite, methods=["POST"]),
+    Route("/invite/{token}", account_views.join_page, methods=["GET"]),
+    Route("/invite/{token}", account_views.join, methods=["POST"]),
     Route("/offers", offer_views.board),
+    Route("/posts/{public_id}/offer", offer_pages.manage, methods=["POST"]),
     Route("/offers/categories/{name}", offer_views.category_board),
     Route("/agreements/{public_id}", offer_views.agreement_page),
     # linked nodes (issue 5)

@@ -27,6 +27,12 @@ local_actors = sa.Table(
     sa.Column("public_key_pem", sa.Text, nullable=False),
     sa.Column("private_key_sealed", sa.Text, nullable=False),  # AES-GCM, see node/vault.py
     _created(),
+    # accounts (migration 0008): a moderator role apart from admin, suspension, deletion, and
+    # the session generation every signed-in request is checked against (bumped to revoke)
+    sa.Column("is_moderator", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("suspended_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("session_generation", sa.Integer, nullable=False, server_default="0"),
 )
 
 # --- remote actors we have fetched (keys, inboxes) ---------------------------------------------
@@ -287,6 +293,32 @@ login_failures = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("key", sa.String(300), nullable=False, index=True),
     _created(),
+)
+
+
+# --- the web interface, remaining parts (migration 0008) --------------------------------------
+
+# Invitation links admins hand out: single-use, expiring. Only the token's SHA-256 is kept, so
+# a copy of the database cannot be used to join.
+invitations = sa.Table(
+    "invitations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_by", sa.Integer, sa.ForeignKey("local_actors.id"), nullable=False),
+    sa.Column("note", sa.String(200), nullable=False, server_default=""),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("used_by", sa.Integer, sa.ForeignKey("local_actors.id"), nullable=True),
+    _created(),
+)
+
+# How many times each post's page was loaded: a bare counter, no address, no cookie, no agent.
+post_views = sa.Table(
+    "post_views",
+    metadata,
+    sa.Column("post_id", sa.Integer, sa.ForeignKey("posts.id"), primary_key=True),
+    sa.Column("views", sa.Integer, nullable=False, server_default="0"),
 )
 
 

@@ -102,7 +102,15 @@ def media_url(settings: Settings, media: MediaRow) -> str:
 
 
 def attachment(settings: Settings, media: MediaRow) -> Document:
-    """An `Image` attachment as Mastodon reads it: `name` is the alt text."""
+    """An `Image` attachment as Mastodon reads it (`name` is the alt text); a document
+    (node/documents.py, no pixels) is a `Document` whose `name` is its title."""
+    if not media.media_type.startswith("image/"):
+        return {
+            "type": "Document",
+            "mediaType": media.media_type,
+            "url": media_url(settings, media),
+            "name": media.alt,
+        }
     return {
         "type": "Image",
         "mediaType": media.media_type,

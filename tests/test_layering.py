@@ -10,7 +10,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # A module may import from modules on lower layers only (STYLE.md: settings → storage → domain
 # modules → endpoints → routes → app → cli). New modules must be placed here to be allowed.
 NODE_LAYERS: list[set[str]] = [
-    {"settings", "html", "limits", "security_headers", "ratelimit", "sqlite_connection"},
+    {"settings", "html", "limits", "security_headers", "ratelimit", "sqlite_connection", "visits"},
+    {"badges"},
     {"offer_terms"},
     {"schema"},
     {"storage"},
@@ -21,6 +22,7 @@ NODE_LAYERS: list[set[str]] = [
     {"delivery"},
     {"remote"},
     {"moderation", "uploads"},
+    {"documents"},
     {"exchanges"},
     {"remote_agreements"},
     {"links"},
@@ -30,11 +32,11 @@ NODE_LAYERS: list[set[str]] = [
     {"offers"},
     {"matching"},
     {"ledger"},
-    {"feeds", "demo", "network"},
+    {"feeds", "demo", "network", "accounts"},
     {"worker"},
     {"web"},
     {"guards"},
-    {"discovery", "actor_views", "pages", "inbox", "post_views", "secure_fetch"},
+    {"discovery", "actor_views", "inbox", "post_views", "secure_fetch", "offer_pages"},
     {
         "auth_views",
         "member_views",
@@ -44,6 +46,8 @@ NODE_LAYERS: list[set[str]] = [
         "offer_views",
         "network_views",
     },
+    {"pages"},
+    {"account_views"},
     {"routes"},
     {"app"},
     {"cli_content", "cli_moderation", "cli_backup"},

@@ -23,6 +23,7 @@ from .rows import (
     ResponseRow,
     utcnow,
 )
+from .site import SiteQueries
 from .social import SocialQueries
 from .web import WebQueries
 
@@ -37,6 +38,7 @@ class Store(
     DeliveryQueries,
     OfferQueries,
     LinkQueries,
+    SiteQueries,
 ):
     """One database: connection lifecycle plus every query the node needs."""
 

@@ -44,6 +44,10 @@ class LocalActorRow:
     public_key_pem: str
     private_key_sealed: str
     created_at: datetime
+    is_moderator: bool = False
+    suspended_at: datetime | None = None
+    deleted_at: datetime | None = None
+    session_generation: int = 0
 
 
 @dataclass(frozen=True)
@@ -158,7 +162,7 @@ def _on_domain(column: sa.Column[str], domain: str | None) -> sa.ColumnElement[b
 
 
 def _local_actor(row: Any) -> LocalActorRow:
-    return _from_row(LocalActorRow, row, booleans=("is_admin",))
+    return _from_row(LocalActorRow, row, booleans=("is_admin", "is_moderator"))
 
 
 # --- give and take rows (their queries are in Store's give-and-take section) -------------------

@@ -135,8 +135,10 @@ def test_demo_content_and_every_public_page_pass_axe(
     page = context.new_page()
     page.goto(served.url)
     screenshots(page, artifacts, "home")
-    posts = [str(link.get_attribute("href")) for link in page.locator("main h3 a").all()]
+    latest = page.locator("section[aria-labelledby=latest-heading] h3 a")
+    posts = [str(link.get_attribute("href")) for link in latest.all()]
     assert len(posts) == 3
+    assert page.locator("section[aria-labelledby=offers-heading] h3 a").count() == 3
     # Then each public page (and the sign-in form) has no serious or critical violation
     for path in ["/", "/about", "/@rosa", "/login", *posts]:
         page.goto(served.url + path)

@@ -93,3 +93,36 @@ def test_script_from_the_inbox_is_inert_on_every_page(
         assert page.evaluate(DOM_CHECK) == [], path
     assert dialogs == []
     context.close()
+
+
+def test_script_from_the_inbox_is_inert_on_the_offer_and_account_pages(
+    served: Served, peer: Peer, browser: Any
+) -> None:
+    # Given an offer, and a hostile reply to it (a response its author sees to match)
+    offer_url = served.conode(
+        "post", "create", "ben", "--kind", "offer", "--title", "Weeding", "--body", "Two hours"
+    ).strip()
+    peer.server.add_user("mallory")
+    peer.profiles["mallory"] = {"name": f'<img src=x onerror="{MARK}">Mallory'}
+    assert peer.send("mallory", _hostile_reply(peer, offer_url), f"{served.url}/inbox") == 202
+    served.wait_for_comment("pending", "click me")
+    dialogs: list[str] = []
+    context = browser.new_context()
+    page = context.new_page()
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    for path in ["/offers", "/badge", "/", offer_url.removeprefix(served.url)]:
+        page.goto(served.url + path)
+        assert page.evaluate(DOM_CHECK) == [], path
+    # Then its author, managing the offer, sees the response as text only
+    sign_in(page, served.url, "ben")
+    page.goto(offer_url)
+    assert "click me" in page.locator("#manage").inner_text()
+    assert page.evaluate(DOM_CHECK) == []
+    context.close()
+    admin = browser.new_context()
+    page = admin.new_page()
+    sign_in(page, served.url, "mia")
+    page.goto(f"{served.url}/admin/members")
+    assert page.evaluate(DOM_CHECK) == []
+    assert dialogs == []
+    admin.close()

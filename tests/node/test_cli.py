@@ -70,6 +70,10 @@ def test_user_create_and_list(env: dict[str, str]) -> None:
     listing = conode(env, "user", "list", "--json")
     users = json.loads(listing.stdout)
     assert [(u["username"], u["admin"]) for u in users] == [("alice", True), ("bob", False)]
+    assert [(u["moderator"], u["suspended"], u["deleted"]) for u in users] == [
+        (True, False, False),
+        (False, False, False),
+    ]
     assert users[0]["id"] == "http://127.0.0.1:8000/users/alice"
     assert users[0]["display_name"] == "Alice A"
 

@@ -17,6 +17,9 @@ def test_demo_fills_an_empty_node_once(env: dict[str, str]) -> None:  # noqa: F8
     comments = json.loads(conode(env, "comments", "list", "--status", "all", "--json").stdout)
     statuses = sorted(c["status"] for c in comments)
     assert statuses.count("pending") == 1 and statuses.count("approved") == 4
+    board = json.loads(conode(env, "offers", "list", "--json").stdout)
+    assert sorted(item["kind"] for item in board) == ["offer", "offer", "request"]
+    assert all(item["status"] == "open" and item["hours"] for item in board)
     again = conode(env, "demo")
     assert again.returncode == 2
     assert "only fills an empty node" in again.stderr

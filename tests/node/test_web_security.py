@@ -39,7 +39,12 @@ async def _fill(network: Network, path: str) -> str:
     await network.drain()
     note = await network.node.store.note(reply["object"]["id"])
     assert note is not None
-    return path.replace("{public_id}", public_id).replace("{note_id:int}", str(note.id))
+    values = {"{public_id}": public_id, "{note_id:int}": str(note.id), "{username}": "ben"}
+    values["{token}"] = "an-invitation-token"
+    for name, value in values.items():
+        path = path.replace(name, value)
+    assert "{" not in path, f"give {path} a value in _fill"
+    return path
 
 
 @pytest.mark.parametrize("path", _form_routes())

@@ -1,0 +1,124 @@
+"""What the rest of the web interface keeps: post view counts, invitation links, account roles
+and suspension, and the offers board as people browse it (by kind, category and state)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..schema import invitations, local_actors, offers, post_views, posts
+from .connection import StoreBase
+from .rows import OfferRow, PostRow, _aware, _labelled, _post_and_offer, utcnow
+
+OPEN_STATES = ("open",)  # taken, fulfilled, withdrawn and expired are no longer open
+
+
+class SiteQueries(StoreBase):
+    # --- view counts: one UPDATE per page load, no personal data ---
+
+    async def count_view(self, post_id: int) -> None:
+        v = post_views
+        query = (
+            self._upsert(v)
+            .values(post_id=post_id, views=1)
+            .on_conflict_do_update(index_elements=[v.c.post_id], set_={"views": v.c.views + 1})
+        )
+        await self._db.execute(query)
+
+    async def views_of(self, post_id: int) -> int:
+        query = sa.select(post_views.c.views).where(post_views.c.post_id == post_id)
+        return int(await self._db.fetch_val(query) or 0)
+
+    # --- invitations ---
+
+    async def insert_invitation(
+        self, token_hash: str, created_by: int, expires_at: datetime, note: str
+    ) -> None:
+        values = {"token_hash": token_hash, "created_by": created_by, "note": note[:200]}
+        await self._db.execute(
+            invitations.insert().values(expires_at=expires_at, created_at=utcnow(), **values)
+        )
+
+    async def usable_invitation(self, token_hash: str) -> dict[str, Any] | None:
+        i = invitations
+        query = sa.select(i).where(
+            i.c.token_hash == token_hash, i.c.used_at.is_(None), i.c.expires_at > utcnow()
+        )
+        row = await self._db.fetch_one(query)
+        return dict(row._mapping) if row else None
+
+    async def claim_invitation(self, token_hash: str, used_by: int) -> bool:
+        """Mark it used by `used_by`, if still usable; False when someone else got there first
+        (the conditional UPDATE is what makes it single-use under concurrency)."""
+        i = invitations
+        query = (
+            i.update()
+            .where(i.c.token_hash == token_hash, i.c.used_at.is_(None), i.c.expires_at > utcnow())
+            .values(used_at=utcnow(), used_by=used_by)
+            .returning(i.c.id)
+        )
+        return await self._db.fetch_val(query) is not None
+
+    async def invitations(self, limit: int = 100) -> list[dict[str, Any]]:
+        i, who = invitations, local_actors
+        query = (
+            sa.select(i, who.c.username.label("used_by_name"))
+            .outerjoin(who, who.c.id == i.c.used_by)
+            .order_by(i.c.id.desc())
+            .limit(limit)
+        )
+        rows = [dict(row._mapping) for row in await self._db.fetch_all(query)]
+        for row in rows:
+            for name in ("expires_at", "used_at", "created_at"):
+                row[name] = _aware(row[name]) if row[name] else None
+        return rows
+
+    # --- accounts ---
+
+    async def update_account(self, actor_row_id: int, **values: Any) -> None:
+        a = local_actors
+        await self._db.execute(a.update().where(a.c.id == actor_row_id).values(**values))
+
+    async def revoke_sessions(self, actor_row_id: int) -> None:
+        """Every cookie issued before this stops working (sessions carry the generation)."""
+        a = local_actors
+        query = (
+            a.update()
+            .where(a.c.id == actor_row_id)
+            .values(session_generation=a.c.session_generation + 1)
+        )
+        await self._db.execute(query)
+
+    # --- the offers board as a page ---
+
+    async def offers_listing(
+        self, *, kind: str | None, category: str | None, state: str | None, limit: int = 100
+    ) -> list[tuple[PostRow, OfferRow]]:
+        """Newest first; `state` is "open", "closed" (any other status) or None (all)."""
+        o, p = offers, posts
+        query = (
+            sa.select(*_labelled(p, "post_"), *_labelled(o, "offer_"))
+            .join(o, o.c.post_id == p.c.id)
+            .where(p.c.deleted_at.is_(None))
+        )
+        if kind is not None:
+            query = query.where(p.c.kind == kind)
+        if category is not None:
+            query = query.where(sa.func.lower(o.c.category) == category)
+        if state == "open":
+            query = query.where(o.c.status.in_(OPEN_STATES))
+        elif state == "closed":
+            query = query.where(o.c.status.not_in(OPEN_STATES))
+        query = query.order_by(p.c.published_at.desc(), p.c.id.desc()).limit(limit)
+        return [_post_and_offer(row) for row in await self._db.fetch_all(query)]
+
+    async def count_open_offers(self) -> int:
+        o, p = offers, posts
+        query = (
+            sa.select(sa.func.count())
+            .select_from(o.join(p, o.c.post_id == p.c.id))
+            .where(p.c.deleted_at.is_(None), o.c.status == "open")
+        )
+        return int(await self._db.fetch_val(query) or 0)
