@@ -76,6 +76,11 @@ async def feed(node: Node, *, limit: int = FEED_SIZE) -> list[dict[str, Any]]:
     return _newest_first(local + shared, limit)
 
 
+async def linked_feed(node: Node, *, limit: int) -> list[dict[str, Any]]:
+    """Only what came through links, newest first (the home page's network section)."""
+    return [_linked_entry(row) for row in await node.store.recent_linked_posts(limit=limit)]
+
+
 async def offers_board(node: Node, *, limit: int = FEED_SIZE) -> list[dict[str, Any]]:
     """Open offers and requests, here and on linked nodes, newest first."""
     authors: dict[int, str | None] = {}

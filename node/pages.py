@@ -5,10 +5,12 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from . import offer_pages
+from . import network, network_views, offer_pages
 from .actors import local_actor
 from .offer_terms import KINDS as OFFER_KINDS
 from .web import error_page, node_of, render
+
+HOME_NETWORK_ITEMS = 5
 
 
 async def home(request: Request) -> Response:
@@ -30,6 +32,10 @@ async def home(request: Request) -> Response:
         offers=await offer_pages.items(
             node, await node.store.offers_listing(kind=None, category=None, state="open", limit=10)
         ),
+        network_feed=[
+            network_views.shown_entry(entry)
+            for entry in await network.linked_feed(node, limit=HOME_NETWORK_ITEMS)
+        ],
     )
 
 

@@ -81,6 +81,7 @@ ROUTES = [
     Route("/offers/categories/{name}", offer_views.category_board),
     Route("/agreements/{public_id}", offer_views.agreement_page),
     # linked nodes (issue 5)
+    Route("/network", network_views.network_home),
     Route("/network/blocks.json", network_views.blocks),
     Route("/network/{name}.json", network_views.network_page),
 ]

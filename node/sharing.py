@@ -68,6 +68,12 @@ def _sanitised(copy: Document) -> Document:
     for name in ("name", "summary"):
         if name in copy:
             document[name] = html.plain_text(str(copy.get(name) or ""), 500)
+    # Like Mastodon, keep a permalink only on the object's own host (and only http(s)).
+    url = copy.get("url")
+    safe = html.safe_url(url) if isinstance(url, str) else None
+    object_host = webfinger.host_of(str(copy.get("id") or ""))
+    if safe is None or webfinger.host_of(safe) != object_host:
+        document.pop("url", None)
     return document
 
 

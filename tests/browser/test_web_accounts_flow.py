@@ -94,7 +94,7 @@ def test_public_pages_load_only_from_the_node_fit_320px_and_print(
     page.on("request", lambda request: requested.append(request.url))
     page.goto(served.url)
     posts = [str(link.get_attribute("href")) for link in page.locator("main h3 a").all()]
-    paths = ["/", "/offers", "/offers?state=all", "/badge", "/about", "/@rosa", *posts]
+    paths = ["/", "/offers", "/offers?state=all", "/network", "/badge", "/about", "/@rosa", *posts]
     for path in paths:
         page.set_viewport_size({"width": 320, "height": 700})
         page.goto(served.url + path)
@@ -114,7 +114,7 @@ def test_public_pages_load_only_from_the_node_fit_320px_and_print(
     # And the new public pages pass axe-core
     checked = browser.new_context(bypass_csp=True)
     axe_page = checked.new_page()
-    for path in ["/offers", "/offers?kind=request&state=all", "/badge", *posts]:
+    for path in ["/offers", "/offers?kind=request&state=all", "/network", "/badge", *posts]:
         axe_page.goto(served.url + path)
         assert serious_violations(axe_page) == [], path
     checked.close()

@@ -77,6 +77,7 @@ async def _public_pages(net: Network) -> list[str]:
         "/@ben",
         "/tags/canalcleanup",
         "/badge",
+        "/network",
         "/login",
         "/invite/not-a-token",
     ]
