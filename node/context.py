@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
 from activitypub.client import FetchPolicy, make_client
 
 from . import __version__, vault
+from .key_cache import KeyCache
 from .settings import Settings
 from .storage import Store
 
@@ -22,6 +23,7 @@ class Node:
     secret: bytes
     http: httpx.AsyncClient
     fetch_policy: FetchPolicy
+    keys: KeyCache = field(default_factory=KeyCache, compare=False)  # per process
 
 
 def user_agent(settings: Settings) -> str:

@@ -7,6 +7,7 @@ from .connection import DatabaseUrlError, StoreBase, async_url, is_sqlite, redac
 from .content import ContentQueries
 from .deliveries import DeliveryQueries
 from .inbound import InboundQueries
+from .inbound_batch import InboundBatchQueries
 from .migrations import MIGRATIONS_DIR, head_revision, migrate
 from .moderation import ModerationQueries
 from .offers import OfferQueries
@@ -32,6 +33,7 @@ class Store(
     ContentQueries,
     ModerationQueries,
     InboundQueries,
+    InboundBatchQueries,
     WebQueries,
     DeliveryQueries,
     OfferQueries,
