@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import random
+import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -108,6 +109,11 @@ _SIGNING_KEYS: dict[tuple[str, str], keys.PrivateKey] = {}
 
 
 # --- The policy as functions ------------------------------------------------------------------
+
+
+def worker_name() -> str:
+    """hostname:pid, recorded with each claim (the pid of this process, even after a fork)."""
+    return f"{socket.gethostname()}:{os.getpid()}"[:100]
 
 
 def lease() -> timedelta:
@@ -216,7 +222,9 @@ async def run_once(
     how many were attempted. `now` steps time in tests (it also dates the signatures)."""
     now = now.astimezone(UTC) if now else None  # SQLite compares UTC wall-clock text
     moment = now or utcnow()
-    rows = await node.store.claim_deliveries(now=moment, lease_until=moment + lease(), limit=limit)
+    rows = await node.store.claim_deliveries(
+        now=moment, lease_until=moment + lease(), limit=limit, worker=worker_name()
+    )
     if not rows:
         return 0
     batch = [Delivery(**row) for row in rows]
