@@ -6,6 +6,7 @@ from .actors import ActorQueries
 from .connection import DatabaseUrlError, StoreBase, async_url, is_sqlite, redact, sqlite_path
 from .content import ContentQueries
 from .deliveries import DeliveryQueries
+from .delivery_batch import DeliveryBatchQueries
 from .inbound import InboundQueries
 from .inbound_batch import InboundBatchQueries
 from .migrations import MIGRATIONS_DIR, head_revision, migrate
@@ -36,6 +37,7 @@ class Store(
     InboundBatchQueries,
     WebQueries,
     DeliveryQueries,
+    DeliveryBatchQueries,
     OfferQueries,
 ):
     """One database: connection lifecycle plus every query the node needs."""
