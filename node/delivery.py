@@ -283,9 +283,8 @@ async def _attempt(
             return _Attempted(delivery, result, outcome, now or utcnow())
         auth = HttpSignatureAuth(key, clock=_fixed_clock(now) if now else _utc_clock)
         body = delivery.body.encode()
-        result = await client.deliver(
-            node.http, delivery.inbox_url, body, node.fetch_policy, auth=auth
-        )
+        http = node.delivery_http or node.http
+        result = await client.deliver(http, delivery.inbox_url, body, node.fetch_policy, auth=auth)
         moment = now or utcnow()
         return _Attempted(delivery, result, classify(result, delivery.attempts, moment), moment)
 

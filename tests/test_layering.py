@@ -40,7 +40,7 @@ NODE_LAYERS: list[set[str]] = [
     {"cli_demo", "cli_offers"},
     {"cli"},
 ]
-ACTIVITYPUB_ALLOWED_THIRD_PARTY = {"cryptography", "httpx", "httpcore"}
+ACTIVITYPUB_ALLOWED_THIRD_PARTY = {"cryptography", "httpx", "httpcore", "aiohttp", "httpx_aiohttp"}
 
 
 def _imports(path: Path, package: str) -> set[str]:
