@@ -3,6 +3,7 @@
 One module per domain; `Store` combines them over one connection."""
 
 from .actors import ActorQueries
+from .authors import AuthorQueries
 from .connection import DatabaseUrlError, StoreBase, async_url, is_sqlite, redact, sqlite_path
 from .content import ContentQueries
 from .deliveries import DeliveryQueries
@@ -30,6 +31,7 @@ from .web import WebQueries
 
 class Store(
     ActorQueries,
+    AuthorQueries,
     SocialQueries,
     ContentQueries,
     ModerationQueries,
