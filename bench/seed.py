@@ -70,7 +70,7 @@ def seed_comments(database_url: str, post_id: int, post_url: str, count: int) ->
     now = utcnow()
     rows = [
         {
-            "object_id": f"https://mastodon.example/users/u{n % 500}/statuses/{n}",
+            "object_id": f"https://mastodon.example/users/u{n % 500}/statuses/{post_id}-{n}",
             "post_id": post_id,
             "in_reply_to": post_url,
             "author_id": f"https://mastodon.example/users/u{n % 500}",
