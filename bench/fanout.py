@@ -20,13 +20,14 @@ from contextlib import contextmanager
 from typing import Any
 
 import asyncpg
+import common
 import httpx
 import psutil
+import seed
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from activitypub.keys import generate_private_pem, load_private_pem
-from bench import common, seed
 from node.storage import Store
 
 

@@ -20,12 +20,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import common
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from activitypub.keys import PrivateKey, generate_private_pem, load_private_pem
 from activitypub.signatures import sign_request
-from bench import common
 from node.storage import Store
 
 CONCURRENCY = 32

@@ -15,7 +15,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench import common, seed
+import common
+import seed
+
 from node.storage import Store
 
 CONCURRENCY = 16

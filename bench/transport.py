@@ -14,15 +14,16 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
+import common
 import httpx
+import seed
+from fanout import sign_rate
 from httpx_aiohttp import AiohttpTransport
 
 from activitypub.auth import HttpSignatureAuth
 from activitypub.client import FetchPolicy, make_client
 from activitypub.keys import PrivateKey, generate_private_pem
 from activitypub.signatures import sign_request
-from bench import common, seed
-from bench.fanout import sign_rate
 
 BODY = b'{"type":"Create","id":"https://conode.example/a/1","actor":"https://conode.example/u/b"}'
 CONCURRENCY = 16
