@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
@@ -81,6 +83,7 @@ def _raw_to_der(signature: bytes) -> bytes:
     )
 
 
+@functools.lru_cache(maxsize=4096)  # every request a server sends is verified with one key
 def load_public_key(pem: str) -> PublicKeyTypes:
     try:
         return serialization.load_pem_public_key(pem.encode("ascii"))

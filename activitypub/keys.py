@@ -56,7 +56,9 @@ def public_pem_from_private(private_pem: str) -> str:
     ).decode("ascii")
 
 
+@functools.lru_cache(maxsize=4096)
 def load_public_pem(pem: str) -> rsa.RSAPublicKey:
+    """Parsed once per process: each signed request a server sends is verified with its key."""
     try:
         key = serialization.load_pem_public_key(pem.encode("ascii"))
     except (ValueError, UnicodeEncodeError) as exc:

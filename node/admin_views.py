@@ -39,15 +39,12 @@ async def _queue_items(request: Request, status: str) -> list[tuple[threads.Comm
     node = node_of(request)
     notes = [n for n in await node.store.notes_with_status(status) if n.local_author_id is None]
     posts: dict[int, PostRow | None] = {}
-    items = []
     for note in notes:
         post_id = note.post_id or 0
         if post_id not in posts:
             posts[post_id] = await node.store.post_by_id(post_id)
-        post = posts[post_id]
-        if post is not None:
-            items.append((await threads.comment_view(node, note), post))
-    return items
+    views = await threads.comment_views(node, notes)  # the authors in one query
+    return [(view, post) for view in views if (post := posts[view.note.post_id or 0]) is not None]
 
 
 @for_moderators

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
+from activitypub.aiohttp_transport import guarded_aiohttp_transport
 from activitypub.client import FetchPolicy, make_client
 
 from . import __version__, vault
+from .key_cache import KeyCache
 from .settings import Settings
 from .storage import Store
 
@@ -22,6 +25,10 @@ class Node:
     secret: bytes
     http: httpx.AsyncClient
     fetch_policy: FetchPolicy
+    keys: KeyCache = field(default_factory=KeyCache, compare=False)  # per process
+    # Deliveries' own client (httpx over aiohttp, activitypub/aiohttp_transport.py); None:
+    # deliveries use `http` (tests that route requests through an in-process transport).
+    delivery_http: httpx.AsyncClient | None = None
 
 
 def user_agent(settings: Settings) -> str:
@@ -42,10 +49,14 @@ async def open_node(
     store = Store(settings.database_url)
     await store.connect()
     policy = fetch_policy(settings)
+    agent = user_agent(settings)
     try:
-        async with make_client(
-            policy, transport=transport, user_agent=user_agent(settings)
-        ) as http:
-            yield Node(settings, store, secret, http, policy)
+        async with (
+            make_client(policy, transport=transport, user_agent=agent) as http,
+            make_client(policy, transport=guarded_aiohttp_transport(policy), user_agent=agent)
+            if transport is None
+            else contextlib.nullcontext() as delivery_http,
+        ):
+            yield Node(settings, store, secret, http, policy, delivery_http=delivery_http)
     finally:
         await store.disconnect()

@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import random
+import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -108,6 +109,11 @@ _SIGNING_KEYS: dict[tuple[str, str], keys.PrivateKey] = {}
 
 
 # --- The policy as functions ------------------------------------------------------------------
+
+
+def worker_name() -> str:
+    """hostname:pid, recorded with each claim (the pid of this process, even after a fork)."""
+    return f"{socket.gethostname()}:{os.getpid()}"[:100]
 
 
 def lease() -> timedelta:
@@ -216,18 +222,18 @@ async def run_once(
     how many were attempted. `now` steps time in tests (it also dates the signatures)."""
     now = now.astimezone(UTC) if now else None  # SQLite compares UTC wall-clock text
     moment = now or utcnow()
-    rows = await node.store.claim_deliveries(now=moment, lease_until=moment + lease(), limit=limit)
+    rows = await node.store.claim_deliveries(
+        now=moment, lease_until=moment + lease(), limit=limit, worker=worker_name()
+    )
     if not rows:
         return 0
     batch = [Delivery(**row) for row in rows]
     signing_keys = {name: await _signing_key(node, name) for name in {d.sender for d in batch}}
     gate = asyncio.Semaphore(concurrency)
     attempts = [_attempt(node, d, signing_keys[d.sender], gate, now) for d in batch]
-    # Every attempt runs to the end even if one fails to record, so no sent row is left leased.
-    results = await asyncio.gather(*attempts, return_exceptions=True)
-    errors = [error for error in results if isinstance(error, Exception)]
-    if errors:
-        raise ExceptionGroup("recording delivery attempts failed", errors)
+    # The whole pass is recorded in one transaction (node/storage/delivery_batch.py); a worker
+    # killed before it commits leaves these rows leased, and only they are sent again.
+    await _record_pass(node.store, list(await asyncio.gather(*attempts)))
     return len(batch)
 
 
@@ -255,65 +261,92 @@ def _fixed_clock(moment: datetime) -> Callable[[], datetime]:
     return lambda: moment
 
 
+@dataclass(frozen=True)
+class _Attempted:
+    delivery: Delivery
+    result: DeliveryResult
+    outcome: Outcome
+    moment: datetime
+
+
 async def _attempt(
     node: Node,
     delivery: Delivery,
     key: keys.PrivateKey | None,
     gate: asyncio.Semaphore,
     now: datetime | None,
-) -> None:
+) -> _Attempted:
     async with gate:
         if key is None:
             result = DeliveryResult(status=None, error=f"sender {delivery.sender} is gone")
             outcome = Outcome("gave_up", f"{result.error}: gave up", host_failed=None)
-            await _record(node.store, delivery, result, outcome, now or utcnow())
-            return
+            return _Attempted(delivery, result, outcome, now or utcnow())
         auth = HttpSignatureAuth(key, clock=_fixed_clock(now) if now else _utc_clock)
         body = delivery.body.encode()
-        result = await client.deliver(
-            node.http, delivery.inbox_url, body, node.fetch_policy, auth=auth
-        )
+        http = node.delivery_http or node.http
+        result = await client.deliver(http, delivery.inbox_url, body, node.fetch_policy, auth=auth)
         moment = now or utcnow()
-        outcome = classify(result, delivery.attempts, moment)
-        await _record(node.store, delivery, result, outcome, moment)
+        return _Attempted(delivery, result, classify(result, delivery.attempts, moment), moment)
 
 
-async def _record(
-    store: Store, delivery: Delivery, result: DeliveryResult, outcome: Outcome, now: datetime
-) -> None:
-    """Store the outcome, the host's health and the log row together; log one line."""
-    reason = outcome.reason
-    error = f"{result.error}: {result.detail}" if result.detail else result.error
+async def _record_pass(store: Store, attempted: list[_Attempted]) -> None:
+    """Store every outcome, the hosts' health and the log rows in one transaction: delivered
+    rows in one UPDATE per distinct answer, the rest one by one (their next attempt differs)."""
+    delivered: dict[int | None, list[int]] = {}
+    healthy: dict[str, datetime] = {}
+    entries = []
     async with store.transaction():
-        await store.finish_delivery(
-            delivery.id,
-            status="pending" if outcome.result == "retry" else outcome.result,
-            next_attempt_at=outcome.next_attempt_at,
-            last_status=result.status,
-            last_error=error,
+        for item in attempted:
+            delivery, result, outcome = item.delivery, item.result, item.outcome
+            reason = outcome.reason
+            if outcome.result == "delivered":
+                delivered.setdefault(result.status, []).append(delivery.id)
+            else:
+                await store.finish_delivery(
+                    delivery.id,
+                    status="pending" if outcome.result == "retry" else outcome.result,
+                    next_attempt_at=outcome.next_attempt_at,
+                    last_status=result.status,
+                    last_error=f"{result.error}: {result.detail}"
+                    if result.detail
+                    else result.error,
+                )
+            if outcome.host_failed is False:
+                healthy[delivery.host] = item.moment
+            elif outcome.host_failed:
+                if delivery.host in healthy:  # a success earlier in the pass resets first
+                    await store.host_succeeded(delivery.host, healthy.pop(delivery.host))
+                reason += await _count_host_failure(store, delivery.host, item.moment)
+            entries.append(_log_entry(delivery, outcome.result, reason))
+        for status, ids in delivered.items():
+            await store.finish_deliveries(
+                ids, status="delivered", last_status=status, last_error=None
+            )
+        for host, moment in healthy.items():
+            await store.host_succeeded(host, moment)
+        await store.log_many(entries)
+    for item, entry in zip(attempted, entries, strict=True):
+        logger.info(
+            "delivery %s to %s (attempt %d): %s, %s",
+            item.delivery.activity_id,
+            item.delivery.inbox_url,
+            item.delivery.attempts,
+            entry["outcome"],
+            entry["reason"],
         )
-        if outcome.host_failed is False:
-            await store.host_succeeded(delivery.host, now)
-        elif outcome.host_failed:
-            reason += await _count_host_failure(store, delivery.host, now)
-        activity_type, actor_id = _summary(delivery.body)
-        await store.log(
-            "delivery",
-            outcome.result,
-            reason,
-            activity_id=delivery.activity_id,
-            type_=activity_type,
-            actor_id=actor_id,
-            host=delivery.host,
-        )
-    logger.info(
-        "delivery %s to %s (attempt %d): %s, %s",
-        delivery.activity_id,
-        delivery.inbox_url,
-        delivery.attempts,
-        outcome.result,
-        reason,
-    )
+
+
+def _log_entry(delivery: Delivery, outcome: str, reason: str) -> dict[str, Any]:
+    activity_type, actor_id = _summary(delivery.body)
+    return {
+        "direction": "delivery",
+        "outcome": outcome,
+        "reason": reason,
+        "activity_id": delivery.activity_id,
+        "type_": activity_type,
+        "actor_id": actor_id,
+        "host": delivery.host,
+    }
 
 
 async def _count_host_failure(store: Store, host: str, now: datetime) -> str:

@@ -110,9 +110,6 @@ async def _accept(
     if recipient is not None and await node.store.local_actor(recipient.lower()) is None:
         raise InboxRefusal(404, "no such inbox")
     actor_id = id_of(activity["actor"]) or ""
-    recipient = request.path_params.get("username")
-    if recipient is not None and await node.store.local_actor(recipient.lower()) is None:
-        raise InboxRefusal(404, "no such inbox")
     if not remote.same_origin(id_of(activity["id"]) or "", actor_id):
         # Else one server could take another's activity ids, and the real activity would be
         # dropped as a duplicate when it came (Mastodon refuses these too).
@@ -125,7 +122,7 @@ async def _accept(
     if signer != actor_id:
         raise InboxRefusal(401, "signer is not the activity's actor")
     setattr(request.state, ratelimit.SIGNER_STATE, signer)  # charged to its server's limit
-    stored = await node.store.store_inbound(
+    stored = await node.store.store_inbound_grouped(
         str(activity["id"]), actor_id, str(type_of(activity)), json.dumps(activity), recipient
     )
     return 202, "queued" if stored else "duplicate: already received", activity

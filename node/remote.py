@@ -171,14 +171,23 @@ async def _actor_for_key(node: Node, key_id: str) -> RemoteActorRow:
 
 
 async def lookup_key(node: Node, key_id: str, *, refresh: bool = False) -> PublicKey:
+    """The key, from memory, the database, or its owner's server (node/key_cache.py)."""
+    cached = None if refresh else node.keys.get(key_id)
+    if cached is not None:
+        return cached
+    if node.keys.recently_failed(key_id):
+        raise SignatureError("key fetch failed")
     row = None if refresh else await node.store.remote_actor_by_key(key_id)
     if row is None:
         try:
             row = await _actor_for_key(node, key_id)
         except RemoteError as exc:
             logger.info("key %s: %s", key_id, exc.reason)
+            node.keys.failed(key_id)
             raise SignatureError("key fetch failed") from exc
-    return PublicKey(key_id=row.key_id, owner=row.actor_id, pem=row.public_key_pem)
+    key = PublicKey(key_id=row.key_id, owner=row.actor_id, pem=row.public_key_pem)
+    node.keys.put(key)
+    return key
 
 
 async def verify_signature(

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from activitypub import webfinger
 
 from .context import Node
-from .storage import NoteRow
+from .storage import LocalActorRow, NoteRow, RemoteActorRow
 
 MAX_DEPTH = 6  # deeper replies are shown at this depth, so narrow screens stay readable
 
@@ -35,13 +35,32 @@ class CommentView:
 
 async def comment_view(node: Node, note: NoteRow) -> CommentView:
     """How a comment's author is shown: their name and @name@server, linked to their profile."""
-    if note.local_author_id is not None:
-        row = await node.store.local_actor_by_row_id(note.local_author_id)
-        username = row.username if row else "unknown"
-        name = row.display_name if row else username
-        handle = f"@{username}@{node.settings.host}"
-        return CommentView(note, name, handle, f"{node.settings.url}/@{username}", True)
-    actor = await node.store.remote_actor(note.author_id)
+    return (await comment_views(node, [note]))[0]
+
+
+async def comment_views(node: Node, notes: list[NoteRow]) -> list[CommentView]:
+    """comment_view() for many notes, with two queries in all (no query per comment)."""
+    local_ids = [n.local_author_id for n in notes if n.local_author_id is not None]
+    remote_ids = [n.author_id for n in notes if n.local_author_id is None]
+    local = await node.store.local_actors_by_row_id(local_ids) if local_ids else {}
+    remote = await node.store.remote_actors_by_id(remote_ids) if remote_ids else {}
+    views = []
+    for note in notes:
+        if note.local_author_id is not None:
+            views.append(_local_view(node, note, local.get(note.local_author_id)))
+        else:
+            views.append(_remote_view(note, remote.get(note.author_id)))
+    return views
+
+
+def _local_view(node: Node, note: NoteRow, row: LocalActorRow | None) -> CommentView:
+    username = row.username if row else "unknown"
+    name = row.display_name if row else username
+    handle = f"@{username}@{node.settings.host}"
+    return CommentView(note, name, handle, f"{node.settings.url}/@{username}", True)
+
+
+def _remote_view(note: NoteRow, actor: RemoteActorRow | None) -> CommentView:
     path_name = note.author_id.rstrip("/").rsplit("/", 1)[-1].lstrip("@")
     username = actor.username if actor and actor.username else path_name
     # The authority with any non-default port, as in acct: addresses (not `note.host`).
@@ -49,10 +68,6 @@ async def comment_view(node: Node, note: NoteRow) -> CommentView:
     name = actor.name if actor and actor.name else username
     profile = (actor.profile_url if actor else None) or note.author_id
     return CommentView(note, name, handle, safe_url(profile) or safe_url(note.author_id), False)
-
-
-async def comment_views(node: Node, notes: list[NoteRow]) -> list[CommentView]:
-    return [await comment_view(node, note) for note in notes]
 
 
 def thread(views: list[CommentView]) -> list[CommentView]:

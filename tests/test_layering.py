@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # modules → endpoints → routes → app → cli). New modules must be placed here to be allowed.
 NODE_LAYERS: list[set[str]] = [
     {"settings", "html", "limits", "security_headers", "ratelimit", "sqlite_connection", "visits"},
-    {"badges"},
+    {"badges", "key_cache"},
     {"offer_terms"},
     {"schema"},
     {"storage"},
@@ -54,7 +54,14 @@ NODE_LAYERS: list[set[str]] = [
     {"cli_demo", "cli_offers", "cli_links"},
     {"cli"},
 ]
-ACTIVITYPUB_ALLOWED_THIRD_PARTY = {"cryptography", "httpx", "httpcore", "http_sfv"}
+ACTIVITYPUB_ALLOWED_THIRD_PARTY = {
+    "cryptography",
+    "httpx",
+    "httpcore",
+    "http_sfv",
+    "aiohttp",
+    "httpx_aiohttp",
+}
 
 
 def _imports(path: Path, package: str) -> set[str]:

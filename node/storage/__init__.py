@@ -3,10 +3,13 @@
 One module per domain; `Store` combines them over one connection."""
 
 from .actors import ActorQueries
+from .authors import AuthorQueries
 from .connection import DatabaseUrlError, StoreBase, async_url, is_sqlite, redact, sqlite_path
 from .content import ContentQueries
 from .deliveries import DeliveryQueries
+from .delivery_batch import DeliveryBatchQueries
 from .inbound import InboundQueries
+from .inbound_batch import InboundBatchQueries
 from .links import LinkedPostRow, LinkQueries, LinkRow
 from .migrations import MIGRATIONS_DIR, head_revision, migrate
 from .moderation import ModerationQueries
@@ -30,12 +33,15 @@ from .web import WebQueries
 
 class Store(
     ActorQueries,
+    AuthorQueries,
     SocialQueries,
     ContentQueries,
     ModerationQueries,
     InboundQueries,
+    InboundBatchQueries,
     WebQueries,
     DeliveryQueries,
+    DeliveryBatchQueries,
     OfferQueries,
     LinkQueries,
     SiteQueries,

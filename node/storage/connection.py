@@ -15,6 +15,7 @@ from databases import Database
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..sqlite_connection import DurableConnection
+from .sqlite_pool import ReusingSQLitePool, reuse_connections
 
 
 class DatabaseUrlError(ValueError):
@@ -67,6 +68,9 @@ class StoreBase:
             options["min_size"] = 1
             options["max_size"] = 10
         self._db = Database(async_url(database_url), **options)
+        self._sqlite_pool: ReusingSQLitePool | None = None
+        if is_sqlite(database_url):
+            self._sqlite_pool = reuse_connections(self._db)
 
     def _upsert(self, table: sa.Table) -> Any:
         """INSERT … ON CONFLICT in this database's dialect (the two share the API)."""
@@ -84,6 +88,8 @@ class StoreBase:
 
     async def disconnect(self) -> None:
         await self._db.disconnect()
+        if self._sqlite_pool is not None:
+            await self._sqlite_pool.close()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:

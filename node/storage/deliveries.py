@@ -44,9 +44,10 @@ class DeliveryQueries(StoreBase):
         return added
 
     async def claim_deliveries(
-        self, *, now: datetime, lease_until: datetime, limit: int
+        self, *, now: datetime, lease_until: datetime, limit: int, worker: str | None = None
     ) -> list[dict[str, Any]]:
-        """Lease up to `limit` due rows of unpaused hosts in one statement; counts the attempt.
+        """Lease up to `limit` due rows of unpaused hosts in one statement to `worker` (kept in
+        claimed_by); counts the attempt.
 
         PostgreSQL skips rows another worker is claiming (SKIP LOCKED); SQLite has no FOR
         UPDATE, and its single writer serialises claims instead.
@@ -68,7 +69,7 @@ class DeliveryQueries(StoreBase):
         query = (
             d.update()
             .where(d.c.id.in_(due))
-            .values(locked_until=lease_until, attempts=d.c.attempts + 1)
+            .values(locked_until=lease_until, attempts=d.c.attempts + 1, claimed_by=worker)
             .returning(
                 d.c.id, d.c.activity_id, d.c.sender, d.c.inbox_url, d.c.host, d.c.body, d.c.attempts
             )

@@ -1,0 +1,95 @@
+"""Pages make a fixed number of queries, whatever the number of comments or posts on them:
+N+1 queries are ruled out by counting every statement the Store sends while a page is served
+over HTTP (the real database answers each; the count wraps it, nothing is replaced)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from node.storage import NoteRow, utcnow
+
+from .conftest import Network
+
+COUNTED = ("fetch_all", "fetch_one", "fetch_val", "execute", "execute_many", "iterate")
+
+
+class CountingDatabase:
+    """Delegates to the Store's `databases.Database`, counting the statements sent."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self.count = 0
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._inner, name)
+        if name not in COUNTED:
+            return attribute
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.count += 1
+            return attribute(*args, **kwargs)
+
+        return counted
+
+
+async def _comments(network: Network, post_url: str, count: int, start: int = 0) -> None:
+    post = await network.node.store.post(post_url.rsplit("/", 1)[1])
+    assert post is not None
+    now = utcnow()
+    for n in range(start, start + count):
+        author = f"https://mastodon.example/users/u{n}"
+        note = NoteRow(
+            object_id=f"{author}/statuses/{n}",
+            post_id=post.id,
+            in_reply_to=post_url,
+            author_id=author,
+            local_author_id=None,
+            host="mastodon.example",
+            url=None,
+            content_html=f"<p>comment {n}</p>",
+            summary=None,
+            sensitive=False,
+            public=True,
+            status="approved",
+            published_at=now + timedelta(seconds=n),
+            created_at=now,
+        )
+        assert await network.node.store.insert_note(note)
+
+
+async def _queries_for(network: Network, url: str, expect: str) -> int:
+    store = network.node.store
+    counter = CountingDatabase(store._db)
+    store._db = counter
+    try:
+        response = await network.http.get(url, headers={"Accept": "text/html"})
+    finally:
+        store._db = counter._inner
+    assert response.status_code == 200, response.text[:500]
+    assert expect in response.text
+    return counter.count
+
+
+async def test_a_post_page_costs_the_same_queries_with_5_or_60_comments(network: Network) -> None:
+    post_url = await network.post("Picnic on Saturday")
+    await _comments(network, post_url, 5)
+    few = await _queries_for(network, post_url, "comment 4")
+    await _comments(network, post_url, 55, start=5)
+    many = await _queries_for(network, post_url, "comment 59")
+    print(f"\npost page: {few} queries with 5 comments, {many} with 60")
+    assert many == few
+    assert few <= 20
+
+
+async def test_the_home_page_costs_the_same_queries_with_2_or_12_posts(network: Network) -> None:
+    for n in range(2):
+        await network.post(f"Report {n}")
+    home = "https://conode.example/"
+    few = await _queries_for(network, home, "Report 1")
+    for n in range(2, 12):
+        await network.post(f"Report {n}")
+    many = await _queries_for(network, home, "Report 11")
+    print(f"\nhome page: {few} queries with 2 posts, {many} with 12")
+    assert many == few
+    assert few <= 20
