@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from . import links, moderation, network
+from . import links, network, shared_blocks
 from .cli_content import run_with_node
 from .context import Node
 from .settings import Settings
@@ -56,10 +56,7 @@ def cmd_links_action(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_links_suggestions(settings: Settings, args: argparse.Namespace) -> int:
     async def act(node: Node) -> int:
-        items = []
-        for item in await node.store.block_suggestions("suggested"):
-            if not await moderation.is_blocked(node.store, None, f"https://{item['target']}/"):
-                items.append({k: item[k] for k in ("target", "reason", "source_actor_id")})
+        items = await shared_blocks.open_suggestions(node)
         if args.json:
             print(json.dumps(items, indent=2))
         elif not items:

@@ -81,3 +81,12 @@ async def take_blocks(node: Node, link: LinkRow) -> int:
             new += 1
         await node.store.set_suggestion_status(link.actor_id, target, status)
     return new
+
+
+async def open_suggestions(node: Node) -> list[dict[str, Any]]:
+    """Suggested domain blocks not yet blocked here: target, reason, source_actor_id."""
+    items = []
+    for item in await node.store.block_suggestions("suggested"):
+        if not await moderation.is_blocked(node.store, None, f"https://{item['target']}/"):
+            items.append({k: item[k] for k in ("target", "reason", "source_actor_id")})
+    return items

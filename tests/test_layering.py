@@ -45,6 +45,7 @@ NODE_LAYERS: list[set[str]] = [
         "public_views",
         "offer_views",
         "network_views",
+        "link_pages",
     },
     {"pages"},
     {"account_views"},

@@ -78,7 +78,13 @@ async def test_a_form_with_the_right_token_from_another_origin_is_refused(
     assert ours.status_code == 303  # the same form from our own pages is published
 
 
-MODERATOR_PAGES = ["/moderation", "/moderation/reports", "/moderation/blocks", "/moderation/log"]
+MODERATOR_PAGES = [
+    "/moderation",
+    "/moderation/reports",
+    "/moderation/blocks",
+    "/moderation/log",
+    "/moderation/links",
+]
 
 
 @pytest.mark.parametrize("path", [*MODERATOR_PAGES, "/about/edit"])
