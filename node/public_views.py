@@ -8,7 +8,8 @@ from starlette.responses import RedirectResponse, Response
 
 from . import badges, documents, feeds, interaction
 from .actors import LocalActor, local_actor, local_actor_by_row_id
-from .storage import PostRow
+from .context import Node
+from .storage import LocalActorRow, PostRow
 from .web import error_page, node_of, render
 
 DEFAULT_ABOUT = (
@@ -68,6 +69,28 @@ async def _feed_posts(
     return [
         (p, await local_actor_by_row_id(node.store, node.settings, p.author_id)) for p in recent
     ]
+
+
+async def offers_feed(request: Request) -> Response:
+    """/offers/feed.atom, /offers/feed.rss: open offers and requests, newest first."""
+    node = node_of(request)
+    kind = request.path_params["format"]
+    if kind not in feeds.MEDIA_TYPES:
+        return error_page(request, 404, "Feeds are feed.atom and feed.rss.")
+    listing = await node.store.offers_listing(
+        kind=None, category=None, state="open", limit=feeds.FEED_SIZE
+    )
+    authors = await node.store.local_actors_by_row_id([post.author_id for post, _ in listing])
+    posts = [(post, _member(node, authors.get(post.author_id))) for post, _ in listing]
+    title = f"Offers and requests · {node.settings.name}"
+    info = feeds.FeedInfo(
+        title, node.settings.url + "/offers", node.settings.url + request.url.path, title
+    )
+    return Response(feeds.render_feed(node, info, posts, kind), media_type=feeds.MEDIA_TYPES[kind])
+
+
+def _member(node: Node, row: LocalActorRow | None) -> LocalActor | None:
+    return local_actor(node.settings, row) if row is not None else None
 
 
 async def feed(request: Request) -> Response:

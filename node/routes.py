@@ -80,6 +80,7 @@ ROUTES = [
     Route("/invite/{token}", account_views.join_page, methods=["GET"]),
     Route("/invite/{token}", account_views.join, methods=["POST"]),
     Route("/offers", offer_views.board),
+    Route("/offers/feed.{format}", public_views.offers_feed),
     Route("/posts/{public_id}/offer", offer_pages.manage, methods=["POST"]),
     Route("/offers/categories/{name}", offer_views.category_board),
     Route("/agreements/{public_id}", offer_views.agreement_page),

@@ -5,6 +5,7 @@ node/offers.py, node/matching.py and node/ledger.py the command line uses."""
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as ET
 from typing import Any
 
 import httpx
@@ -159,3 +160,32 @@ async def test_a_member_writes_an_offer_with_its_terms_from_the_web(network: Net
     _, after = await offers.find_offer(network.node, object_id)
     assert after.minutes == 90
     assert "Bike and trailer repairs" in (await network.http.get(object_id)).text
+
+
+async def test_the_offers_board_has_atom_and_rss_feeds_of_open_items(network: Network) -> None:
+    # Given an open offer, an open request and a closed offer
+    await _offer(network, "offer", "Weeding")
+    await _offer(network, "request", "Lift to the clinic", category="lifts")
+    closed = await _offer(network, "offer", "Old sofa moving")
+    await offers.close(network.node, None, closed, "withdrawn")
+
+    # When a feed reader fetches the board's feeds
+    atom = await network.http.get(f"{TEST_URL}/offers/feed.atom")
+    rss = await network.http.get(f"{TEST_URL}/offers/feed.rss")
+
+    # Then both list the open items, newest first, each with its author, and not the closed one
+    assert atom.headers["content-type"].startswith("application/atom+xml")
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    entries = ET.fromstring(atom.content).findall("a:entry", ns)
+    assert [e.findtext("a:title", namespaces=ns) for e in entries] == [
+        "Lift to the clinic",
+        "Weeding",
+    ]
+    assert {e.findtext("a:author/a:name", namespaces=ns) for e in entries} == {"Ben"}
+    assert [i.findtext("title") for i in ET.fromstring(rss.content).findall("channel/item")] == [
+        "Lift to the clinic",
+        "Weeding",
+    ]
+    assert (await network.http.get(f"{TEST_URL}/offers/feed.json")).status_code == 404
+    board = await network.http.get(f"{TEST_URL}/offers", headers={"Accept": "text/html"})
+    assert 'href="/offers/feed.atom"' in board.text
