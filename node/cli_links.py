@@ -79,7 +79,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     listing.add_argument("--json", action="store_true", help="print one JSON array")
     listing.set_defaults(handler=cmd_links_list)
     suggestions = actions.add_parser(
-        "suggestions", help="domain blocks of trusted linked nodes, waiting for you to confirm"
+        "suggestions", help="blocks of trusted linked nodes, waiting for you to confirm"
     )
     suggestions.add_argument("--json", action="store_true", help="print one JSON array")
     suggestions.set_defaults(handler=cmd_links_suggestions)
@@ -93,7 +93,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         if name == "trust":
             action.add_argument(
                 "--moderation", action="store_true", required=True,
-                help="take its domain blocks (suggested unless CONODE_LINK_BLOCKS=apply)",
+                help="take its blocks (suggested unless CONODE_LINK_BLOCKS=apply)",
             )  # fmt: skip
             action.add_argument("--untrust", action="store_true", help="stop following them")
         action.set_defaults(handler=cmd_links_action)

@@ -33,7 +33,7 @@ async def network_page(request: Request) -> Response:
 
 
 async def blocks(request: Request) -> Response:
-    """Our domain blocks, for the nodes linked with us (signed requests only)."""
+    """Our blocks, for the nodes linked with us (signed requests only)."""
     node = node_of(request)
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     try:

@@ -48,7 +48,7 @@ class Settings:
     group_handle: str
     offer_categories: tuple[str, ...] = DEFAULT_OFFER_CATEGORIES
     authorized_fetch: bool = False  # SECURITY.md, "Authorized fetch"
-    link_blocks: LinkBlocks = "suggest"  # what a trusted linked node's domain blocks do here
+    link_blocks: LinkBlocks = "suggest"  # what a trusted linked node's blocks do here
 
     @property
     def host(self) -> str:

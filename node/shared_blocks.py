@@ -1,7 +1,9 @@
-"""Shared moderation: the domain blocks of a linked node whose decisions we trust.
+"""Shared moderation: the block decisions of a linked node whose decisions we trust.
 
-Each node serves its domain blocks at `/network/blocks.json`, only to signed requests from a
-node it is linked with (a block list names servers and says why; it is not for everyone). For
+Each node serves its blocks, of servers and of accounts, at `/network/blocks.json`, only to
+signed requests from a node it is linked with (a block list names servers and people and says
+why; it is not for everyone). A Flag a node acts on ends in such a block, so that is what is
+shared; the reports themselves (who reported whom) stay with the node that received them. For
 a link marked `conode links trust ID --moderation`, the link check reads that list; a block we
 do not have yet becomes a suggestion (`conode links suggestions`) that an admin confirms with
 `conode block add`, or is applied at once when CONODE_LINK_BLOCKS=apply.
@@ -27,13 +29,15 @@ MAX_REASON = 500
 
 
 async def blocks_document(node: Node) -> dict[str, Any]:
-    """What we serve to linked nodes: our domain blocks, with their reasons."""
+    """What we serve to linked nodes: our server and account blocks, with their reasons."""
     items = [
-        {"domain": item["target"], "reason": item["reason"]}
+        {
+            "domain" if item["kind"] == "domain" else "actor": item["target"],
+            "reason": item["reason"],
+        }
         for item in await node.store.blocks()
-        if item["kind"] == "domain"
     ]
-    return {"id": node.settings.url + BLOCKS_PATH, "type": "DomainBlocks", "items": items}
+    return {"id": node.settings.url + BLOCKS_PATH, "type": "Blocks", "items": items}
 
 
 async def may_read_blocks(node: Node, signer: str) -> bool:
@@ -45,16 +49,34 @@ def _targets(document: dict[str, Any]) -> list[tuple[str, str]]:
     items = document.get("items")
     found = []
     for item in (items if isinstance(items, list) else [])[:MAX_BLOCKS]:
-        domain = item.get("domain") if isinstance(item, dict) else None
-        if not isinstance(domain, str):
+        if not isinstance(item, dict):
             continue
-        try:
-            target, kind = moderation.block_target(domain)
-        except moderation.ModerationError:
-            continue
-        if kind == "domain":
-            found.append((target, str(item.get("reason") or "")[:MAX_REASON]))
+        for field, wanted in (("domain", "domain"), ("actor", "actor")):
+            value = item.get(field)
+            if not isinstance(value, str):
+                continue
+            try:
+                target, kind = moderation.block_target(value)
+            except moderation.ModerationError:
+                continue
+            if kind == wanted:  # a domain named as an actor, or the reverse, is ignored
+                found.append((target, str(item.get("reason") or "")[:MAX_REASON]))
     return found
+
+
+async def _already_blocked(node: Node, target: str) -> bool:
+    kind = moderation.block_target(target)[1]
+    if kind == "actor":
+        return await moderation.is_blocked(node.store, target)
+    return await moderation.is_blocked(node.store, None, f"https://{target}/")
+
+
+def _not_ours_to_apply(node: Node, link: LinkRow, target: str) -> bool:
+    """A list that blocks us, our members, or the linked node itself is not for us to apply."""
+    own_host = webfinger.host_of(node.settings.url)
+    if moderation.block_target(target)[1] == "actor":
+        return webfinger.host_of(target) == own_host
+    return target in (own_host, link.host)
 
 
 async def take_blocks(node: Node, link: LinkRow) -> int:
@@ -67,9 +89,7 @@ async def take_blocks(node: Node, link: LinkRow) -> int:
         return 0
     new = 0
     for target, reason in _targets(document):
-        if target == webfinger.host_of(node.settings.url) or target == link.host:
-            continue  # a list that blocks us, or its own node, is not for us to apply
-        if await moderation.is_blocked(node.store, None, f"https://{target}/"):
+        if _not_ours_to_apply(node, link, target) or await _already_blocked(node, target):
             continue
         why = f"blocked by linked node {link.host}" + (f": {reason}" if reason else "")
         if node.settings.link_blocks == "apply":
@@ -84,9 +104,9 @@ async def take_blocks(node: Node, link: LinkRow) -> int:
 
 
 async def open_suggestions(node: Node) -> list[dict[str, Any]]:
-    """Suggested domain blocks not yet blocked here: target, reason, source_actor_id."""
+    """Suggested blocks not yet blocked here: target, reason, source_actor_id."""
     items = []
     for item in await node.store.block_suggestions("suggested"):
-        if not await moderation.is_blocked(node.store, None, f"https://{item['target']}/"):
+        if not await _already_blocked(node, item["target"]):
             items.append({k: item[k] for k in ("target", "reason", "source_actor_id")})
     return items

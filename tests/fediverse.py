@@ -157,6 +157,7 @@ class FakeServer:
                 Route("/users/{name}/inbox", inbox, methods=["POST"]),
                 Route("/inbox", inbox, methods=["POST"]),
                 Route("/users/{name}/statuses/{id}", obj),
+                Route("/network/blocks.json", obj),  # a linked conode's shared blocks
             ]
         )
 

@@ -13,7 +13,7 @@ import pytest
 
 from activitypub.keys import PrivateKey
 from activitypub.signatures import sign_request
-from node import links, moderation
+from node import links, moderation, shared_blocks
 from node.storage import utcnow
 
 from ..fediverse import PUBLIC
@@ -282,4 +282,44 @@ async def test_our_domain_blocks_are_served_only_to_linked_nodes(network: Networ
     assert (await _get_blocks(network, (network.mastodon, "alice"))).status_code == 403
     response = await _get_blocks(network, (network.other, "community"))
     assert response.status_code == 200
-    assert response.json()["items"] == [{"domain": "spam.example", "reason": "floods of ads"}]
+    assert sorted(response.json()["items"], key=str) == [
+        {"actor": network.mastodon.actor_id("bob"), "reason": "an actor"},
+        {"domain": "spam.example", "reason": "floods of ads"},
+    ]
+
+
+async def test_a_trusted_node_s_server_and_account_blocks_become_suggestions(
+    network: Network,
+) -> None:
+    # Given a linked node we trust, whose block list names servers and accounts, some not ours
+    # to apply (our own server, one of our members, the linked node itself) and some malformed
+    link = await network.node.store.link(await _linked(network))
+    assert link is not None
+    await links.trust_moderation(network.node, link.id, trusted=True)
+    bob = network.mastodon.actor_id("bob")
+    network.other.objects["https://gts.example/network/blocks.json"] = {
+        "items": [
+            {"domain": "spam.example", "reason": "floods of ads"},
+            {"actor": bob, "reason": "harassment, reported twice"},
+            {"domain": "conode.example", "reason": "us"},
+            {"actor": "https://conode.example/users/ben", "reason": "our member"},
+            {"domain": "gts.example", "reason": "itself"},
+            {"domain": "https://not.a.domain/x", "reason": "an actor named as a domain"},
+            {"actor": 42},
+            "nonsense",
+        ]
+    }
+
+    # When the link check reads it
+    new = await shared_blocks.take_blocks(network.node, link)
+
+    # Then the server and the account become suggestions, nothing is blocked yet
+    assert new == 2
+    suggested = await shared_blocks.open_suggestions(network.node)
+    assert sorted(s["target"] for s in suggested) == sorted(["spam.example", bob])
+    assert await network.node.store.blocks() == []
+    # And once an admin confirms the account block, it is no longer suggested
+    await moderation.block(network.node.store, bob, "confirmed")
+    assert [s["target"] for s in await shared_blocks.open_suggestions(network.node)] == [
+        "spam.example"
+    ]
