@@ -18,7 +18,17 @@ from typing import Any
 from activitypub import objects, webfinger
 from activitypub.vocab import Document, as_list, first_id, id_of, is_public, published_at, type_of
 
-from . import delivery, exchanges, html, links, moderation, remote, remote_agreements, sharing
+from . import (
+    delivery,
+    exchanges,
+    html,
+    links,
+    moderation,
+    remote,
+    remote_agreements,
+    retry_policy,
+    sharing,
+)
 from .actors import LocalActor, local_actor
 from .context import Node
 from .storage import FollowerRow, NoteRow, utcnow
@@ -428,7 +438,7 @@ async def process_queued(node: Node, *, limit: int = 32) -> int:
 
     Leased like deliveries (CONODE_DELIVERY_LEASE_SECONDS overrides the lease for tests), so
     a worker killed mid-batch leaves its rows to another worker once the lease runs out."""
-    rows = await node.store.claim_inbound(limit, delivery.lease())
+    rows = await node.store.claim_inbound(limit, retry_policy.lease())
     for row in rows:
         try:
             outcome = await _outcome_of(node, row)

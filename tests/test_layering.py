@@ -19,6 +19,7 @@ NODE_LAYERS: list[set[str]] = [
     {"vault", "passwords", "sessions", "backup"},
     {"actors"},
     {"context"},
+    {"retry_policy"},
     {"delivery"},
     {"remote"},
     {"moderation", "uploads"},

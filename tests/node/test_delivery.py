@@ -26,7 +26,7 @@ import pytest
 from activitypub.client import FetchPolicy, make_client
 from activitypub.keys import PublicKey
 from activitypub.vocab import Document
-from node import actors, delivery, vault, worker
+from node import actors, delivery, retry_policy, vault, worker
 from node.context import Node
 from node.settings import Settings
 from node.storage import Store, utcnow
@@ -314,32 +314,32 @@ async def test_a_delivery_gives_up_after_max_attempts(
     activity_id = await _queue(store, "https://a.example/inbox")
     # When the worker runs once a day (past every backoff and host pause)
     now = utcnow()
-    for _ in range(delivery.MAX_ATTEMPTS + 2):
+    for _ in range(retry_policy.MAX_ATTEMPTS + 2):
         sink.now = now  # the worker dates its signatures by the time it is given
         await delivery.run_once(node, now=now)
         now += timedelta(days=1)
     # Then it tried MAX_ATTEMPTS times and gave up
     row = await _row(store, activity_id, "https://a.example/inbox")
-    assert (row["status"], row["attempts"]) == ("gave_up", delivery.MAX_ATTEMPTS)
-    assert len(sink.received) == delivery.MAX_ATTEMPTS
+    assert (row["status"], row["attempts"]) == ("gave_up", retry_policy.MAX_ATTEMPTS)
+    assert len(sink.received) == retry_policy.MAX_ATTEMPTS
     outcome, reason = (await _log(store))[-1]
     assert outcome == "gave_up"
-    assert reason.startswith(f"http 503: gave up after {delivery.MAX_ATTEMPTS} attempts")
+    assert reason.startswith(f"http 503: gave up after {retry_policy.MAX_ATTEMPTS} attempts")
 
 
 async def test_a_failing_host_is_paused_while_other_hosts_are_served(
     node: Node, store: Store, sink: InboxSink
 ) -> None:
     # Given a host whose inboxes all fail HOST_PAUSE_AFTER times
-    down = [f"https://down.example/users/u{n}/inbox" for n in range(delivery.HOST_PAUSE_AFTER)]
+    down = [f"https://down.example/users/u{n}/inbox" for n in range(retry_policy.HOST_PAUSE_AFTER)]
     for url in down:
         sink.answer(url, 503, 202)
     await _queue(store, *down, number=1)
     start = utcnow()
     await delivery.run_once(node, now=start)
     health = await store.host_health("down.example")
-    assert health is not None and health["consecutive_failures"] == delivery.HOST_PAUSE_AFTER
-    assert health["paused_until"] == start + delivery.HOST_PAUSE
+    assert health is not None and health["consecutive_failures"] == retry_policy.HOST_PAUSE_AFTER
+    assert health["paused_until"] == start + retry_policy.HOST_PAUSE
     assert "host paused for 10m" in (await _log(store))[-1][1]
     # When a new activity goes to that host and to a healthy one, within the pause
     activity_id = await _queue(
@@ -362,7 +362,7 @@ async def test_a_host_pause_grows_with_further_failures(
     node: Node, store: Store, sink: InboxSink
 ) -> None:
     # Given a host paused after HOST_PAUSE_AFTER failures
-    urls = [f"https://down.example/users/u{n}/inbox" for n in range(delivery.HOST_PAUSE_AFTER)]
+    urls = [f"https://down.example/users/u{n}/inbox" for n in range(retry_policy.HOST_PAUSE_AFTER)]
     for url in urls:
         sink.answer(url, 503)
     await _queue(store, *urls)
@@ -374,19 +374,21 @@ async def test_a_host_pause_grows_with_further_failures(
     # Then the first failure doubled the pause, and the failures in flight with it added nothing
     health = await store.host_health("down.example")
     assert health is not None
-    assert health["consecutive_failures"] == delivery.HOST_PAUSE_AFTER + 1
-    assert health["paused_until"] == after + 2 * delivery.HOST_PAUSE
+    assert health["consecutive_failures"] == retry_policy.HOST_PAUSE_AFTER + 1
+    assert health["paused_until"] == after + 2 * retry_policy.HOST_PAUSE
 
 
 async def test_claimed_rows_are_leased_to_one_worker(store: Store) -> None:
     await _queue(store, "https://a.example/inbox", "https://b.example/inbox")
     now = utcnow()
 
-    first = await store.claim_deliveries(now=now, lease_until=now + delivery.LEASE, limit=1)
-    second = await store.claim_deliveries(now=now, lease_until=now + delivery.LEASE, limit=5)
-    third = await store.claim_deliveries(now=now, lease_until=now + delivery.LEASE, limit=5)
-    expired = now + delivery.LEASE + timedelta(seconds=1)
-    again = await store.claim_deliveries(now=expired, lease_until=expired + delivery.LEASE, limit=5)
+    first = await store.claim_deliveries(now=now, lease_until=now + retry_policy.LEASE, limit=1)
+    second = await store.claim_deliveries(now=now, lease_until=now + retry_policy.LEASE, limit=5)
+    third = await store.claim_deliveries(now=now, lease_until=now + retry_policy.LEASE, limit=5)
+    expired = now + retry_policy.LEASE + timedelta(seconds=1)
+    again = await store.claim_deliveries(
+        now=expired, lease_until=expired + retry_policy.LEASE, limit=5
+    )
 
     assert [row["inbox_url"] for row in first] == ["https://a.example/inbox"]
     assert [row["inbox_url"] for row in second] == ["https://b.example/inbox"]
@@ -426,26 +428,26 @@ async def test_two_workers_at_once_never_send_a_row_twice(
 
 
 def test_the_retry_schedule_spans_about_two_days() -> None:
-    waits = [delivery.backoff(n, spread=0) for n in range(1, delivery.MAX_ATTEMPTS)]
+    waits = [retry_policy.backoff(n, spread=0) for n in range(1, retry_policy.MAX_ATTEMPTS)]
 
-    assert waits[0] == delivery.BACKOFF_BASE
-    assert max(waits) == delivery.BACKOFF_CAP
+    assert waits[0] == retry_policy.BACKOFF_BASE
+    assert max(waits) == retry_policy.BACKOFF_CAP
     assert timedelta(days=1.5) <= sum(waits, timedelta()) <= timedelta(days=3)
 
 
 def test_backoff_jitter_stays_within_bounds() -> None:
-    waits = {delivery.backoff(3).total_seconds() for _ in range(200)}
+    waits = {retry_policy.backoff(3).total_seconds() for _ in range(200)}
 
-    base = delivery.BACKOFF_BASE.total_seconds() * delivery.BACKOFF_FACTOR**2
+    base = retry_policy.BACKOFF_BASE.total_seconds() * retry_policy.BACKOFF_FACTOR**2
     assert len(waits) > 1
     assert all(base * 0.8 <= wait <= base * 1.2 for wait in waits)
 
 
 def test_a_host_pause_doubles_up_to_its_cap() -> None:
-    pauses = [delivery.host_pause(delivery.HOST_PAUSE_AFTER + n) for n in range(12)]
+    pauses = [retry_policy.host_pause(retry_policy.HOST_PAUSE_AFTER + n) for n in range(12)]
 
-    assert pauses[:3] == [delivery.HOST_PAUSE * k for k in (1, 2, 4)]
-    assert pauses[-1] == delivery.HOST_PAUSE_CAP
+    assert pauses[:3] == [retry_policy.HOST_PAUSE * k for k in (1, 2, 4)]
+    assert pauses[-1] == retry_policy.HOST_PAUSE_CAP
 
 
 # --- the worker -------------------------------------------------------------------------------
@@ -501,7 +503,7 @@ async def _start_worker(settings: Settings, log: Path) -> asyncio.subprocess.Pro
         "CONODE_DATABASE_URL": settings.database_url,
         "CONODE_KEYS_DIR": str(settings.keys_dir),
         "CONODE_ALLOW_PRIVATE_NETWORKS": "1",
-        delivery.LEASE_ENV: str(LEASE_SECONDS),
+        retry_policy.LEASE_ENV: str(LEASE_SECONDS),
     }
     command = [sys.executable, "-m", "node.cli", "worker"]
     with log.open("ab") as output:  # the child keeps its own copy of the descriptor
