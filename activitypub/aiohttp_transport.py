@@ -18,13 +18,8 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from httpx_aiohttp import AiohttpTransport
 
-from activitypub.client import (
-    PRIVATE_ADDRESS_REFUSED,
-    FetchPolicy,
-    UnsafeTargetError,
-    _is_forbidden_text,
-    _resolve,
-)
+from activitypub.addresses import is_forbidden_text, resolve
+from activitypub.client import PRIVATE_ADDRESS_REFUSED, FetchPolicy, UnsafeTargetError
 
 
 class GuardedResolver(AbstractResolver):
@@ -34,8 +29,8 @@ class GuardedResolver(AbstractResolver):
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
-        addresses = await _resolve(self._policy, host, port)
-        if not self._policy.allow_private_networks and any(map(_is_forbidden_text, addresses)):
+        addresses = await resolve(host, port, self._policy.resolver)
+        if not self._policy.allow_private_networks and any(map(is_forbidden_text, addresses)):
             raise UnsafeTargetError(PRIVATE_ADDRESS_REFUSED)
         return [
             ResolveResult(

@@ -1,4 +1,5 @@
-"""Outgoing HTTP: fetch() and deliver(), the only network code, with the private-address guard.
+"""Outgoing HTTP: fetch() and deliver(), the only network code, with the private-address guard
+(what counts as a private address is in addresses.py).
 
 Every URL we are told to fetch comes from a remote document, so each one is treated as hostile:
 `check_url` refuses non-http(s) schemes and hosts that are, or resolve to, loopback, private,
@@ -12,28 +13,22 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import ipaddress
 import json
-import socket
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import httpcore
 import httpx
 
+from activitypub.addresses import Resolver, is_forbidden_text, resolve
 from activitypub.hostlimit import PerHostLimit
 from activitypub.vocab import ACTIVITY_JSON, AS_PROFILE, Document
-
-Resolver = Callable[[str, int], Awaitable[list[str]]]
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 PRIVATE_ADDRESS_REFUSED = "private address refused"
 DEFAULT_ACCEPT = f"{AS_PROFILE}, {ACTIVITY_JSON}"
 DEFAULT_PORTS = {"http": 80, "https": 443}
 DELIVERY_BODY_EXCERPT_BYTES = 1024
-# RFC 6052 well-known NAT64 prefix: the IPv4 address it reaches is embedded in the low 32 bits.
-NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")
 
 
 class FetchError(Exception):
@@ -92,77 +87,6 @@ class DeliveryResult:
         return self.status is not None and 200 <= self.status < 300
 
 
-def is_forbidden_address(ip: IPAddress) -> bool:
-    """True for any address that is not a plain public unicast address."""
-    if isinstance(ip, ipaddress.IPv6Address):
-        embedded = ip.ipv4_mapped or _nat64_ipv4(ip)
-        if embedded is not None:
-            return is_forbidden_address(embedded)
-        if ip.sixtofour is not None and is_forbidden_address(ip.sixtofour):
-            return True
-        if ip.is_site_local:
-            return True
-    # is_global alone misses multicast, and its exact ranges changed between Python releases.
-    return (
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_unspecified
-        or ip.is_multicast
-        or ip.is_reserved
-        or not ip.is_global
-    )
-
-
-def _nat64_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    if ip not in NAT64_PREFIX:
-        return None
-    return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-
-
-def _is_forbidden_text(address: str) -> bool:
-    try:
-        return is_forbidden_address(ipaddress.ip_address(address))
-    except ValueError:
-        return True
-
-
-async def resolve_host(host: str, port: int) -> list[str]:
-    """The default resolver: the system's getaddrinfo, without blocking the event loop."""
-    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(str(info[4][0]) for info in infos))
-
-
-def ip_literal(host: str) -> IPAddress | None:
-    """The address a host names by itself, in any spelling the C resolver accepts.
-
-    getaddrinfo reads "2130706433", "0x7f.1" and "0177.0.0.1" as 127.0.0.1 (inet_aton forms;
-    browsers' URL parser does the same), so such hosts are addresses, not names to resolve.
-    """
-    try:
-        return ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        pass
-    if not host or host.strip("0123456789abcdefxABCDEFX.") or "." * 2 in host:
-        return None
-    try:
-        return ipaddress.IPv4Address(socket.inet_aton(host))
-    except OSError:
-        return None
-
-
-async def _resolve(policy: FetchPolicy, host: str, port: int) -> list[str]:
-    """IP strings for host; raises OSError when it cannot be resolved."""
-    literal = ip_literal(host)
-    if literal is not None:
-        return [str(literal)]
-    resolver = policy.resolver or resolve_host
-    addresses = await resolver(host, port)
-    if not addresses:
-        raise socket.gaierror(socket.EAI_NONAME, f"no address for {host}")
-    return addresses
-
-
 def _parse_url(url: httpx.URL | str) -> httpx.URL:
     try:
         return httpx.URL(url)
@@ -184,12 +108,12 @@ async def check_url(url: httpx.URL | str, policy: FetchPolicy) -> None:
         raise UnsafeTargetError(PRIVATE_ADDRESS_REFUSED)
     try:
         async with asyncio.timeout(policy.connect_timeout):
-            addresses = await _resolve(policy, host, url.port or DEFAULT_PORTS[url.scheme])
+            addresses = await resolve(host, url.port or DEFAULT_PORTS[url.scheme], policy.resolver)
     except TimeoutError as exc:
         raise FetchError("timeout") from exc
     except OSError as exc:
         raise FetchError("unresolvable host") from exc
-    if any(_is_forbidden_text(address) for address in addresses):
+    if any(is_forbidden_text(address) for address in addresses):
         raise UnsafeTargetError(PRIVATE_ADDRESS_REFUSED)
 
 
@@ -244,12 +168,12 @@ class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
     async def _vetted_addresses(self, host: str, port: int, timeout: float | None) -> list[str]:
         try:
             async with asyncio.timeout(timeout):
-                addresses = await _resolve(self._policy, host, port)
+                addresses = await resolve(host, port, self._policy.resolver)
         except TimeoutError as exc:
             raise httpcore.ConnectTimeout(f"resolving {host} timed out") from exc
         except OSError as exc:
             raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
-        if not self._policy.allow_private_networks and any(map(_is_forbidden_text, addresses)):
+        if not self._policy.allow_private_networks and any(map(is_forbidden_text, addresses)):
             raise UnsafeTargetError(PRIVATE_ADDRESS_REFUSED)
         return addresses
 

@@ -19,19 +19,17 @@ from typing import Any
 import httpx
 import pytest
 
+from activitypub.addresses import Resolver, is_forbidden_address, resolve_host
 from activitypub.client import (
     DeliveryResult,
     FetchError,
     FetchPolicy,
-    Resolver,
     UnsafeTargetError,
     check_url,
     deliver,
     fetch,
-    is_forbidden_address,
     make_client,
     parse_retry_after,
-    resolve_host,
 )
 from activitypub.vocab import ACTIVITY_JSON, AS_PROFILE, JRD_JSON, Document
 
