@@ -191,6 +191,9 @@ async def _attempt(
 async def _record_pass(store: Store, attempted: list[_Attempted]) -> None:
     """Store every outcome, the hosts' health and the log rows in one transaction: delivered
     rows in one UPDATE per distinct answer, the rest one by one (their next attempt differs)."""
+    # Hosts in one order in every worker's pass, so two passes lock `hosts` rows alike
+    # (PostgreSQL found a deadlock when two workers' passes touched two hosts in turn).
+    attempted = sorted(attempted, key=lambda item: item.delivery.host)
     delivered: dict[int | None, list[int]] = {}
     healthy: dict[str, datetime] = {}
     entries = []
@@ -221,7 +224,7 @@ async def _record_pass(store: Store, attempted: list[_Attempted]) -> None:
             await store.finish_deliveries(
                 ids, status="delivered", last_status=status, last_error=None
             )
-        for host, moment in healthy.items():
+        for host, moment in sorted(healthy.items()):
             await store.host_succeeded(host, moment)
         await store.log_many(entries)
     for item, entry in zip(attempted, entries, strict=True):
