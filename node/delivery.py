@@ -191,15 +191,21 @@ async def _attempt(
 async def _record_pass(store: Store, attempted: list[_Attempted]) -> None:
     """Store every outcome, the hosts' health and the log rows in one transaction: delivered
     rows in one UPDATE per distinct answer, the rest one by one (their next attempt differs)."""
-    # Hosts in one order in every worker's pass, so two passes lock `hosts` rows alike
-    # (PostgreSQL found a deadlock when two workers' passes touched two hosts in turn).
+    # Every worker's pass takes the `hosts` rows it changes in one order, host by host, and
+    # finishes one host before it touches the next: two passes then never wait on each other
+    # in a circle (PostgreSQL found a deadlock when successes were deferred to the pass's end).
     attempted = sorted(attempted, key=lambda item: item.delivery.host)
     delivered: dict[int | None, list[int]] = {}
-    healthy: dict[str, datetime] = {}
     entries = []
     async with store.transaction():
+        host: str | None = None
+        healthy_since: datetime | None = None  # a success not yet written for `host`
         for item in attempted:
             delivery, result, outcome = item.delivery, item.result, item.outcome
+            if delivery.host != host:
+                if host is not None and healthy_since is not None:
+                    await store.host_succeeded(host, healthy_since)
+                host, healthy_since = delivery.host, None
             reason = outcome.reason
             if outcome.result == "delivered":
                 delivered.setdefault(result.status, []).append(delivery.id)
@@ -214,18 +220,19 @@ async def _record_pass(store: Store, attempted: list[_Attempted]) -> None:
                     else result.error,
                 )
             if outcome.host_failed is False:
-                healthy[delivery.host] = item.moment
+                healthy_since = item.moment
             elif outcome.host_failed:
-                if delivery.host in healthy:  # a success earlier in the pass resets first
-                    await store.host_succeeded(delivery.host, healthy.pop(delivery.host))
+                if healthy_since is not None:  # a success earlier in the pass resets first
+                    await store.host_succeeded(delivery.host, healthy_since)
+                    healthy_since = None
                 reason += await _count_host_failure(store, delivery.host, item.moment)
             entries.append(_log_entry(delivery, outcome.result, reason))
+        if host is not None and healthy_since is not None:
+            await store.host_succeeded(host, healthy_since)
         for status, ids in delivered.items():
             await store.finish_deliveries(
                 ids, status="delivered", last_status=status, last_error=None
             )
-        for host, moment in sorted(healthy.items()):
-            await store.host_succeeded(host, moment)
         await store.log_many(entries)
     for item, entry in zip(attempted, entries, strict=True):
         logger.info(
