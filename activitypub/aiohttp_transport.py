@@ -1,8 +1,9 @@
-"""An httpx transport over aiohttp for the delivery hot path, with the same address guard.
+"""deliver() on aiohttp directly, for the delivery hot path, with the same address guard.
 
-Measured by bench/transport.py on this 2-core machine: signed POSTs to 16 loopback hosts ran
-~95/s through httpx's own transport (CPU-bound in httpcore's pool bookkeeping) and ~290/s
-through httpx-aiohttp, with the signing unchanged. The rest of the code keeps speaking httpx.
+Measured by bench/transport.py on this 2-core machine (signed POSTs to 16 loopback hosts):
+httpx's own transport ~95/s (CPU-bound in httpcore's pool bookkeeping), httpx over aiohttp
+(httpx-aiohttp) ~290/s, aiohttp directly ~390/s, with the signing unchanged. Only deliveries
+take this path; fetch() and everything else keep speaking httpx (client.py).
 
 The guard is the one of GuardedNetworkBackend: aiohttp hands every host name to the resolver
 and connects only to the addresses it returns, so a name that resolves to a forbidden address
@@ -12,14 +13,29 @@ address literals never reach a resolver; deliver() refuses those in check_url() 
 
 from __future__ import annotations
 
+import asyncio
 import socket
+from datetime import datetime
+from types import TracebackType
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
-from httpx_aiohttp import AiohttpTransport
 
 from activitypub.addresses import is_forbidden_text, resolve
-from activitypub.client import PRIVATE_ADDRESS_REFUSED, FetchPolicy, UnsafeTargetError
+from activitypub.client import (
+    DEFAULT_ACCEPT,
+    DELIVERY_BODY_EXCERPT_BYTES,
+    PRIVATE_ADDRESS_REFUSED,
+    DeliveryResult,
+    FetchError,
+    FetchPolicy,
+    UnsafeTargetError,
+    check_url,
+    parse_retry_after,
+)
+from activitypub.keys import PrivateKey
+from activitypub.signatures import sign_request
+from activitypub.vocab import ACTIVITY_JSON
 
 
 class GuardedResolver(AbstractResolver):
@@ -48,11 +64,94 @@ class GuardedResolver(AbstractResolver):
         return None
 
 
-def guarded_aiohttp_transport(policy: FetchPolicy) -> AiohttpTransport:
-    """The session is made on first use, inside the running event loop (aiohttp needs one)."""
+class Deliverer:
+    """POSTs signed activities to inboxes over one aiohttp session (made on first use, inside
+    the running event loop, as aiohttp needs); use as `async with Deliverer(...) as d:`.
 
-    def session() -> aiohttp.ClientSession:
-        connector = aiohttp.TCPConnector(resolver=GuardedResolver(policy), limit=100)
-        return aiohttp.ClientSession(connector=connector, trust_env=False)
+    At most `policy.max_per_host` connections per host, as PerHostLimit does for httpx."""
 
-    return AiohttpTransport(client=session)
+    def __init__(self, policy: FetchPolicy, *, user_agent: str) -> None:
+        self._policy = policy
+        self._headers = {
+            "User-Agent": user_agent,
+            "Content-Type": ACTIVITY_JSON,
+            "Accept": DEFAULT_ACCEPT,
+        }
+        self._timeout = aiohttp.ClientTimeout(
+            sock_connect=policy.connect_timeout, sock_read=policy.read_timeout
+        )
+        self._session: aiohttp.ClientSession | None = None
+
+    def _open(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            connector = aiohttp.TCPConnector(
+                resolver=GuardedResolver(self._policy),
+                limit=100,
+                limit_per_host=self._policy.max_per_host,
+            )
+            # trust_env=False: an environment proxy would be connected to, not the vetted address
+            self._session = aiohttp.ClientSession(connector=connector, trust_env=False)
+        return self._session
+
+    async def deliver(
+        self,
+        inbox_url: str,
+        body: bytes,
+        key: PrivateKey,
+        *,
+        now: datetime | None = None,
+    ) -> DeliveryResult:
+        """client.deliver() with the signature made here, just before sending: never raises
+        for the remote's or the network's failures; redirects are reported, not followed."""
+        try:
+            await check_url(inbox_url, self._policy)
+            headers = self._headers | sign_request(
+                "POST", inbox_url, self._headers, body, key, now=now
+            )
+            async with asyncio.timeout(self._policy.total_timeout):
+                return await self._post(inbox_url, body, headers)
+        except FetchError as exc:
+            return DeliveryResult(status=None, error=exc.reason)
+        except TimeoutError:
+            return DeliveryResult(status=None, error="timeout")
+        except aiohttp.ClientConnectionError as exc:
+            reason = "connect failed" if isinstance(exc, aiohttp.ClientConnectorError) else None
+            return DeliveryResult(status=None, error=reason or "request failed", detail=str(exc))
+        except aiohttp.ClientError as exc:
+            return DeliveryResult(status=None, error="request failed", detail=str(exc))
+
+    async def _post(self, inbox_url: str, body: bytes, headers: dict[str, str]) -> DeliveryResult:
+        session = self._open()
+        async with session.post(
+            inbox_url, data=body, headers=headers, allow_redirects=False, timeout=self._timeout
+        ) as response:
+            excerpt = b""  # the start of the answer, for the delivery log; the rest is not read
+            while len(excerpt) < DELIVERY_BODY_EXCERPT_BYTES:
+                chunk = await response.content.read(DELIVERY_BODY_EXCERPT_BYTES - len(excerpt))
+                if not chunk:
+                    break
+                excerpt += chunk
+            status = response.status
+            ok = 200 <= status < 300
+            return DeliveryResult(
+                status=status,
+                retry_after=parse_retry_after(response.headers.get("Retry-After")),
+                error=None if ok else f"http {status}",
+                detail="" if ok else excerpt.decode("utf-8", "replace"),
+            )
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def __aenter__(self) -> Deliverer:
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()

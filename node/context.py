@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from activitypub.aiohttp_transport import guarded_aiohttp_transport
+from activitypub.aiohttp_transport import Deliverer
 from activitypub.client import FetchPolicy, make_client
 
 from . import __version__, vault
@@ -26,9 +26,9 @@ class Node:
     http: httpx.AsyncClient
     fetch_policy: FetchPolicy
     keys: KeyCache = field(default_factory=KeyCache, compare=False)  # per process
-    # Deliveries' own client (httpx over aiohttp, activitypub/aiohttp_transport.py); None:
+    # Deliveries' own client (aiohttp directly, activitypub/aiohttp_transport.py); None:
     # deliveries use `http` (tests that route requests through an in-process transport).
-    delivery_http: httpx.AsyncClient | None = None
+    deliverer: Deliverer | None = None
 
 
 def user_agent(settings: Settings) -> str:
@@ -53,10 +53,10 @@ async def open_node(
     try:
         async with (
             make_client(policy, transport=transport, user_agent=agent) as http,
-            make_client(policy, transport=guarded_aiohttp_transport(policy), user_agent=agent)
+            Deliverer(policy, user_agent=agent)
             if transport is None
-            else contextlib.nullcontext() as delivery_http,
+            else contextlib.nullcontext() as deliverer,
         ):
-            yield Node(settings, store, secret, http, policy, delivery_http=delivery_http)
+            yield Node(settings, store, secret, http, policy, deliverer=deliverer)
     finally:
         await store.disconnect()

@@ -180,10 +180,14 @@ async def _attempt(
             result = DeliveryResult(status=None, error=f"sender {delivery.sender} is gone")
             outcome = Outcome("gave_up", f"{result.error}: gave up", host_failed=None)
             return _Attempted(delivery, result, outcome, now or utcnow())
-        auth = HttpSignatureAuth(key, clock=_fixed_clock(now) if now else _utc_clock)
         body = delivery.body.encode()
-        http = node.delivery_http or node.http
-        result = await client.deliver(http, delivery.inbox_url, body, node.fetch_policy, auth=auth)
+        if node.deliverer is not None:
+            result = await node.deliverer.deliver(delivery.inbox_url, body, key, now=now)
+        else:
+            auth = HttpSignatureAuth(key, clock=_fixed_clock(now) if now else _utc_clock)
+            result = await client.deliver(
+                node.http, delivery.inbox_url, body, node.fetch_policy, auth=auth
+            )
         moment = now or utcnow()
         return _Attempted(delivery, result, classify(result, delivery.attempts, moment), moment)
 

@@ -1,23 +1,20 @@
-"""The delivery transport (httpx over aiohttp) keeps the address guard of GuardedTransport:
-names are resolved by the policy's resolver and vetted at connect time, literals are vetted
-before anything is sent. Real HTTP to a sink on 127.0.0.1."""
+"""The delivery path on aiohttp (Deliverer) keeps the address guard of GuardedTransport: names
+are resolved by the policy's resolver and vetted at connect time, literals are vetted before
+anything is sent. It signs as client.deliver() does and reports answers the same way. Real HTTP
+to a sink on 127.0.0.1."""
 
 from __future__ import annotations
 
-import httpx
+from datetime import UTC, datetime
 
-from activitypub.aiohttp_transport import guarded_aiohttp_transport
-from activitypub.auth import HttpSignatureAuth
-from activitypub.client import (
-    PRIVATE_ADDRESS_REFUSED,
-    FetchPolicy,
-    UnsafeTargetError,
-    deliver,
-    make_client,
-)
+import aiohttp
+import pytest
+
+from activitypub.aiohttp_transport import Deliverer, GuardedResolver
+from activitypub.client import PRIVATE_ADDRESS_REFUSED, FetchPolicy, UnsafeTargetError
 from activitypub.keys import PrivateKey, PublicKey, generate_private_pem, public_pem_from_private
 from tests.conftest import free_port
-from tests.sink import InboxSink, serving
+from tests.sink import InboxSink, Reply, serving
 
 KEY_ID = "https://conode.example/users/ben#main-key"
 BODY = b'{"id":"https://conode.example/activities/1","type":"Create"}'
@@ -40,45 +37,75 @@ async def test_a_signed_delivery_reaches_the_address_the_resolver_gave() -> None
     private, public = _key()
     sink, port = InboxSink([public]), free_port()
     policy = _policy("127.0.0.1", private_ok=True)
-    async with (
-        serving(sink, port),
-        make_client(policy, transport=guarded_aiohttp_transport(policy), user_agent="t") as http,
-    ):
+    async with serving(sink, port), Deliverer(policy, user_agent="conode-test") as deliverer:
         # inbox.example has no DNS entry: only the policy's resolver can route it here
         url = f"http://inbox.example:{port}/inbox"
-        result = await deliver(http, url, BODY, policy, auth=HttpSignatureAuth(private))
+        result = await deliverer.deliver(url, BODY, private)
     assert (result.status, result.error) == (202, None)
-    assert [(r.host, r.path, r.signer) for r in sink.received] == [
-        (f"inbox.example:{port}", "/inbox", "https://conode.example/users/ben")
+    assert [(r.host, r.path, r.signer, r.body) for r in sink.received] == [
+        (f"inbox.example:{port}", "/inbox", "https://conode.example/users/ben", BODY)
     ]
+    headers = sink.received[0].headers
+    assert headers["user-agent"] == "conode-test"
+    assert headers["content-type"] == "application/activity+json"
 
 
-async def test_a_name_resolving_to_a_private_address_is_refused_and_nothing_sent() -> None:
+async def test_the_signature_is_dated_by_the_given_moment() -> None:
+    private, public = _key()
+    sink, port = InboxSink([public]), free_port()
+    moment = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    sink.now = moment
+    policy = _policy("127.0.0.1", private_ok=True)
+    async with serving(sink, port), Deliverer(policy, user_agent="t") as deliverer:
+        result = await deliverer.deliver(
+            f"http://127.0.0.1:{port}/inbox", BODY, private, now=moment
+        )
+    assert result.status == 202
+    assert sink.received[0].headers["date"] == "Sun, 01 Mar 2026 12:00:00 GMT"
+
+
+async def test_answers_are_reported_with_retry_after_and_an_excerpt() -> None:
+    private, public = _key()
+    sink, port = InboxSink([public]), free_port()
+    url = f"http://127.0.0.1:{port}/inbox"
+    sink.answer(url, Reply(429, {"Retry-After": "120"}), Reply(302, {"Location": "/elsewhere"}))
+    policy = _policy("127.0.0.1", private_ok=True)
+    async with serving(sink, port), Deliverer(policy, user_agent="t") as deliverer:
+        limited = await deliverer.deliver(url, BODY, private)
+        redirected = await deliverer.deliver(url, BODY, private)
+    assert (limited.status, limited.error, limited.retry_after) == (429, "http 429", 120.0)
+    # a redirect is reported, not followed
+    assert (redirected.status, redirected.error) == (302, "http 302")
+    assert [r.path for r in sink.received] == ["/inbox", "/inbox"]
+
+
+async def test_a_refused_connection_is_a_failure_not_an_exception() -> None:
+    private, _ = _key()
+    policy = _policy("127.0.0.1", private_ok=True)
+    async with Deliverer(policy, user_agent="t") as deliverer:
+        result = await deliverer.deliver(f"http://127.0.0.1:{free_port()}/inbox", BODY, private)
+    assert (result.status, result.error) == (None, "connect failed")
+
+
+@pytest.mark.parametrize("url", ["http://intranet.example:{port}/inbox", "http://10.0.0.7/inbox"])
+async def test_a_private_target_is_refused_and_nothing_sent(url: str) -> None:
     private, public = _key()
     sink, port = InboxSink([public]), free_port()
     policy = _policy("127.0.0.1", private_ok=False)
-    async with (
-        serving(sink, port),
-        make_client(policy, transport=guarded_aiohttp_transport(policy), user_agent="t") as http,
-    ):
-        url = f"http://intranet.example:{port}/inbox"
-        # check_url() refuses it first; the transport's own guard is the connect-time check
-        result = await deliver(http, url, BODY, policy, auth=HttpSignatureAuth(private))
-        transport = guarded_aiohttp_transport(policy)
-        try:
-            refused = await _send_directly(transport, url)
-        finally:
-            await transport.aclose()
+    async with serving(sink, port), Deliverer(policy, user_agent="t") as deliverer:
+        result = await deliverer.deliver(url.format(port=port), BODY, private)
     assert (result.status, result.error) == (None, PRIVATE_ADDRESS_REFUSED)
-    assert refused == PRIVATE_ADDRESS_REFUSED
     assert sink.received == []
 
 
-async def _send_directly(transport: object, url: str) -> str:
-    """Past check_url(): the resolver alone must refuse."""
-    assert isinstance(transport, httpx.AsyncBaseTransport)
-    try:
-        await transport.handle_async_request(httpx.Request("POST", url, content=BODY))
-    except UnsafeTargetError as exc:
-        return exc.reason
-    return "sent"
+async def test_the_resolver_alone_refuses_a_private_address_at_connect_time() -> None:
+    """Past check_url(): a session on the guarded resolver never connects to it."""
+    _, public = _key()
+    sink, port = InboxSink([public]), free_port()
+    policy = _policy("127.0.0.1", private_ok=False)
+    connector = aiohttp.TCPConnector(resolver=GuardedResolver(policy))
+    async with serving(sink, port), aiohttp.ClientSession(connector=connector) as session:
+        with pytest.raises(UnsafeTargetError) as refused:
+            await session.post(f"http://intranet.example:{port}/inbox", data=BODY)
+    assert refused.value.reason == PRIVATE_ADDRESS_REFUSED
+    assert sink.received == []
