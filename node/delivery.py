@@ -12,6 +12,7 @@ node/retry_policy.py.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 from collections.abc import Callable, Iterable
@@ -194,45 +195,39 @@ async def _attempt(
 
 async def _record_pass(store: Store, attempted: list[_Attempted]) -> None:
     """Store every outcome, the hosts' health and the log rows in one transaction: delivered
-    rows in one UPDATE per distinct answer, the rest one by one (their next attempt differs)."""
-    # Every worker's pass takes the `hosts` rows it changes in one order, host by host, and
-    # finishes one host before it touches the next: two passes then never wait on each other
-    # in a circle (PostgreSQL found a deadlock when successes were deferred to the pass's end).
+    rows in one UPDATE per distinct answer, healthy hosts in one upsert, the rest one by one
+    (their next attempt differs)."""
+    # Every worker's pass takes the `hosts` rows it changes in one order, host by host: the
+    # healthy hosts waiting in `healthy` all sort before the host being written, so they are
+    # written first. Two passes then never wait on each other in a circle (PostgreSQL found a
+    # deadlock when successes were deferred to the pass's end, past failures of later hosts).
     attempted = sorted(attempted, key=lambda item: item.delivery.host)
     delivered: dict[int | None, list[int]] = {}
     entries = []
     async with store.transaction():
-        host: str | None = None
-        healthy_since: datetime | None = None  # a success not yet written for `host`
-        for item in attempted:
-            delivery, result, outcome = item.delivery, item.result, item.outcome
-            if delivery.host != host:
-                if host is not None and healthy_since is not None:
-                    await store.host_succeeded(host, healthy_since)
-                host, healthy_since = delivery.host, None
-            reason = outcome.reason
-            if outcome.result == "delivered":
-                delivered.setdefault(result.status, []).append(delivery.id)
-            else:
-                await store.finish_delivery(
-                    delivery.id,
-                    status="pending" if outcome.result == "retry" else outcome.result,
-                    next_attempt_at=outcome.next_attempt_at,
-                    last_status=result.status,
-                    last_error=f"{result.error}: {result.detail}"
-                    if result.detail
-                    else result.error,
-                )
-            if outcome.host_failed is False:
-                healthy_since = item.moment
-            elif outcome.host_failed:
-                if healthy_since is not None:  # a success earlier in the pass resets first
-                    await store.host_succeeded(delivery.host, healthy_since)
-                    healthy_since = None
-                reason += await _count_host_failure(store, delivery.host, item.moment)
-            entries.append(_log_entry(delivery, outcome.result, reason))
-        if host is not None and healthy_since is not None:
-            await store.host_succeeded(host, healthy_since)
+        healthy: list[tuple[str, datetime]] = []  # (host, last success), not yet written
+        for host, items in itertools.groupby(attempted, key=lambda item: item.delivery.host):
+            healthy_since: datetime | None = None  # a success not yet written for `host`
+            for item in items:
+                delivery, outcome = item.delivery, item.outcome
+                reason = outcome.reason
+                if outcome.result == "delivered":
+                    delivered.setdefault(item.result.status, []).append(delivery.id)
+                else:
+                    await _finish(store, item)
+                if outcome.host_failed is False:
+                    healthy_since = item.moment
+                elif outcome.host_failed:
+                    if healthy_since is not None:  # a success earlier in the pass resets first
+                        healthy.append((host, healthy_since))
+                        healthy_since = None
+                    await store.hosts_succeeded(healthy)
+                    healthy = []
+                    reason += await _count_host_failure(store, host, item.moment)
+                entries.append(_log_entry(delivery, outcome.result, reason))
+            if healthy_since is not None:
+                healthy.append((host, healthy_since))
+        await store.hosts_succeeded(healthy)
         for status, ids in delivered.items():
             await store.finish_deliveries(
                 ids, status="delivered", last_status=status, last_error=None
@@ -247,6 +242,18 @@ async def _record_pass(store: Store, attempted: list[_Attempted]) -> None:
             entry["outcome"],
             entry["reason"],
         )
+
+
+async def _finish(store: Store, item: _Attempted) -> None:
+    """A row not delivered: pending again with its next attempt, or given up."""
+    result, outcome = item.result, item.outcome
+    await store.finish_delivery(
+        item.delivery.id,
+        status="pending" if outcome.result == "retry" else outcome.result,
+        next_attempt_at=outcome.next_attempt_at,
+        last_status=result.status,
+        last_error=f"{result.error}: {result.detail}" if result.detail else result.error,
+    )
 
 
 def _log_entry(delivery: Delivery, outcome: str, reason: str) -> dict[str, Any]:

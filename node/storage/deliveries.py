@@ -99,13 +99,24 @@ class DeliveryQueries(StoreBase):
         await self._db.execute(d.update().where(d.c.id == delivery_id).values(**values))
 
     async def host_succeeded(self, host: str, now: datetime) -> None:
+        await self.hosts_succeeded([(host, now)])
+
+    async def hosts_succeeded(self, successes: list[tuple[str, datetime]]) -> None:
+        """Mark each (host, moment) healthy in one statement, taking the rows in list order."""
+        if not successes:
+            return
         h = self._hosts
-        healthy = {"consecutive_failures": 0, "paused_until": None, "last_success_at": now}
-        query = (
-            self._upsert(h)
-            .values(host=host, **healthy)
-            .on_conflict_do_update(index_elements=[h.c.host], set_=healthy)
-        )
+        insert = self._upsert(h)
+        healthy = {
+            "consecutive_failures": 0,
+            "paused_until": None,
+            "last_success_at": insert.excluded.last_success_at,
+        }
+        rows = [
+            {"host": host, "consecutive_failures": 0, "paused_until": None, "last_success_at": at}
+            for host, at in successes
+        ]
+        query = insert.values(rows).on_conflict_do_update(index_elements=[h.c.host], set_=healthy)
         await self._db.execute(query)
 
     async def host_failed(self, host: str, now: datetime) -> tuple[int, datetime | None]:

@@ -424,6 +424,40 @@ async def test_two_workers_at_once_never_send_a_row_twice(
     assert await store.count_deliveries("delivered") == 60
 
 
+async def test_two_workers_recording_mixed_answers_at_once_finish_every_pass(
+    settings: Settings, node: Node, store: Store, sink: InboxSink
+) -> None:
+    """Successes and failures on many hosts in both passes: each pass takes the `hosts` rows
+    in one order (on PostgreSQL two passes taking them in different orders deadlock)."""
+    # Given 132 deliveries over 11 hosts, every third inbox (on every host) answering 503
+    urls = [f"https://host{n % 11:02}.example/users/u{n}/inbox" for n in range(132)]
+    failing = urls[::3]
+    for url in failing:
+        sink.answer(url, 503)
+    await _queue(store, *urls)
+    other_store = Store(settings.database_url)
+    await other_store.connect()
+    try:
+        other = dataclasses.replace(node, store=other_store)
+        # When both work the queue at the same time until nothing is due
+        while any(
+            await asyncio.gather(
+                delivery.run_once(node, limit=13, concurrency=8),
+                delivery.run_once(other, limit=11, concurrency=8),
+            )
+        ):
+            pass
+    finally:
+        await other_store.disconnect()
+    # Then every pass was recorded: each inbox tried once, the failures wait for their retry
+    assert sorted(f"https://{r.host}{r.path}" for r in sink.received) == sorted(urls)
+    assert await store.count_deliveries("delivered") == 132 - len(failing)
+    assert await store.count_deliveries("pending") == len(failing)
+    for n in range(11):
+        health = await store.host_health(f"host{n:02}.example")
+        assert health is not None and health["last_success_at"] is not None
+
+
 # --- the policy as numbers --------------------------------------------------------------------
 
 
