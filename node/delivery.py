@@ -116,7 +116,7 @@ async def enqueue(
 
 
 async def run_once(
-    node: Node, *, limit: int = 64, concurrency: int = 16, now: datetime | None = None
+    node: Node, *, limit: int = 256, concurrency: int = 64, now: datetime | None = None
 ) -> int:
     """Claim up to `limit` due deliveries and attempt them, `concurrency` at a time; returns
     how many were attempted. `now` steps time in tests (it also dates the signatures)."""

@@ -30,7 +30,7 @@ RETRY_AFTER_CAP = timedelta(hours=12)
 RETRY_STATUSES = frozenset({408, 429})
 FINAL_ERRORS = frozenset({PRIVATE_ADDRESS_REFUSED, "scheme not allowed", "invalid url"})
 # A claimed row is leased to one worker this long. It must outlast a whole batch: with the
-# defaults, ceil(64 / 16) rounds of at most ~35 s each (resolve + FetchPolicy.total_timeout).
+# defaults, ceil(256 / 64) rounds of at most ~35 s each (resolve + FetchPolicy.total_timeout).
 # A worker killed mid-batch leaves its rows leased until then; only those may be sent twice.
 LEASE = timedelta(minutes=5)
 # Overrides LEASE in seconds; the kill test sets it so a restarted worker need not wait 5 min.
