@@ -205,7 +205,12 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 
     _check_schema(settings)
     print(f"conode {__version__} worker for {settings.url}", flush=True)
-    asyncio.run(run_forever(settings))
+    if sys.platform == "win32":
+        asyncio.run(run_forever(settings))
+    else:  # uvloop, as uvicorn uses for `serve`: ~25% more deliveries/s (bench/fanout.py)
+        import uvloop
+
+        uvloop.run(run_forever(settings))
     return 0
 
 
