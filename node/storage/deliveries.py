@@ -47,7 +47,8 @@ class DeliveryQueries(StoreBase):
         self, *, now: datetime, lease_until: datetime, limit: int, worker: str | None = None
     ) -> list[dict[str, Any]]:
         """Lease up to `limit` due rows of unpaused hosts in one statement to `worker` (kept in
-        claimed_by); counts the attempt.
+        claimed_by); counts the attempt. claimed_by stays when the attempt is recorded: it
+        names who sent the row last; only locked_until in the future holds the row.
 
         PostgreSQL skips rows another worker is claiming (SKIP LOCKED); SQLite has no FOR
         UPDATE, and its single writer serialises claims instead.

@@ -396,6 +396,31 @@ async def test_claimed_rows_are_leased_to_one_worker(store: Store) -> None:
     assert [row["attempts"] for row in again] == [2, 2]
 
 
+async def test_claimed_by_names_the_last_attempts_worker_and_holds_nothing_once_finished(
+    node: Node, store: Store, sink: InboxSink
+) -> None:
+    """claimed_by is kept when an attempt is recorded: it says which worker sent the row last
+    (what an operator needs after a kill; the scale-out test reads it). Only locked_until
+    holds a row, so a retry is claimed by whichever worker comes next."""
+    sink.answer("https://b.example/inbox", 503, 202)
+    activity_id = await _queue(store, "https://a.example/inbox", "https://b.example/inbox")
+    start = utcnow()
+    await delivery.run_once(node, now=start)
+    rows = {row["inbox_url"]: row for row in await store.deliveries_of(activity_id)}
+    assert [(row["status"], row["claimed_by"], row["locked_until"]) for row in rows.values()] == [
+        ("delivered", retry_policy.worker_name(), None),
+        ("pending", retry_policy.worker_name(), None),
+    ]
+    later = start + timedelta(minutes=2)
+    claimed = await store.claim_deliveries(
+        now=later, lease_until=later + retry_policy.LEASE, limit=5, worker="other-host:1"
+    )
+    assert [row["inbox_url"] for row in claimed] == ["https://b.example/inbox"]
+    rows = {row["inbox_url"]: row for row in await store.deliveries_of(activity_id)}
+    assert rows["https://b.example/inbox"]["claimed_by"] == "other-host:1"
+    assert rows["https://a.example/inbox"]["claimed_by"] == retry_policy.worker_name()
+
+
 async def test_two_workers_at_once_never_send_a_row_twice(
     settings: Settings, node: Node, store: Store, sink: InboxSink
 ) -> None:
