@@ -1,8 +1,10 @@
 """Delivery transports compared: the same signed POSTs (one RSA-2048 signature each, as a
 delivery makes) sent 16 at a time to the fast sink on 16 loopback hosts through (a) conode's
-client (httpx, its guarded transport, the per-host limit), (b) httpx's default transport,
-(c) httpx over aiohttp (httpx-aiohttp) and (d) aiohttp directly. Prints deliveries/s each,
-beside the signing rate alone. Usage: .venv/bin/python bench/transport.py [--requests 2000]
+fetch client (httpx, its guarded transport, the per-host limit), (b) httpx's default transport,
+(c) httpx over aiohttp (httpx-aiohttp), (d) aiohttp directly and (e) conode's Deliverer (aiohttp
+with the guard, the per-host limit and the answer handling: what deliveries use). Prints
+deliveries/s each, beside the signing rate alone.
+Usage: .venv/bin/python bench/transport.py [--requests 2000]
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import seed
 from fanout import sign_rate
 from httpx_aiohttp import AiohttpTransport
 
+from activitypub.aiohttp_transport import Deliverer
 from activitypub.auth import HttpSignatureAuth
 from activitypub.client import FetchPolicy, make_client
 from activitypub.keys import PrivateKey, generate_private_pem
@@ -71,6 +74,13 @@ async def measure(urls: list[str], key: PrivateKey) -> dict[str, Any]:
                 return response.status
 
         results["aiohttp_direct"] = await _timed(send, urls)
+    policy = FetchPolicy(allow_private_networks=True)
+    async with Deliverer(policy, user_agent="bench") as deliverer:
+
+        async def deliver(url: str) -> int:
+            return (await deliverer.deliver(url, BODY, key)).status or 0
+
+        results["conode_deliverer_aiohttp"] = await _timed(deliver, urls)
     return {name: round(rate, 1) for name, rate in results.items()}
 
 
