@@ -483,6 +483,32 @@ async def test_two_workers_recording_mixed_answers_at_once_finish_every_pass(
         assert health is not None and health["last_success_at"] is not None
 
 
+async def test_a_pass_logs_its_attempts_in_order_with_empty_and_unicode_fields(
+    store: Store,
+) -> None:
+    entries = [
+        {
+            "direction": "delivery",
+            "outcome": "delivered" if n % 2 else "retry",
+            "reason": f'http 202 \u2014 n\u00b0{n} "quoted"',
+            "activity_id": f"https://conode.example/activities/{n}" if n % 3 else None,
+            "type_": "Create" if n % 3 else None,
+            "actor_id": None,
+            "host": f"h{n}.example",
+        }
+        for n in range(150)
+    ]
+    await store.log_many(entries)
+    logged = sorted(await store.log_entries(direction="delivery"), key=lambda e: int(e["id"]))
+    assert [
+        (e["host"], e["outcome"], e["reason"], e["activity_id"], e["type"], e["actor_id"])
+        for e in logged
+    ] == [
+        (e["host"], e["outcome"], e["reason"], e["activity_id"], e["type_"], None) for e in entries
+    ]
+    assert len({e["created_at"] for e in logged}) == 1
+
+
 # --- the policy as numbers --------------------------------------------------------------------
 
 
