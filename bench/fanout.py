@@ -5,7 +5,7 @@ measured in the same run. Cases: 10,000 followers on 1,000 inboxes against 1,000
 (cost should follow inboxes, not followers; each is run twice, in turn, and the faster run
 counts) on SQLite, and 1 vs 2 workers on PostgreSQL when --postgres-url is given (an admin URL;
 a scratch database is created and dropped). --profile DIR records each worker with py-spy
-(raw collapsed stacks, one file per worker and case).
+(raw collapsed stacks, one file per worker and case; read figures from a run without it).
 Usage: .venv/bin/python bench/fanout.py [--postgres-url postgresql://postgres@127.0.0.1/test]
 Needs `.venv/bin/pip install -e '.[bench]'`.
 """
@@ -99,6 +99,7 @@ def profiled(
                 "raw",
                 "--rate",
                 "200",
+                "--nonblocking",  # sampling without pausing the worker: it slowed it 3x
                 "--output",
                 str(into / f"{name}-worker{n}.txt"),
             ],
