@@ -75,6 +75,19 @@ def scratch_postgres(admin: str | None) -> Iterator[str | None]:
         asyncio.run(run(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
+def _postgres_cpu() -> float:
+    """CPU seconds of every process named postgres on this machine (the server's backends)."""
+    total = 0.0
+    for process in psutil.process_iter(["name"]):
+        if process.info["name"] == "postgres":
+            try:
+                times = process.cpu_times()
+            except psutil.Error:  # a backend that ended meanwhile
+                continue
+            total += times.user + times.system
+    return total
+
+
 def _cpu_since(pid: int | None, before: Any) -> float:
     if pid is None or before is None:
         return 0.0
@@ -144,6 +157,8 @@ def case(
         ]
         peak, cpu = 0, {process.pid: 0.0 for process in processes}
         sink_cpu = psutil.Process(sink_pid).cpu_times() if sink_pid else None
+        postgres_before = _postgres_cpu() if pg else 0.0
+        postgres_seconds = 0.0
         name = f"{'postgresql' if pg else 'sqlite'}-{followers}on{inboxes}-{workers}w"
         try:
             with profiled(processes, name, profile):
@@ -153,6 +168,8 @@ def case(
                     for p in processes:
                         times = psutil.Process(p.pid).cpu_times()
                         cpu[p.pid] = times.user + times.system
+                    if pg:  # sampled while the workers' backends live
+                        postgres_seconds = _postgres_cpu() - postgres_before
                     if time.time() - started > 300:
                         raise SystemExit("fan-out did not finish in 5 minutes")
                     time.sleep(0.2)
@@ -178,6 +195,7 @@ def case(
         # CPU seconds (user + system) from start to the last sample: what the 2 cores went to
         "worker_cpu_seconds": [round(seconds, 2) for seconds in cpu.values()],
         "sink_cpu_seconds": round(sink_seconds, 2),
+        "postgres_cpu_seconds": round(postgres_seconds, 2),  # all of the server's processes
     }
 
 
