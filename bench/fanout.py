@@ -75,17 +75,22 @@ def scratch_postgres(admin: str | None) -> Iterator[str | None]:
         asyncio.run(run(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
-def _postgres_cpu() -> float:
-    """CPU seconds of every process named postgres on this machine (the server's backends)."""
-    total = 0.0
+def _postgres_cpu() -> dict[int, float]:
+    """CPU seconds of each process named postgres on this machine (the server's backends)."""
+    seconds = {}
     for process in psutil.process_iter(["name"]):
         if process.info["name"] == "postgres":
             try:
                 times = process.cpu_times()
             except psutil.Error:  # a backend that ended meanwhile
                 continue
-            total += times.user + times.system
-    return total
+            seconds[process.pid] = times.user + times.system
+    return seconds
+
+
+def _postgres_cpu_since(before: dict[int, float]) -> float:
+    """Per process, so backends that end meanwhile take nothing off the sum."""
+    return sum(now - before.get(pid, 0.0) for pid, now in _postgres_cpu().items())
 
 
 def _cpu_since(pid: int | None, before: Any) -> float:
@@ -157,7 +162,7 @@ def case(
         ]
         peak, cpu = 0, {process.pid: 0.0 for process in processes}
         sink_cpu = psutil.Process(sink_pid).cpu_times() if sink_pid else None
-        postgres_before = _postgres_cpu() if pg else 0.0
+        postgres_before = _postgres_cpu() if pg else {}
         postgres_seconds = 0.0
         name = f"{'postgresql' if pg else 'sqlite'}-{followers}on{inboxes}-{workers}w"
         try:
@@ -169,7 +174,7 @@ def case(
                         times = psutil.Process(p.pid).cpu_times()
                         cpu[p.pid] = times.user + times.system
                     if pg:  # sampled while the workers' backends live
-                        postgres_seconds = _postgres_cpu() - postgres_before
+                        postgres_seconds = _postgres_cpu_since(postgres_before)
                     if time.time() - started > 300:
                         raise SystemExit("fan-out did not finish in 5 minutes")
                     time.sleep(0.2)
