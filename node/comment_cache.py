@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
-POSTS_KEPT = 256  # a few MB at most: a 200-comment list renders to ~100 KB
+CHARACTERS_KEPT = 16_000_000  # ~16 MB of markup; a 200-comment list renders to ~120 KB
 
 
 @dataclass(frozen=True)
@@ -26,10 +26,11 @@ class RenderedComments:
 
 
 class CommentCache:
-    """The most recently viewed posts' rendered comment lists, by post row id."""
+    """The most recently viewed posts' rendered comment lists, by post row id, up to a size."""
 
-    def __init__(self, size: int = POSTS_KEPT) -> None:
-        self._size = size
+    def __init__(self, characters: int = CHARACTERS_KEPT) -> None:
+        self._budget = characters
+        self._kept = 0
         self._entries: OrderedDict[int, RenderedComments] = OrderedDict()
 
     def get(self, post_id: int, version: int) -> RenderedComments | None:
@@ -40,7 +41,12 @@ class CommentCache:
         return entry
 
     def put(self, post_id: int, entry: RenderedComments) -> None:
+        old = self._entries.pop(post_id, None)
+        self._kept -= len(old.html) if old else 0
+        if len(entry.html) > self._budget:
+            return
         self._entries[post_id] = entry
-        self._entries.move_to_end(post_id)
-        while len(self._entries) > self._size:
-            self._entries.popitem(last=False)
+        self._kept += len(entry.html)
+        while self._kept > self._budget:
+            _, evicted = self._entries.popitem(last=False)
+            self._kept -= len(evicted.html)

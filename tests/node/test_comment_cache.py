@@ -5,6 +5,7 @@ nothing per visitor may ever be kept."""
 
 from __future__ import annotations
 
+from node.comment_cache import CommentCache, RenderedComments
 from node.storage import NoteRow, RemoteActorRow, Store, utcnow
 
 from .conftest import Network
@@ -144,3 +145,16 @@ async def test_a_second_view_of_an_unchanged_post_does_not_fetch_its_comments(
             store._db = counter._inner
         counts.append(counter.count)
     assert counts[1] <= counts[0] - 2  # neither the comments nor their authors
+
+
+def test_the_cache_keeps_recent_lists_up_to_its_size_and_only_their_version() -> None:
+    cache = CommentCache(characters=10)
+    cache.put(1, RenderedComments(3, "aaaa", 1))
+    cache.put(2, RenderedComments(1, "bbbb", 1))
+    assert cache.get(1, 3) is not None  # 1 is now the most recent
+    assert cache.get(1, 4) is None  # another version of its comments
+    cache.put(3, RenderedComments(1, "cccc", 1))  # over the size: the least recent goes
+    assert cache.get(2, 1) is None
+    assert cache.get(1, 3) is not None and cache.get(3, 1) is not None
+    cache.put(4, RenderedComments(1, "x" * 11, 1))  # bigger than the whole cache: not kept
+    assert cache.get(4, 1) is None and cache.get(3, 1) is not None
