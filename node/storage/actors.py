@@ -91,11 +91,14 @@ class ActorQueries(StoreBase):
             )
             if existing is None:
                 await self._db.execute(r.insert().values(**values))
-                return
-            await self._db.execute(
-                r.update().where(r.c.id == existing._mapping["id"]).values(**values)
-            )
-            if any(existing._mapping[c.name] != values[c.name] for c in _SHOWN_WITH_COMMENTS):
+            else:
+                await self._db.execute(
+                    r.update().where(r.c.id == existing._mapping["id"]).values(**values)
+                )
+            # Until their actor is known, comments show a name taken from the id's path.
+            if existing is None or any(
+                existing._mapping[c.name] != values[c.name] for c in _SHOWN_WITH_COMMENTS
+            ):
                 await self._db.execute(comments_of_author_changed(actor.actor_id))
 
     async def remote_actor(self, actor_id: str) -> RemoteActorRow | None:

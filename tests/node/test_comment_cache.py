@@ -85,8 +85,9 @@ async def test_an_edited_remote_comment_shows_its_new_text(network: Network) -> 
 
 async def test_a_remote_authors_new_name_shows_on_kept_lists(network: Network) -> None:
     post_url = await network.post()
-    await network.node.store.upsert_remote_actor(_alice("Alice"))
     await _comment(network, post_url, 1)
+    assert ">alice</a>" in await _page(network, post_url)  # from the id, until fetched
+    await network.node.store.upsert_remote_actor(_alice("Alice"))
     assert ">Alice</a>" in await _page(network, post_url)
     await network.node.store.upsert_remote_actor(_alice("Alice Liddell"))
     assert ">Alice Liddell</a>" in await _page(network, post_url)
