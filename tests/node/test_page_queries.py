@@ -33,29 +33,33 @@ class CountingDatabase:
         return counted
 
 
+def approved_comment(post_id: int | None, post_url: str, author: str, n: int) -> NoteRow:
+    """A public comment `n` by `author` on the post, approved, `n` seconds from now."""
+    now = utcnow()
+    return NoteRow(
+        object_id=f"{author}/statuses/{n}",
+        post_id=post_id,
+        in_reply_to=post_url,
+        author_id=author,
+        local_author_id=None,
+        host=author.split("/")[2],
+        url=None,
+        content_html=f"<p>comment {n}</p>",
+        summary=None,
+        sensitive=False,
+        public=True,
+        status="approved",
+        published_at=now + timedelta(seconds=n),
+        created_at=now,
+    )
+
+
 async def _comments(network: Network, post_url: str, count: int, start: int = 0) -> None:
     post = await network.node.store.post(post_url.rsplit("/", 1)[1])
     assert post is not None
-    now = utcnow()
     for n in range(start, start + count):
         author = f"https://mastodon.example/users/u{n}"
-        note = NoteRow(
-            object_id=f"{author}/statuses/{n}",
-            post_id=post.id,
-            in_reply_to=post_url,
-            author_id=author,
-            local_author_id=None,
-            host="mastodon.example",
-            url=None,
-            content_html=f"<p>comment {n}</p>",
-            summary=None,
-            sensitive=False,
-            public=True,
-            status="approved",
-            published_at=now + timedelta(seconds=n),
-            created_at=now,
-        )
-        assert await network.node.store.insert_note(note)
+        assert await network.node.store.insert_note(approved_comment(post.id, post_url, author, n))
 
 
 async def _queries_for(network: Network, url: str, expect: str) -> int:
