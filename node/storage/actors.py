@@ -75,10 +75,21 @@ class ActorQueries(StoreBase):
             query = query.where(local_actors.c.kind == kind)
         return [_local_actor(row) for row in await self._db.fetch_all(query)]
 
+    async def members(self, *, limit: int) -> list[LocalActorRow]:
+        """The first `limit` people who joined and are not deleted."""
+        query = (
+            sa.select(local_actors)
+            .where(local_actors.c.kind == "Person", local_actors.c.deleted_at.is_(None))
+            .order_by(local_actors.c.id)
+            .limit(limit)
+        )
+        return [_local_actor(row) for row in await self._db.fetch_all(query)]
+
     async def count_local_actors(self, kind: str) -> int:
+        """Actors of `kind`, deleted ones left out (NodeInfo and the directory count these)."""
         query = sa.select(sa.func.count()).select_from(local_actors)
-        value = await self._db.fetch_val(query.where(local_actors.c.kind == kind))
-        return int(value or 0)
+        query = query.where(local_actors.c.kind == kind, local_actors.c.deleted_at.is_(None))
+        return int(await self._db.fetch_val(query) or 0)
 
     # --- remote actors ---
 
