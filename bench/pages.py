@@ -1,8 +1,10 @@
 """Pages benchmark: a post page with 200 approved comments and the home page, GET by the load
-generator (another process, keep-alive, 16 concurrent) from a real `conode serve`, beside a
-bare Starlette page in the same run; then the same on a grown node (100,000 comments on other
-posts and 50,000 followers, bulk-inserted) to show size does not slow pages down. Reports
-req/s, p50/p99 and the server's peak resident memory. Prints JSON.
+generator (another process, keep-alive, 16 concurrent, a browser's User-Agent so every GET
+counts as a view) from a real `conode serve`, beside a bare Starlette page in the same run;
+then the same on a grown node (100,000 comments on other posts and 50,000 followers,
+bulk-inserted) to show size does not slow pages down. Both nodes have enough posts to fill the
+home page, so the two home pages show as much. Reports req/s, p50/p99 and the server's peak
+resident memory. Prints JSON.
 Usage: .venv/bin/python bench/pages.py [--requests 3000] [--no-growth]
 Needs `.venv/bin/pip install -e '.[bench]'`.
 """
@@ -24,6 +26,8 @@ CONCURRENCY = 16
 COMMENTS = 200
 GROWN_COMMENTS = 100_000
 GROWN_FOLLOWERS = 50_000
+HOME_POSTS = 20  # what the home page lists
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 
 
 async def _post_row_id(database_url: str, post_url: str) -> int:
@@ -48,7 +52,8 @@ def _publish(node: common.Node, title: str, comments: int) -> str:
 
 
 def _gets(url: str, count: int) -> list[dict[str, Any]]:
-    return [{"method": "GET", "url": url, "headers": {"Accept": "text/html"}}] * count
+    headers = {"Accept": "text/html", "User-Agent": BROWSER}
+    return [{"method": "GET", "url": url, "headers": headers}] * count
 
 
 def _measure(
@@ -76,6 +81,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
         reference = common.best(bare, "per_second")
         cases: dict[str, Any] = {}
         with common.conode_node() as node:
+            seed.seed_posts(node.database_url, "ben", HOME_POSTS - 1)
             post_url = _publish(node, "Picnic on Saturday", COMMENTS)
             node.start()
             cases["small_node"] = _measure(node, post_url, tmp, args.requests, args.runs)

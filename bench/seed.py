@@ -1,13 +1,14 @@
 """Bulk data for the benchmarks, inserted directly (multi-row INSERTs through the node's own
-Store connection): followers spread over shared inboxes, approved comments on a post."""
+Store connection): followers spread over shared inboxes, approved comments on a post, posts."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
-from node.schema import followers, notes
+from node.schema import followers, notes, posts
 from node.storage import Store, utcnow
 
 CHUNK = 1000  # rows per INSERT: under PostgreSQL's and SQLite's bind-parameter limits
@@ -90,3 +91,24 @@ def seed_comments(database_url: str, post_id: int, post_url: str, count: int) ->
         for n in range(count)
     ]
     asyncio.run(_insert(database_url, notes, rows))
+
+
+def seed_posts(database_url: str, username: str, count: int) -> None:
+    """`count` short blog posts by `username`, published over the hour before now."""
+    member = asyncio.run(_member_id(database_url, username))
+    now = utcnow()
+    rows = [
+        {
+            "public_id": f"seeded-{n}",
+            "author_id": member,
+            "kind": "blog",
+            "title": f"Seeded post {n}",
+            "summary": "A post the benchmark put here.",
+            "source": "Hello.",
+            "content_html": "<p>Hello.</p>",
+            "hashtags": "[]",
+            "published_at": now - timedelta(minutes=n + 1),
+        }
+        for n in range(count)
+    ]
+    asyncio.run(_insert(database_url, posts, rows))

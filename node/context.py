@@ -13,9 +13,11 @@ from activitypub.aiohttp_transport import Deliverer
 from activitypub.client import FetchPolicy, make_client
 
 from . import __version__, vault
+from .comment_cache import CommentCache
 from .key_cache import KeyCache
 from .settings import Settings
 from .storage import Store
+from .visits import ViewCounter
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,8 @@ class Node:
     # Deliveries' own client (aiohttp directly, activitypub/aiohttp_transport.py); None:
     # deliveries use `http` (tests that route requests through an in-process transport).
     deliverer: Deliverer | None = None
+    comments: CommentCache = field(default_factory=CommentCache, compare=False)  # per process
+    views: ViewCounter = field(default_factory=ViewCounter, compare=False)  # per process
 
 
 def user_agent(settings: Settings) -> str:
@@ -57,6 +61,17 @@ async def open_node(
             if transport is None
             else contextlib.nullcontext() as deliverer,
         ):
-            yield Node(settings, store, secret, http, policy, deliverer=deliverer)
+            node = Node(settings, store, secret, http, policy, deliverer=deliverer)
+            try:
+                yield node
+            finally:
+                await flush_views(node)
     finally:
         await store.disconnect()
+
+
+async def flush_views(node: Node) -> None:
+    """Write the page views this process has counted (node/visits.py)."""
+    counts = node.views.take()
+    if counts:
+        await node.store.add_views(counts)

@@ -56,6 +56,8 @@ async def webfinger_endpoint(request: Request) -> Response:
         return _error(400, str(exc))
     if actor is None:
         return _error(404, f"no such account here: {resource}")
+    if actor.row.deleted_at is not None:
+        return _error(410, f"this account was deleted: {resource}")
     acct = webfinger.Acct(user=actor.username, host=node.settings.host)
     links = webfinger.JrdLinks(
         actor_id=actor.actor_id,

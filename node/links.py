@@ -21,6 +21,9 @@ from .context import Node
 from .storage import FollowerRow, LinkRow, RemoteActorRow, utcnow
 
 NODEINFO_REL = "nodeinfo.diaspora.software/ns/schema/2."
+# Any server can make Groups and have them follow ours; these bound what waits for an admin.
+MAX_PENDING_LINKS = 50
+MAX_PENDING_LINKS_PER_HOST = 1
 
 
 class LinkError(ValueError):
@@ -215,6 +218,9 @@ async def on_group_follow(
                 actor.actor_id, state="linked", their_follow_id=follow_id, last_heard_at=utcnow()
             )
         return "accepted", f"link with {handle_of(actor)} is mutual; Accept queued"
+    refused = await _too_many_pending(node, actor) if link is None else None
+    if refused:
+        return "dropped", refused
     link = await node.store.save_link(
         actor.actor_id, state="pending", their_follow_id=follow_id, **_details(actor)
     )
@@ -222,6 +228,24 @@ async def on_group_follow(
         "held",
         f"link request from {handle_of(actor)} waits for `conode links approve {link.id}`",
     )
+
+
+async def _too_many_pending(node: Node, actor: RemoteActorRow) -> str | None:
+    """Why a new link request cannot wait for review, or None when it can."""
+    pending = await node.store.links("pending")
+    host = urlsplit(actor.actor_id).netloc
+    same_host = [link for link in pending if urlsplit(link.actor_id).netloc == host]
+    if len(same_host) >= MAX_PENDING_LINKS_PER_HOST:
+        return (
+            f"a link request from {host} already waits (link {same_host[0].id}): "
+            "a node links with one Group"
+        )
+    if len(pending) >= MAX_PENDING_LINKS:
+        return (
+            f"{len(pending)} link requests already wait for review: approve or remove some "
+            "with `conode links`"
+        )
+    return None
 
 
 async def on_accept(node: Node, follow_id: str, actor_id: str) -> tuple[str, str] | None:

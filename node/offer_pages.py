@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from . import ledger, matching, offers, sessions
-from .actors import LocalActor, local_actor_by_row_id
+from .actors import LocalActor, local_actor
 from .context import Node
 from .guards import for_members_form, text_field
 from .offer_terms import KINDS, OfferError, category_slug, hours_label
@@ -38,12 +38,17 @@ class OfferItem:
 
 
 async def items(node: Node, board: list[tuple[PostRow, OfferRow]]) -> list[OfferItem]:
-    found = []
-    for post, offer in board:
-        author = await local_actor_by_row_id(node.store, node.settings, post.author_id)
-        hours = hours_label(offer.minutes) if offer.minutes else ""
-        found.append(OfferItem(post, offer, author, hours))
-    return found
+    rows = await node.store.local_actors_by_row_id([post.author_id for post, _ in board])
+    authors = {row_id: local_actor(node.settings, row) for row_id, row in rows.items()}
+    return [
+        OfferItem(
+            post,
+            offer,
+            authors.get(post.author_id),
+            hours_label(offer.minutes) if offer.minutes else "",
+        )
+        for post, offer in board
+    ]
 
 
 def _filters(request: Request) -> dict[str, str]:

@@ -24,7 +24,7 @@ async def post_page(request: Request) -> Response:
     post = await node.store.post(request.path_params["public_id"])
     html_page = not wants_json(request)
     if post is None or post.kind not in KINDS or (html_page and post.deleted_at is not None):
-        return await post_views.post_page(request)
+        return await post_views.post_page(request, post)
     if html_page:
         author = await author_of(node, post)
         article = await published_document(node, post, author)

@@ -11,22 +11,24 @@ from .offer_terms import KINDS as OFFER_KINDS
 from .web import error_page, node_of, render
 
 HOME_NETWORK_ITEMS = 5
+MEMBERS = 48  # the home page names the first members; a national network has thousands
 
 
 async def home(request: Request) -> Response:
     node = node_of(request)
-    rows = await node.store.local_actors("Person")
-    members = [local_actor(node.settings, row) for row in rows if row.deleted_at is None]
+    members = [local_actor(node.settings, row) for row in await node.store.members(limit=MEMBERS)]
     group_row = await node.store.local_actor(node.settings.group_handle)
     group = local_actor(node.settings, group_row) if group_row else None
-    authors = {member.row.id: member for member in members}
     recent = [p for p in await node.store.recent_posts(30) if p.kind not in OFFER_KINDS][:20]
+    rows = await node.store.local_actors_by_row_id([post.author_id for post in recent])
+    authors = {row_id: local_actor(node.settings, row) for row_id, row in rows.items()}
     posts = [(post, authors.get(post.author_id)) for post in recent]
     return render(
         request,
         "home.html",
         posts=posts,
         members=members,
+        members_total=await node.store.count_local_actors("Person"),
         group=group,
         group_handle=f"@{node.settings.group_handle}@{node.settings.host}",
         offers=await offer_pages.items(

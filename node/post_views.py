@@ -6,25 +6,30 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from activitypub import objects
 from activitypub.vocab import Document
 
-from . import html, limits, threads, visits
+from . import html, limits, sessions, threads, visits
 from .actors import LocalActor
-from .context import Node
-from .publishing import author_of, post_id, published_document
-from .storage import PostRow
-from .web import activity_response, error_page, node_of, render, wants_json
+from .comment_cache import RenderedComments
+from .context import Node, flush_views
+from .publishing import article_document, author_of, group_actor, post_id
+from .storage import MediaRow, PostRow
+from .web import activity_response, error_page, node_of, render, render_fragment, wants_json
 
 REPLIES_PAGE_SIZE = 20
+COMMENTS_SHOWN = 500  # on the page, oldest first
 
 
-async def post_or_error(request: Request) -> PostRow | Response:
+async def post_or_error(request: Request, post: PostRow | None = None) -> PostRow | Response:
+    """The post the URL names (`post` when the caller has read it already), or the error page."""
     node = node_of(request)
-    post = await node.store.post(request.path_params["public_id"])
+    if post is None:
+        post = await node.store.post(request.path_params["public_id"])
     if post is None:
         return error_page(request, 404, "No such post.")
     if post.deleted_at is not None:
@@ -35,16 +40,18 @@ async def post_or_error(request: Request) -> PostRow | Response:
     return post
 
 
-async def post_page(request: Request) -> Response:
-    found = await post_or_error(request)
+async def post_page(request: Request, post: PostRow | None = None) -> Response:
+    found = await post_or_error(request, post)
     if isinstance(found, Response):
         return found
     node = node_of(request)
     author = await author_of(node, found)
-    document = await published_document(node, found, author)
+    group = await group_actor(node)
+    media = await node.store.media_of_post(found.id or 0)
+    document = article_document(node, found, author, group.actor_id if group else None, media)
     if wants_json(request):
         return activity_response(document)
-    return await render_post(request, found, author, document)
+    return await render_post(request, found, author, document, media=media)
 
 
 async def render_post(
@@ -53,30 +60,53 @@ async def render_post(
     author: LocalActor,
     document: Document,
     offer: dict[str, Any] | None = None,
+    *,
+    media: list[MediaRow] | None = None,
 ) -> Response:
     """The post's page; an offer or request comes with its terms (node/offer_pages.py)."""
     node = node_of(request)
-    comments = await threads.comment_views(
-        node, await node.store.visible_comments(found.id or 0, limit=500)
-    )
+    row_id = found.id or 0
+    if media is None:
+        media = await node.store.media_of_post(row_id)
+    comments = await _comments(request, found)
     reactions = await node.store.reaction_counts(document["id"])
     if visits.counts_as_view(request):
-        await node.store.count_view(found.id or 0)
-    return render(
+        node.views.add(row_id)
+    response = render(
         request,
         "post.html",
         post=found,
         content_html=html.without_remote_images(found.content_html, node.settings.url),
         document=document,
         author=author,
-        media=await node.store.media_of_post(found.id or 0),
-        comments=threads.thread(comments),
-        comment_count=len(comments),
+        media=media,
+        comments_html=comments.html,
+        comment_count=comments.count,
         likes=reactions.get("Like", 0),
         boosts=reactions.get("Announce", 0),
-        views=await node.store.views_of(found.id or 0),
+        views=await node.store.views_of(row_id) + node.views.pending(row_id),
         offer=offer,
     )
+    if node.views.due():
+        response.background = BackgroundTask(flush_views, node)  # after the page is sent
+    return response
+
+
+async def _comments(request: Request, post: PostRow) -> RenderedComments:
+    """The comment list, as kept for anonymous visitors or rendered for the signed-in one."""
+    node = node_of(request)
+    row_id, version = post.id or 0, post.comments_version
+    anonymous = sessions.viewer(request) is None
+    kept = node.comments.get(row_id, version) if anonymous else None
+    if kept is not None:
+        return kept
+    notes = await node.store.visible_comments(row_id, limit=COMMENTS_SHOWN)
+    views = await threads.comment_views(node, notes)
+    markup = render_fragment(request, "_comments.html", post=post, comments=threads.thread(views))
+    rendered = RenderedComments(version, markup, len(views))
+    if anonymous:
+        node.comments.put(row_id, rendered)
+    return rendered
 
 
 async def replies(request: Request) -> Response:

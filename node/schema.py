@@ -99,6 +99,9 @@ posts = sa.Table(
     sa.Column("published_at", sa.DateTime(timezone=True), nullable=False, index=True),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+    # Bumped with every change to what the post's comment list shows, so each web process can
+    # keep that list rendered and know, from the post row it reads anyway, when it is stale.
+    sa.Column("comments_version", sa.Integer, nullable=False, server_default="0"),
 )
 
 # Notes: every reply we know of, on our posts (comments) or written by our members.

@@ -9,6 +9,9 @@ Crawlers and fediverse servers say who they are in User-Agent, usually with a co
 from __future__ import annotations
 
 import re
+import time
+from collections import Counter
+from collections.abc import Callable
 
 from starlette.requests import Request
 
@@ -27,3 +30,32 @@ def looks_like_a_person(user_agent: str) -> bool:
 def counts_as_view(request: Request) -> bool:
     """Only real GETs: Starlette answers HEAD with the GET endpoint, which must not count."""
     return request.method == "GET" and looks_like_a_person(request.headers.get("user-agent", ""))
+
+
+FLUSH_EVERY = 5.0  # seconds a process keeps counted views before writing them
+
+
+class ViewCounter:
+    """Views counted by this process and not yet written. A write per page view would put
+    every browser GET in the queue for SQLite's single writer; instead each process adds its
+    counts to the stored ones in one statement every FLUSH_EVERY seconds and when it stops
+    (node/context.py), so several processes' counts add up."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._pending: Counter[int] = Counter()
+        self._taken_at = clock()
+
+    def add(self, post_id: int) -> None:
+        self._pending[post_id] += 1
+
+    def pending(self, post_id: int) -> int:
+        return self._pending[post_id]
+
+    def due(self) -> bool:
+        return bool(self._pending) and self._clock() - self._taken_at >= FLUSH_EVERY
+
+    def take(self) -> dict[int, int]:
+        """The counts to write, forgotten here (a failed write loses them, never doubles them)."""
+        taken, self._pending, self._taken_at = dict(self._pending), Counter(), self._clock()
+        return taken

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # modules → endpoints → routes → app → cli). New modules must be placed here to be allowed.
 NODE_LAYERS: list[set[str]] = [
     {"settings", "html", "limits", "security_headers", "ratelimit", "sqlite_connection", "visits"},
-    {"badges", "key_cache"},
+    {"badges", "key_cache", "comment_cache"},
     {"offer_terms"},
     {"schema"},
     {"storage"},

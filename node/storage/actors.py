@@ -11,6 +11,7 @@ from ..schema import (
     remote_actors,
 )
 from .connection import StoreBase
+from .content import comments_of_author_changed
 from .rows import (
     LocalActorRow,
     RemoteActorRow,
@@ -18,6 +19,9 @@ from .rows import (
     _remote_actor,
     utcnow,
 )
+
+# What a comment shows of its remote author (node/threads.py): a change re-renders their comments.
+_SHOWN_WITH_COMMENTS = (remote_actors.c.name, remote_actors.c.username, remote_actors.c.profile_url)
 
 
 class ActorQueries(StoreBase):
@@ -71,25 +75,42 @@ class ActorQueries(StoreBase):
             query = query.where(local_actors.c.kind == kind)
         return [_local_actor(row) for row in await self._db.fetch_all(query)]
 
+    async def members(self, *, limit: int) -> list[LocalActorRow]:
+        """The first `limit` people who joined and are not deleted."""
+        query = (
+            sa.select(local_actors)
+            .where(local_actors.c.kind == "Person", local_actors.c.deleted_at.is_(None))
+            .order_by(local_actors.c.id)
+            .limit(limit)
+        )
+        return [_local_actor(row) for row in await self._db.fetch_all(query)]
+
     async def count_local_actors(self, kind: str) -> int:
+        """Actors of `kind`, deleted ones left out (NodeInfo and the directory count these)."""
         query = sa.select(sa.func.count()).select_from(local_actors)
-        value = await self._db.fetch_val(query.where(local_actors.c.kind == kind))
-        return int(value or 0)
+        query = query.where(local_actors.c.kind == kind, local_actors.c.deleted_at.is_(None))
+        return int(await self._db.fetch_val(query) or 0)
 
     # --- remote actors ---
 
     async def upsert_remote_actor(self, actor: RemoteActorRow) -> None:
         values = {k: v for k, v in asdict(actor).items() if k != "id"}
+        r = remote_actors
         async with self._db.transaction():
-            existing = await self._db.fetch_val(
-                sa.select(remote_actors.c.id).where(remote_actors.c.actor_id == actor.actor_id)
+            existing = await self._db.fetch_one(
+                sa.select(r.c.id, *_SHOWN_WITH_COMMENTS).where(r.c.actor_id == actor.actor_id)
             )
             if existing is None:
-                await self._db.execute(remote_actors.insert().values(**values))
+                await self._db.execute(r.insert().values(**values))
             else:
                 await self._db.execute(
-                    remote_actors.update().where(remote_actors.c.id == existing).values(**values)
+                    r.update().where(r.c.id == existing._mapping["id"]).values(**values)
                 )
+            # Until their actor is known, comments show a name taken from the id's path.
+            if existing is None or any(
+                existing._mapping[c.name] != values[c.name] for c in _SHOWN_WITH_COMMENTS
+            ):
+                await self._db.execute(comments_of_author_changed(actor.actor_id))
 
     async def remote_actor(self, actor_id: str) -> RemoteActorRow | None:
         query = sa.select(remote_actors).where(remote_actors.c.actor_id == actor_id)

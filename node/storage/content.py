@@ -24,6 +24,20 @@ from .rows import (
 )
 
 
+def comments_changed(which: sa.ColumnElement[bool]) -> sa.Update:
+    """What these posts' pages show as comments has changed: lists rendered before are stale
+    (node/comment_cache.py). Run in the transaction that makes the change."""
+    version = posts.c.comments_version
+    return posts.update().where(which).values(comments_version=version + 1)
+
+
+def comments_of_author_changed(actor_id: str) -> sa.Update:
+    """The author's name or profile changed: every post they commented on shows it."""
+    return comments_changed(
+        posts.c.id.in_(sa.select(notes.c.post_id).where(notes.c.author_id == actor_id))
+    )
+
+
 class ContentQueries(StoreBase):
     # --- posts ---
 
@@ -89,8 +103,14 @@ class ContentQueries(StoreBase):
         if await self.note(note.object_id) is not None:
             return False
         values = {k: v for k, v in asdict(note).items() if k != "id"}
-        await self._db.execute(notes.insert().values(**values))
+        async with self.transaction():
+            await self._db.execute(notes.insert().values(**values))
+            if note.post_id is not None:
+                await self._bump_comments(posts.c.id == note.post_id)
         return True
+
+    async def _bump_comments(self, which: sa.ColumnElement[bool]) -> None:
+        await self._db.execute(comments_changed(which))
 
     async def note(self, object_id: str) -> NoteRow | None:
         row = await self._db.fetch_one(sa.select(notes).where(notes.c.object_id == object_id))
@@ -101,7 +121,10 @@ class ContentQueries(StoreBase):
         return _note(row) if row else None
 
     async def update_note(self, note_id: int, **values: Any) -> None:
-        await self._db.execute(notes.update().where(notes.c.id == note_id).values(**values))
+        async with self.transaction():
+            await self._db.execute(notes.update().where(notes.c.id == note_id).values(**values))
+            post_of_note = sa.select(notes.c.post_id).where(notes.c.id == note_id)
+            await self._bump_comments(posts.c.id.in_(post_of_note))
 
     async def notes_with_status(self, status: str | None, *, limit: int = 500) -> list[NoteRow]:
         query = sa.select(notes).where(notes.c.post_id.is_not(None))
@@ -134,8 +157,13 @@ class ContentQueries(StoreBase):
     ) -> int:
         author = notes.c.author_id == actor_id if actor_id else _on_domain(notes.c.host, host)
         condition = sa.and_(author, notes.c.status == old)
-        count = await self._db.fetch_val(sa.select(sa.func.count()).where(condition))
-        await self._db.execute(notes.update().where(condition).values(status=new))
+        async with self.transaction():
+            count = await self._db.fetch_val(sa.select(sa.func.count()).where(condition))
+            if count:
+                await self._bump_comments(
+                    posts.c.id.in_(sa.select(notes.c.post_id).where(condition))
+                )
+                await self._db.execute(notes.update().where(condition).values(status=new))
         return int(count or 0)
 
     # --- remote posts (from accounts our members follow) ---

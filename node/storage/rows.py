@@ -104,6 +104,7 @@ class PostRow:
     updated_at: datetime | None = None
     deleted_at: datetime | None = None
     id: int | None = None
+    comments_version: int = 0  # see schema.posts
 
 
 def _post(row: Any) -> PostRow:

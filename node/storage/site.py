@@ -12,20 +12,26 @@ from ..schema import invitations, local_actors, offers, post_views, posts
 from .connection import StoreBase
 from .rows import OfferRow, PostRow, _aware, _labelled, _post_and_offer, utcnow
 
+VIEW_ROWS = 500  # posts per statement, under both databases' bind-parameter limits
 OPEN_STATES = ("open",)  # taken, fulfilled, withdrawn and expired are no longer open
 
 
 class SiteQueries(StoreBase):
-    # --- view counts: one UPDATE per page load, no personal data ---
+    # --- view counts: added in batches (node/visits.py), no personal data ---
 
-    async def count_view(self, post_id: int) -> None:
+    async def add_views(self, counts: dict[int, int]) -> None:
+        """Add views counted by a process to the stored counts, in one statement per
+        VIEW_ROWS posts; what other processes added stays (the addition happens in SQL)."""
         v = post_views
-        query = (
-            self._upsert(v)
-            .values(post_id=post_id, views=1)
-            .on_conflict_do_update(index_elements=[v.c.post_id], set_={"views": v.c.views + 1})
-        )
-        await self._db.execute(query)
+        items = list(counts.items())
+        async with self.transaction():
+            for start in range(0, len(items), VIEW_ROWS):
+                rows = [{"post_id": p, "views": n} for p, n in items[start : start + VIEW_ROWS]]
+                insert = self._upsert(v).values(rows)
+                added = {"views": v.c.views + insert.excluded.views}
+                await self._db.execute(
+                    insert.on_conflict_do_update(index_elements=[v.c.post_id], set_=added)
+                )
 
     async def views_of(self, post_id: int) -> int:
         query = sa.select(post_views.c.views).where(post_views.c.post_id == post_id)

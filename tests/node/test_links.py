@@ -323,3 +323,31 @@ async def test_a_trusted_node_s_server_and_account_blocks_become_suggestions(
     assert [s["target"] for s in await shared_blocks.open_suggestions(network.node)] == [
         "spam.example"
     ]
+
+
+async def test_link_requests_waiting_for_review_are_bounded(
+    network: Network, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a Group of gts.example whose link request waits for our admin
+    _add_actor(network, "community", "Group")
+    await _follow_our_group(network, "community")
+    # When a second Group of the same server asks too
+    _add_actor(network, "other", "Group")
+    second = await _follow_our_group(network, "other")
+    # Then it is dropped with its reason: one node, one Group, one request
+    entry = await _inbound_log(network, second["id"])
+    assert entry["outcome"] == "dropped"
+    assert "already waits (link 1)" in entry["reason"]
+    assert [link.actor_id for link in await network.node.store.links()] == [
+        network.other.actor_id("community")
+    ]
+    # And the same Group asking again is still held, not refused
+    again = await _follow_our_group(network, "community")
+    assert (await _inbound_log(network, again["id"]))["outcome"] == "held"
+    # And when as many requests wait as the node allows in all, a further one is dropped
+    monkeypatch.setattr(links, "MAX_PENDING_LINKS", 1)
+    monkeypatch.setattr(links, "MAX_PENDING_LINKS_PER_HOST", 2)
+    third = await _follow_our_group(network, "other")
+    entry = await _inbound_log(network, third["id"])
+    assert entry["outcome"] == "dropped" and "1 link requests already wait" in entry["reason"]
+    assert len(await network.node.store.links("pending")) == 1

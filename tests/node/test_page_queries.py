@@ -7,9 +7,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from node import offers, publishing
+from node.actors import local_actor
 from node.storage import NoteRow, utcnow
 
 from .conftest import Network
+from .web import add_member
 
 COUNTED = ("fetch_all", "fetch_one", "fetch_val", "execute", "execute_many", "iterate")
 
@@ -33,29 +36,33 @@ class CountingDatabase:
         return counted
 
 
+def approved_comment(post_id: int | None, post_url: str, author: str, n: int) -> NoteRow:
+    """A public comment `n` by `author` on the post, approved, `n` seconds from now."""
+    now = utcnow()
+    return NoteRow(
+        object_id=f"{author}/statuses/{n}",
+        post_id=post_id,
+        in_reply_to=post_url,
+        author_id=author,
+        local_author_id=None,
+        host=author.split("/")[2],
+        url=None,
+        content_html=f"<p>comment {n}</p>",
+        summary=None,
+        sensitive=False,
+        public=True,
+        status="approved",
+        published_at=now + timedelta(seconds=n),
+        created_at=now,
+    )
+
+
 async def _comments(network: Network, post_url: str, count: int, start: int = 0) -> None:
     post = await network.node.store.post(post_url.rsplit("/", 1)[1])
     assert post is not None
-    now = utcnow()
     for n in range(start, start + count):
         author = f"https://mastodon.example/users/u{n}"
-        note = NoteRow(
-            object_id=f"{author}/statuses/{n}",
-            post_id=post.id,
-            in_reply_to=post_url,
-            author_id=author,
-            local_author_id=None,
-            host="mastodon.example",
-            url=None,
-            content_html=f"<p>comment {n}</p>",
-            summary=None,
-            sensitive=False,
-            public=True,
-            status="approved",
-            published_at=now + timedelta(seconds=n),
-            created_at=now,
-        )
-        assert await network.node.store.insert_note(note)
+        assert await network.node.store.insert_note(approved_comment(post.id, post_url, author, n))
 
 
 async def _queries_for(network: Network, url: str, expect: str) -> int:
@@ -91,5 +98,30 @@ async def test_the_home_page_costs_the_same_queries_with_2_or_12_posts(network: 
         await network.post(f"Report {n}")
     many = await _queries_for(network, home, "Report 11")
     print(f"\nhome page: {few} queries with 2 posts, {many} with 12")
+    assert many == few
+    assert few <= 20
+
+
+async def _offer_by_a_new_member(network: Network, n: int) -> None:
+    name = f"member{n}"
+    await add_member(network.node.store, network.node.settings, name)
+    row = await network.node.store.local_actor(name)
+    assert row is not None
+    draft = publishing.Draft("offer", f"Offer {n}", "Details.")
+    terms = offers.OfferDraft(category="gardening", hours="1")
+    await offers.create_offer(network.node, local_actor(network.node.settings, row), draft, terms)
+
+
+async def test_the_offers_board_costs_the_same_queries_with_2_or_12_authors(
+    network: Network,
+) -> None:
+    for n in range(2):
+        await _offer_by_a_new_member(network, n)
+    board = "https://conode.example/offers"
+    few = await _queries_for(network, board, "Offer 1")
+    for n in range(2, 12):
+        await _offer_by_a_new_member(network, n)
+    many = await _queries_for(network, board, "Offer 11")
+    print(f"\noffers board: {few} queries with 2 authors, {many} with 12")
     assert many == few
     assert few <= 20

@@ -208,6 +208,10 @@ async def test_deleting_an_account_deletes_its_posts_and_federates_the_deletion(
     )
     assert actor.status_code == 410 and actor.json()["type"] == "Tombstone"
     assert (await network.http.get(post_url)).status_code == 410
+    finger = await network.http.get(
+        f"{TEST_URL}/.well-known/webfinger", params={"resource": "acct:ben@conode.example"}
+    )
+    assert finger.status_code == 410  # as Mastodon: the name is gone, not unknown
     deleted = {activity["object"]["id"] for activity in network.mastodon.received("Delete")}
     assert deleted == {post_url, f"{TEST_URL}/users/ben"}
     assert (await sign_in(network.http, "ben")).status_code == 401

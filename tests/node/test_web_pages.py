@@ -9,9 +9,11 @@ import json
 import xml.etree.ElementTree as ET
 
 import httpx
+import pytest
 from PIL import Image
 
-from node import interaction
+from node import interaction, pages
+from node.storage import utcnow
 
 from ..conftest import TEST_URL
 from .conftest import Network
@@ -281,3 +283,26 @@ async def test_moderators_see_reports_with_the_content_and_manage_blocks(
     assert await network.node.store.blocks() == []
     history = [h["action"] for h in await network.node.store.moderation_history()]
     assert history == ["unblock", "block"]
+
+
+async def test_the_home_page_names_the_first_members_and_counts_the_rest(
+    network: Network, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given four members besides ben, and one more who was deleted
+    store, settings = network.node.store, network.node.settings
+    for n in range(4):
+        await add_member(store, settings, f"member{n}")
+    await add_member(store, settings, "gone")
+    gone = await store.local_actor("gone")
+    assert gone is not None
+    await store.update_account(gone.id, deleted_at=utcnow())
+    # When the home page names at most three (48 in production, a smaller number here)
+    monkeypatch.setattr(pages, "MEMBERS", 3)
+    page = await network.http.get(f"{TEST_URL}/")
+    # Then it names the first three and counts the other two (the deleted one not at all)
+    assert page.status_code == 200
+    assert "@member1<" in page.text and "@member2<" not in page.text
+    assert "and 2 more." in page.text
+    # And NodeInfo counts the same five people
+    info = await network.http.get(f"{TEST_URL}/nodeinfo/2.1")
+    assert info.json()["usage"]["users"]["total"] == 5

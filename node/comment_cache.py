@@ -1,0 +1,52 @@
+"""Each web process keeps the comment lists of recently viewed posts rendered, as anonymous
+visitors see them: on a post with hundreds of comments, fetching them with their authors and
+rendering them is nearly all of what a page view costs.
+
+An entry is good for one version of the post's comments: `posts.comments_version`, bumped in
+the transaction of every change to what the list shows (node/storage/content.py), and read
+with the post row on every view. So any number of `conode serve` processes on any number of
+machines never show a list older than the database's, without telling each other anything.
+Nothing per visitor is kept here: signed-in visitors get reply forms with their CSRF token, so
+their list is rendered for them on each request.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+CHARACTERS_KEPT = 16_000_000  # ~16 MB of markup; a 200-comment list renders to ~120 KB
+
+
+@dataclass(frozen=True)
+class RenderedComments:
+    version: int
+    html: str
+    count: int
+
+
+class CommentCache:
+    """The most recently viewed posts' rendered comment lists, by post row id, up to a size."""
+
+    def __init__(self, characters: int = CHARACTERS_KEPT) -> None:
+        self._budget = characters
+        self._kept = 0
+        self._entries: OrderedDict[int, RenderedComments] = OrderedDict()
+
+    def get(self, post_id: int, version: int) -> RenderedComments | None:
+        entry = self._entries.get(post_id)
+        if entry is None or entry.version != version:
+            return None
+        self._entries.move_to_end(post_id)
+        return entry
+
+    def put(self, post_id: int, entry: RenderedComments) -> None:
+        old = self._entries.pop(post_id, None)
+        self._kept -= len(old.html) if old else 0
+        if len(entry.html) > self._budget:
+            return
+        self._entries[post_id] = entry
+        self._kept += len(entry.html)
+        while self._kept > self._budget:
+            _, evicted = self._entries.popitem(last=False)
+            self._kept -= len(evicted.html)
