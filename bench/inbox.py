@@ -97,8 +97,8 @@ def profiled(pid: int, path: str | None) -> subprocess.Popen[bytes] | None:
         return None
     kind = "flamegraph" if path.endswith(".svg") else "raw"
     command = [str(Path(common.PYTHON).parent / "py-spy"), "record", "--pid", str(pid)]
-    command += ["--format", kind, "-o", path, "--rate", "100", "--nonblocking"]
-    spy = subprocess.Popen(command)
+    command += ["--format", kind, "-o", path, "--rate", "50"]
+    spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(1.0)  # py-spy attaches before the load starts
     return spy
 
