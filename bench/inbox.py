@@ -5,6 +5,7 @@ actor is served by bench/keyserver.py, so its key is fetched once and then cache
 References measured in the same run: RSA-2048 verifications per second on one core, and a
 bare Starlette endpoint under the same load. Prints JSON.
 Usage: .venv/bin/python bench/inbox.py [--requests 6000] [--runs 3] [--database-url URL]
+       [--profile FILE]  (py-spy samples `conode serve` during the first run: .svg or raw text)
 Needs `.venv/bin/pip install -e '.[bench]'` (aiohttp, psutil).
 """
 
@@ -13,6 +14,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
+import subprocess
 import tempfile
 import time
 import uuid
@@ -88,6 +91,18 @@ async def stored(database_url: str) -> int:
         await store.disconnect()
 
 
+def profiled(pid: int, path: str | None) -> subprocess.Popen[bytes] | None:
+    """py-spy sampling `pid` into `path` (a flame graph, or collapsed stacks unless .svg)."""
+    if path is None:
+        return None
+    kind = "flamegraph" if path.endswith(".svg") else "raw"
+    command = [str(Path(common.PYTHON).parent / "py-spy"), "record", "--pid", str(pid)]
+    command += ["--format", kind, "-o", path, "--rate", "50"]
+    spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.0)  # py-spy attaches before the load starts
+    return spy
+
+
 def bench(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="conode-bench-") as tmp:
         keys = Path(tmp) / "keys"
@@ -116,7 +131,11 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
             for number in range(args.runs):
                 requests = signed_requests(inbox, key, actor_id, post_url, args.requests)
                 path = common.write_requests(Path(tmp) / f"run{number}.jsonl", requests)
+                spy = profiled(node.process.pid, args.profile if number == 0 else None)
                 runs.append(common.load(path, CONCURRENCY, rss_of=node.process.pid))
+                if spy is not None:
+                    spy.send_signal(signal.SIGINT)
+                    spy.wait(timeout=60)
                 bare_url = f"http://127.0.0.1:{bare_port}/inbox"
                 bare_requests = [r | {"url": bare_url} for r in requests]
                 bare_path = common.write_requests(Path(tmp) / f"bare{number}.jsonl", bare_requests)
@@ -153,6 +172,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=6000, help="activities per run")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--database-url", help="a PostgreSQL database to use instead of SQLite")
+    parser.add_argument("--profile", help="write a py-spy profile of the first run here")
     common.emit(bench(parser.parse_args()))
 
 

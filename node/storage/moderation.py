@@ -12,6 +12,7 @@ from ..schema import (
     blocks,
     reports,
 )
+from .block_list import BlockList
 from .connection import StoreBase
 from .rows import (
     _aware,
@@ -40,12 +41,14 @@ class ModerationQueries(StoreBase):
         await self._db.execute(
             blocks.insert().values(target=target, kind=kind, reason=reason, created_at=utcnow())
         )
+        self._block_list().changed()
         return True
 
     async def remove_block(self, target: str) -> bool:
         condition = blocks.c.target == target
         found = await self._db.fetch_val(sa.select(sa.func.count()).where(condition))
         await self._db.execute(blocks.delete().where(condition))
+        self._block_list().changed()
         return bool(found)
 
     async def blocks(self) -> list[dict[str, Any]]:
@@ -53,12 +56,19 @@ class ModerationQueries(StoreBase):
         return [dict(row._mapping) for row in await self._db.fetch_all(query)]
 
     async def is_blocked(self, actor_id: str | None, hosts: list[str]) -> bool:
-        """Blocked when the actor or any of the given domains is on the block list."""
-        targets = [*hosts, *([actor_id] if actor_id else [])]
-        if not targets:
-            return False
-        query = sa.select(sa.func.count()).where(blocks.c.target.in_(targets))
-        return bool(await self._db.fetch_val(query))
+        """Blocked when the actor or any of the given domains is on the block list (as this
+        process last loaded it: node/storage/block_list.py)."""
+        blocked = await self._block_list().targets(self._blocked_targets)
+        return (actor_id is not None and actor_id in blocked) or not blocked.isdisjoint(hosts)
+
+    async def _blocked_targets(self) -> list[str]:
+        return [str(row[0]) for row in await self._db.fetch_all(sa.select(blocks.c.target))]
+
+    def _block_list(self) -> BlockList:
+        block_list: BlockList | None = self.__dict__.get("_blocks")
+        if block_list is None:
+            block_list = self.__dict__["_blocks"] = BlockList()
+        return block_list
 
     async def add_report(
         self, activity_id: str, actor_id: str, content: str, object_ids: list[str]

@@ -12,6 +12,7 @@ import asyncio
 import itertools
 import json
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,6 +26,7 @@ import pytest
 from activitypub import keys
 from activitypub.keys import PrivateKey, PublicKey
 from activitypub.signatures import SignatureError, sign_request, verify_request
+from node.storage import block_list
 
 from ..conftest import free_port
 from ..processes import (
@@ -629,15 +631,39 @@ def test_blocking_a_server_rejects_its_pending_comments_and_drops_what_it_sends(
     # When the operator blocks her server
     result = served.ok("block", "add", "127.0.0.1", "--reason", "spam wave")
 
-    # Then the held comment is rejected and what she sends next is dropped before any work
+    # Then the held comment is rejected and, once the running server has loaded the block
+    # (node/storage/block_list.py), what she sends is dropped before any work
     assert "1 pending comments rejected" in result
     assert [c["status"] for c in served.json("comments", "list", "--status", "all")] == ["rejected"]
+    time.sleep(block_list.REFRESH_SECONDS)  # the documented bound, not a guess
     later = remote.reply(post_id, "Second!")
     remote.send(later, f"{served.url}/inbox")
     dropped = served.json("log", "--inbound", "--outcome", "dropped")
     assert [e["activity_id"] for e in dropped] == [later["id"]]
     assert "blocked" in dropped[0]["reason"]
     assert served.json("comments", "list", "--status", "all")[-1]["status"] == "rejected"
+
+
+def test_a_block_made_by_the_cli_takes_effect_in_the_running_server_within_its_bound(
+    served: ServedNode, remote: Remote
+) -> None:
+    # Given a running server that has just checked rita's server against its block list
+    post_id = _create_post(served)
+    assert remote.send(remote.reply(post_id, "Hi"), f"{served.url}/inbox").text == "queued\n"
+
+    # When the operator blocks her server from another process
+    served.ok("block", "add", "127.0.0.1")
+    blocked_at = time.monotonic()
+
+    # Then the server drops what she sends within REFRESH_SECONDS, with no restart
+    def dropped() -> bool:
+        response = remote.send(remote.reply(post_id, "Again"), f"{served.url}/inbox")
+        return response.text == "dropped: blocked\n"
+
+    wait_until(dropped, "the block to take effect", timeout=10, explain=served.output)
+    assert time.monotonic() - blocked_at < block_list.REFRESH_SECONDS + 1.0
+    # And it stays dropped
+    assert dropped()
 
 
 # --- reports ------------------------------------------------------------------------------------
