@@ -12,7 +12,6 @@ node/retry_policy.py.
 from __future__ import annotations
 
 import asyncio
-import collections
 import itertools
 import json
 import logging
@@ -234,11 +233,8 @@ async def _record_pass(store: Store, attempted: list[_Attempted]) -> None:
                 ids, status="delivered", last_status=status, last_error=None
             )
         await store.log_many(entries)
-    # Every outcome is in the activity log (`conode log`); the process log names each one that
-    # did not arrive, and sums up the rest: a fan-out to thousands of inboxes is one line.
     for item, entry in zip(attempted, entries, strict=True):
-        logger.log(
-            logging.DEBUG if entry["outcome"] == "delivered" else logging.INFO,
+        logger.info(
             "delivery %s to %s (attempt %d): %s, %s",
             item.delivery.activity_id,
             item.delivery.inbox_url,
@@ -246,10 +242,6 @@ async def _record_pass(store: Store, attempted: list[_Attempted]) -> None:
             entry["outcome"],
             entry["reason"],
         )
-    outcomes = collections.Counter(entry["outcome"] for entry in entries)
-    logger.info(
-        "delivery pass: %s", ", ".join(f"{n} {outcome}" for outcome, n in sorted(outcomes.items()))
-    )
 
 
 async def _finish(store: Store, item: _Attempted) -> None:

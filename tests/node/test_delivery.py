@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import logging
 import os
 import signal
 import sys
@@ -176,24 +175,6 @@ async def test_a_2xx_answer_marks_the_delivery_delivered(
         "Create",
     )
     assert await delivery.run_once(node, now=utcnow() + timedelta(days=3)) == 0
-
-
-async def test_the_process_log_names_what_did_not_arrive_and_sums_up_the_rest(
-    node: Node, store: Store, sink: InboxSink, caplog: pytest.LogCaptureFixture
-) -> None:
-    # Given three inboxes, one of which answers 503
-    sink.answer("https://b.example/inbox", 503)
-    urls = ["https://a.example/inbox", "https://b.example/inbox", "https://c.example/inbox"]
-    await _queue(store, *urls)
-    # When one pass delivers
-    with caplog.at_level(logging.INFO, logger="node.delivery"):
-        assert await delivery.run_once(node) == 3
-    # Then the log at INFO names the retry and sums up the pass; the arrivals are DEBUG only
-    lines = [record.getMessage() for record in caplog.records if record.levelno >= logging.INFO]
-    (retry,) = [line for line in lines if "b.example" in line]
-    assert "retry" in retry
-    assert not any("a.example" in line or "c.example" in line for line in lines)
-    assert "delivery pass: 2 delivered, 1 retry" in lines
 
 
 async def test_each_attempt_is_signed_afresh_and_both_verify(
