@@ -345,6 +345,8 @@ async def on_delete(node: Node, activity: Document, actor_id: str) -> Outcome:
     if object_id == actor_id:
         removed = await node.store.remove_followers_matching(actor_id=actor_id, host=None)
         hidden = await _delete_notes_by(node, actor_id)
+        await node.store.forget_remote_key(actor_id)
+        node.keys.forget_owner(actor_id)
         return accepted(f"account deleted: {removed} follows and {hidden} comments removed")
     if not remote.same_origin(object_id, actor_id):
         return dropped("delete of an object on another host")

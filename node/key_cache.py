@@ -45,6 +45,12 @@ class KeyCache:
     def forget(self, key_id: str) -> None:
         self._keys.pop(key_id, None)
 
+    def forget_owner(self, owner: str) -> None:
+        """Drop every key of `owner` (an actor that deleted itself); other processes keep
+        theirs until KEEP runs out."""
+        for key_id in [k for k, (_, key) in self._keys.items() if key.owner == owner]:
+            del self._keys[key_id]
+
     def failed(self, key_id: str) -> None:
         if len(self._failed) >= MAX_ENTRIES:
             self._failed.clear()

@@ -76,6 +76,7 @@ class FakeServer:
     refused: list[str] = field(default_factory=list)
     objects: dict[str, dict[str, Any]] = field(default_factory=dict)
     actor_types: dict[str, str] = field(default_factory=dict)  # name -> type, else Person
+    gone: set[str] = field(default_factory=set)  # deleted: their actor answers 410, as Mastodon
     scheme: str = "https"  # "http" for a peer served by uvicorn on a loopback port
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(100))
 
@@ -139,6 +140,8 @@ class FakeServer:
             name = request.path_params["name"]
             if name not in self.users:
                 return Response(status_code=404)
+            if name in self.gone:
+                return Response(status_code=410)
             return JSONResponse(self.actor(name), media_type="application/activity+json")
 
         async def obj(request: Request) -> Response:

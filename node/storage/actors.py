@@ -117,7 +117,16 @@ class ActorQueries(StoreBase):
         row = await self._db.fetch_one(query)
         return _remote_actor(row) if row else None
 
+    async def forget_remote_key(self, actor_id: str) -> None:
+        """An actor that deleted itself keeps its row (names on old reports) but not its key:
+        whatever arrives signed by it later needs a fresh fetch, which its server refuses."""
+        r = remote_actors
+        query = r.update().where(r.c.actor_id == actor_id).values(key_id="", public_key_pem="")
+        await self._db.execute(query)
+
     async def remote_actor_by_key(self, key_id: str) -> RemoteActorRow | None:
+        if not key_id:  # what forget_remote_key leaves behind is never a key
+            return None
         query = sa.select(remote_actors).where(remote_actors.c.key_id == key_id)
         row = await self._db.fetch_one(query)
         return _remote_actor(row) if row else None

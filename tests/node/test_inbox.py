@@ -149,3 +149,25 @@ async def test_every_inbound_activity_is_logged_with_its_outcome(network: Networ
     }
     assert outcomes[reply["id"]] == ("held", "comment held for moderation")
     assert outcomes[stray["id"]][0] == "dropped"
+
+
+async def test_what_an_account_signs_after_deleting_itself_is_refused(network: Network) -> None:
+    # Given alice, whose reply is stored (so her key is held in memory and in the database)
+    post_id = await network.post()
+    alice = network.mastodon.actor_id("alice")
+    await network.mastodon.send(
+        "alice", network.mastodon.reply("alice", post_id, "hi"), SHARED_INBOX
+    )
+    await network.drain()
+    # When Mastodon deletes her account: it sends Delete{actor}, then her actor answers 410
+    delete = {"id": f"{alice}#delete", "type": "Delete", "actor": alice, "object": alice}
+    assert (await network.mastodon.send("alice", delete, SHARED_INBOX)).status_code == 202
+    await network.drain()
+    network.mastodon.gone.add("alice")
+    # Then a reply signed with her old key, arriving late, is refused and nothing is stored
+    before = await _stored(network)
+    late = network.mastodon.reply("alice", post_id, "arrived after the Delete")
+    body, headers = _signed(network, "alice", late)
+    response = await _post_raw(network, body, headers)
+    assert response.status_code == 401
+    assert await _stored(network) == before
