@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-from node.schema import followers, notes, posts
 from node.storage import Store, utcnow
+from node.storage.schema import followers, notes, posts
 
 CHUNK = 1000  # rows per INSERT: under PostgreSQL's and SQLite's bind-parameter limits
 

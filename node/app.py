@@ -13,13 +13,14 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from node.accounts.sessions import NodeSessions
+from node.web.ratelimit import RateLimit
+from node.web.secure_fetch import AuthorizedFetch
+from node.web.security_headers import SecurityHeaders, security_headers
+
 from . import worker
 from .context import open_node
-from .ratelimit import RateLimit
 from .routes import ROUTES
-from .secure_fetch import AuthorizedFetch
-from .security_headers import SecurityHeaders, security_headers
-from .sessions import NodeSessions
 from .settings import Settings
 
 logger = logging.getLogger(__name__)

@@ -11,13 +11,14 @@ import httpx
 
 from activitypub.aiohttp_transport import Deliverer
 from activitypub.client import FetchPolicy, make_client
+from node.cache.comments import CommentCache
+from node.cache.keys import KeyCache
+from node.cache.views import ViewCounter
 
-from . import __version__, vault
-from .comment_cache import CommentCache
-from .key_cache import KeyCache
+from . import __version__
+from .ops import vault
 from .settings import Settings
 from .storage import Store
-from .visits import ViewCounter
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ async def open_node(
 
 
 async def flush_views(node: Node) -> None:
-    """Write the page views this process has counted (node/visits.py)."""
+    """Write the page views this process has counted (node/cache/views.py)."""
     counts = node.views.take()
     if counts:
         await node.store.add_views(counts)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from . import (
+from node.web.responses import STATIC_DIR
+
+from .web import (
     account_views,
     actor_views,
     admin_pages,
@@ -22,7 +24,6 @@ from . import (
     post_views,
     public_views,
 )
-from .web import STATIC_DIR
 
 ROUTES = [
     Route("/", pages.home),

@@ -15,7 +15,7 @@ CommentPolicy = Literal["hold_all", "hold_new", "open"]
 COMMENT_POLICIES: tuple[CommentPolicy, ...] = ("hold_all", "hold_new", "open")
 LinkBlocks = Literal["suggest", "apply"]
 
-# Documented in README.md and ../shared/CLI.md; tests/test_docs.py keeps them in step.
+# Documented in docs/operating.md; tests/test_docs.py keeps them in step.
 DEFAULTS: dict[str, str] = {
     "CONODE_URL": "http://127.0.0.1:8000",
     "CONODE_DATABASE_URL": "sqlite:///data/conode.db",

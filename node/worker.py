@@ -8,8 +8,11 @@ import contextlib
 import logging
 import signal
 
-from . import activities, delivery, link_checks, offers
 from .context import Node, open_node
+from .federation import delivery
+from .inbound import activities
+from .network import link_checks
+from .offers import proposals as offers
 from .settings import Settings
 
 logger = logging.getLogger(__name__)

@@ -16,8 +16,9 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from node import actors, vault
 from node.app import create_app
+from node.federation import actors
+from node.ops import vault
 from node.settings import Settings
 from node.storage import Store, migrate
 

@@ -6,21 +6,13 @@ from dataclasses import asdict
 
 import sqlalchemy as sa
 
-from ..schema import (
-    local_actors,
-    remote_actors,
-)
 from .connection import StoreBase
 from .content import comments_of_author_changed
-from .rows import (
-    LocalActorRow,
-    RemoteActorRow,
-    _local_actor,
-    _remote_actor,
-    utcnow,
-)
+from .rows import LocalActorRow, RemoteActorRow, _local_actor, _remote_actor, utcnow
+from .schema import local_actors, remote_actors
 
-# What a comment shows of its remote author (node/threads.py): a change re-renders their comments.
+# What a comment shows of its remote author (node/content/threads.py): a change re-renders
+# their comments.
 _SHOWN_WITH_COMMENTS = (remote_actors.c.name, remote_actors.c.username, remote_actors.c.profile_url)
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from ..schema import local_actors, remote_actors
 from .connection import StoreBase
 from .rows import LocalActorRow, RemoteActorRow, _local_actor, _remote_actor
+from .schema import local_actors, remote_actors
 
 # Bind parameters per IN list: under SQLite's and PostgreSQL's limits.
 CHUNK = 500

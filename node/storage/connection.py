@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from databases import Database
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ..sqlite_connection import DurableConnection
+from .sqlite_connection import DurableConnection
 from .sqlite_pool import ReusingSQLitePool, reuse_connections
 
 

@@ -7,26 +7,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..schema import (
-    notes,
-    posts,
-    reactions,
-    remote_posts,
-)
 from .connection import StoreBase
-from .rows import (
-    NoteRow,
-    PostRow,
-    _note,
-    _on_domain,
-    _post,
-    utcnow,
-)
+from .rows import NoteRow, PostRow, _note, _on_domain, _post, utcnow
+from .schema import notes, posts, reactions, remote_posts
 
 
 def comments_changed(which: sa.ColumnElement[bool]) -> sa.Update:
     """What these posts' pages show as comments has changed: lists rendered before are stale
-    (node/comment_cache.py). Run in the transaction that makes the change."""
+    (node/cache/comments.py). Run in the transaction that makes the change."""
     version = posts.c.comments_version
     return posts.update().where(which).values(comments_version=version + 1)
 

@@ -1,4 +1,4 @@
-"""The delivery job table and per-host health (node/delivery.py drives it)."""
+"""The delivery job table and per-host health (node/federation/delivery.py drives it)."""
 
 from __future__ import annotations
 
@@ -7,18 +7,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..schema import (
-    deliveries,
-    hosts,
-)
 from .connection import StoreBase
-from .rows import (
-    _aware,
-)
+from .rows import _aware
+from .schema import deliveries, hosts
 
 
 class DeliveryQueries(StoreBase):
-    # --- deliveries (node/delivery.py) ---
+    # --- deliveries (node/federation/delivery.py) ---
 
     _deliveries = deliveries
     _hosts = hosts

@@ -1,4 +1,4 @@
-"""Recording a whole pass of delivery attempts in one transaction (node/delivery.py).
+"""Recording a whole pass of delivery attempts in one transaction (node/federation/delivery.py).
 
 One transaction per attempt, as before, cost a commit each (an fsync with synchronous=FULL on
 SQLite) and made the worker's concurrent attempts queue for SQLite's write lock: the fan-out
@@ -14,9 +14,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from ..schema import activity_log, deliveries
 from .connection import StoreBase, is_sqlite
 from .rows import utcnow
+from .schema import activity_log, deliveries
 
 
 class DeliveryBatchQueries(StoreBase):

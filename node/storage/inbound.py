@@ -9,15 +9,9 @@ from typing import Any
 import asyncpg
 import sqlalchemy as sa
 
-from ..schema import (
-    activity_log,
-    inbound,
-)
 from .connection import StoreBase
-from .rows import (
-    _aware,
-    utcnow,
-)
+from .rows import _aware, utcnow
+from .schema import activity_log, inbound
 
 
 class InboundQueries(StoreBase):

@@ -16,9 +16,9 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..schema import inbound
 from .connection import StoreBase, sqlite_path
 from .rows import utcnow
+from .schema import inbound
 from .sqlite_writer import SQLiteBatchWriter
 
 # 8 values a row: 500 rows stay well under PostgreSQL's 32,767 bind parameters.

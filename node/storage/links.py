@@ -8,9 +8,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..schema import block_suggestions, linked_posts, links
 from .connection import StoreBase
 from .rows import _from_row, utcnow
+from .schema import block_suggestions, linked_posts, links
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from .connection import DatabaseUrlError, async_url, redact, sqlite_path
 
-MIGRATIONS_DIR = Path(__file__).parent.parent / "migrations"
+MIGRATIONS_DIR = Path(__file__).parent / "alembic"
 
 
 def migrate(database_url: str) -> str | None:

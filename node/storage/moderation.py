@@ -7,17 +7,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..schema import (
-    approved_authors,
-    blocks,
-    reports,
-)
 from .block_list import BlockList
 from .connection import StoreBase
-from .rows import (
-    _aware,
-    utcnow,
-)
+from .rows import _aware, utcnow
+from .schema import approved_authors, blocks, reports
 
 
 class ModerationQueries(StoreBase):

@@ -9,14 +9,6 @@ from typing import Any
 import asyncpg
 import sqlalchemy as sa
 
-from ..schema import (
-    agreements,
-    ledger_entries,
-    notes,
-    offer_responses,
-    offers,
-    posts,
-)
 from .connection import StoreBase
 from .rows import (
     AgreementRow,
@@ -32,10 +24,11 @@ from .rows import (
     _response_and_note,
     utcnow,
 )
+from .schema import agreements, ledger_entries, notes, offer_responses, offers, posts
 
 
 class OfferQueries(StoreBase):
-    # --- give and take: offers, responses, agreements, the ledger (node/offers.py …) ---
+    # --- give and take: offers, responses, agreements, the ledger (node/offers/proposals.py …) ---
 
     _offers = offers
     _responses = offer_responses

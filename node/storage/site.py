@@ -8,16 +8,16 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..schema import invitations, local_actors, offers, post_views, posts
 from .connection import StoreBase
 from .rows import OfferRow, PostRow, _aware, _labelled, _post_and_offer, utcnow
+from .schema import invitations, local_actors, offers, post_views, posts
 
 VIEW_ROWS = 500  # posts per statement, under both databases' bind-parameter limits
 OPEN_STATES = ("open",)  # taken, fulfilled, withdrawn and expired are no longer open
 
 
 class SiteQueries(StoreBase):
-    # --- view counts: added in batches (node/visits.py), no personal data ---
+    # --- view counts: added in batches (node/cache/views.py), no personal data ---
 
     async def add_views(self, counts: dict[int, int]) -> None:
         """Add views counted by a process to the stored counts, in one statement per

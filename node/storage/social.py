@@ -7,17 +7,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..schema import (
-    followers,
-    following,
-)
 from .connection import StoreBase
-from .rows import (
-    FollowerRow,
-    _follower,
-    _on_domain,
-    utcnow,
-)
+from .rows import FollowerRow, _follower, _on_domain, utcnow
+from .schema import followers, following
 
 
 class SocialQueries(StoreBase):

@@ -1,7 +1,7 @@
 """Keep SQLite connections open between queries.
 
-`databases` 0.9 opens a new aiosqlite connection (a new thread, a new file handle, the PRAGMAs of
-node/sqlite_connection.py) for every query made outside a transaction, and closes it afterwards:
+`databases` 0.9 opens a new aiosqlite connection (a new thread, a new file handle, the PRAGMAs
+of sqlite_connection.py) for every query made outside a transaction, and closes it afterwards:
 profiled under inbox load that was over half of the web process's time. This pool hands idle
 connections out again instead; at most MAX_IDLE are kept, the rest are closed as before.
 """

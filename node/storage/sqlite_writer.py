@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.sqlite import pysqlite
 
-from ..sqlite_connection import DurableConnection
+from .sqlite_connection import DurableConnection
 
 BUSY_TIMEOUT_SECONDS = 30  # as the other connections (node/storage/connection.py)
 

@@ -7,20 +7,15 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..schema import (
+from .connection import StoreBase
+from .rows import MediaRow, _aware, _media_row, utcnow
+from .schema import (
     approved_authors,
     local_actors,
     login_failures,
     media,
     moderation_actions,
     site_pages,
-)
-from .connection import StoreBase
-from .rows import (
-    MediaRow,
-    _aware,
-    _media_row,
-    utcnow,
 )
 
 

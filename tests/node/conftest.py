@@ -9,10 +9,11 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from node import publishing, worker
-from node.actors import local_actor
+from node import worker
 from node.app import create_app
+from node.content import publishing
 from node.context import Node
+from node.federation.actors import local_actor
 from node.settings import Settings
 
 from ..fediverse import FakeServer, Fediverse

@@ -308,7 +308,7 @@ def _refused(result: Any, sentence: str) -> None:
 
 # --- help ---------------------------------------------------------------------------------------
 
-# Each new command and subcommand, with the flags ../shared/CLI.md documents for it.
+# Each new command and subcommand, with the flags docs/operating.md documents for it.
 NEW_COMMANDS: list[tuple[str, list[str]]] = [
     ("post", []),
     ("post create", ["--kind", "--title", "--body", "--body-file", "--summary", "--hours"]),

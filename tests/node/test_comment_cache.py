@@ -1,11 +1,11 @@
 """A post's comment list is rendered once per version of its comments and kept by each web
-process for anonymous visitors (node/comment_cache.py): every change to what the list shows
+process for anonymous visitors (node/cache/comments.py): every change to what the list shows
 must show on the very next view, in this process or any other on the same database, and
 nothing per visitor may ever be kept."""
 
 from __future__ import annotations
 
-from node.comment_cache import CommentCache, RenderedComments
+from node.cache.comments import CommentCache, RenderedComments
 from node.storage import NoteRow, RemoteActorRow, Store, utcnow
 
 from .conftest import Network

@@ -26,8 +26,10 @@ import pytest
 from activitypub.client import FetchPolicy, make_client
 from activitypub.keys import PublicKey
 from activitypub.vocab import Document
-from node import actors, delivery, retry_policy, vault, worker
+from node import worker
 from node.context import Node
+from node.federation import actors, delivery, retry_policy
+from node.ops import vault
 from node.settings import Settings
 from node.storage import Store, utcnow
 from tests.conftest import free_port

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from node import moderation, publishing
+from node.content import publishing
+from node.moderation import rules as moderation
 
 from ..conftest import TEST_URL
 from ..fediverse import FakeServer

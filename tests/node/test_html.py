@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from node.html import (
+from node.content.html import (
     ALLOWED_TAGS,
     POST_ALLOWED_TAGS,
     hashtags,

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from node import moderation
+from node.moderation import rules as moderation
 from node.storage import Store, block_list
 from node.storage.block_list import BlockList
 

@@ -10,7 +10,7 @@ import pytest
 
 from activitypub.keys import PrivateKey
 from activitypub.signatures import sign_request
-from node import moderation
+from node.moderation import rules as moderation
 
 from ..conftest import TEST_URL
 from .conftest import Network

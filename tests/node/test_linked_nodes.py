@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from node.actors import LocalActor
-from node.sharing import announce_id
+from node.federation.actors import LocalActor
+from node.network.sharing import announce_id
 
 from ..conftest import free_port
 from ..fediverse import FakeServer

@@ -13,7 +13,8 @@ import pytest
 
 from activitypub.keys import PrivateKey
 from activitypub.signatures import sign_request
-from node import links, moderation, shared_blocks
+from node.moderation import rules as moderation
+from node.network import links, shared_blocks
 from node.storage import utcnow
 
 from ..fediverse import PUBLIC

@@ -10,9 +10,12 @@ from typing import Any
 import pytest
 
 from activitypub.vocab import AS_CONTEXT
-from node import ledger, matching, moderation, offers, publishing
-from node.actors import local_actor
-from node.offer_terms import OfferError
+from node.content import publishing
+from node.federation.actors import local_actor
+from node.moderation import rules as moderation
+from node.offers import ledger, matching
+from node.offers import proposals as offers
+from node.offers.terms import OfferError
 from node.storage import utcnow
 
 from ..conftest import TEST_URL
@@ -286,10 +289,12 @@ async def test_the_authors_own_reply_is_no_response(network: Network) -> None:
     object_id = await _offer(network)
     row = await network.node.store.local_actor("ben")
     assert row is not None
-    from node import following
+    from node.content import replies
+    from node.offers import exchanges
 
-    await following.reply(
-        network.node, local_actor(network.node.settings, row), object_id, "Still free"
+    member = local_actor(network.node.settings, row)
+    await replies.reply(
+        network.node, member, object_id, "Still free", on_stored=exchanges.record_reply
     )
     assert await _responses(network, object_id) == []
 
@@ -402,10 +407,12 @@ async def test_a_member_answering_a_remote_offer_records_its_agreement(network: 
     }  # fmt: skip
     row = await network.node.store.local_actor("ben")
     assert row is not None
-    from node import following
+    from node.content import replies
+    from node.offers import exchanges
 
-    answer = await following.reply(
-        network.node, local_actor(network.node.settings, row), proposal_id, "Yes please"
+    member = local_actor(network.node.settings, row)
+    answer = await replies.reply(
+        network.node, member, proposal_id, "Yes please", on_stored=exchanges.record_reply
     )
 
     def accept(name: str, provider: str) -> dict[str, Any]:

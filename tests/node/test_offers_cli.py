@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from node.cli import main
+from node.cli.main import main
 
 from .test_cli import conode, env
 

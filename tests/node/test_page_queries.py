@@ -7,8 +7,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from node import offers, publishing
-from node.actors import local_actor
+from node.content import publishing
+from node.federation.actors import local_actor
+from node.offers import proposals as offers
 from node.storage import NoteRow, utcnow
 
 from .conftest import Network

@@ -1,4 +1,4 @@
-"""The migrations build exactly the tables node/schema.py declares (on SQLite and PostgreSQL)."""
+"""The migrations build exactly the tables node/storage/schema.py declares (SQLite, PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from node.schema import metadata
 from node.storage import async_url, head_revision, migrate
+from node.storage.schema import metadata
 
 
 def _differences(database_url: str) -> list[object]:

@@ -10,7 +10,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from node import accounts
+from node.accounts import members as accounts
 from node.settings import Settings
 from node.storage import Store, utcnow
 

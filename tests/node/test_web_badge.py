@@ -7,8 +7,10 @@ import html
 import re
 import xml.etree.ElementTree as ET
 
-from node import badges, offers, publishing
-from node.actors import local_actor
+from node.content import publishing
+from node.federation.actors import local_actor
+from node.offers import proposals as offers
+from node.web import badges
 
 from ..conftest import TEST_URL
 from .conftest import Network

@@ -7,8 +7,9 @@ import re
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
-from node import offers, publishing
-from node.actors import local_actor
+from node.content import publishing
+from node.federation.actors import local_actor
+from node.offers import proposals as offers
 
 from ..conftest import TEST_URL
 from .conftest import Network

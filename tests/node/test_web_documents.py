@@ -9,7 +9,7 @@ import zipfile
 
 import httpx
 
-from node import documents
+from node.content import documents
 
 from ..conftest import TEST_URL
 from .conftest import Network

@@ -1,11 +1,11 @@
 """Linked nodes on the web: moderators see links and requests, admins approve, remove and trust
-them with CSRF-checked forms (the same node/links.py the CLI uses), each action recorded."""
+them with CSRF-checked forms (the same node/network/links.py the CLI uses), each action recorded."""
 
 from __future__ import annotations
 
 import httpx
 
-from node import links, shared_blocks
+from node.network import links, shared_blocks
 
 from ..conftest import TEST_URL
 from .conftest import Network

@@ -1,6 +1,6 @@
 """The offers board as a page (filters: kind, category, open/closed), offers on the home page,
 and members managing their offers from the web (match, close, complete) through the same
-node/offers.py, node/matching.py and node/ledger.py the command line uses."""
+node/offers/proposals.py, matching.py and ledger.py the command line uses."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from typing import Any
 
 import httpx
 
-from node import offers, publishing
-from node.actors import local_actor
-from node.passwords import hash_password
+from node.accounts.passwords import hash_password
+from node.content import publishing
+from node.federation.actors import local_actor
+from node.offers import proposals as offers
 
 from ..conftest import TEST_URL
 from .conftest import Network

@@ -12,8 +12,9 @@ import httpx
 import pytest
 from PIL import Image
 
-from node import interaction, pages
+from node.federation import interaction
 from node.storage import utcnow
+from node.web import pages
 
 from ..conftest import TEST_URL
 from .conftest import Network

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import re
 
-from node import publishing, schema
-from node.actors import local_actor
+from node.cache.views import FLUSH_EVERY, ViewCounter
+from node.content import publishing
 from node.context import flush_views, open_node
+from node.federation.actors import local_actor
 from node.settings import Settings
-from node.storage import Store
-from node.visits import FLUSH_EVERY, ViewCounter
+from node.storage import Store, schema
 
 from ..conftest import TEST_URL
 from .conftest import Network

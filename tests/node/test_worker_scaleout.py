@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from activitypub.keys import PublicKey
-from node import actors
+from node.federation import actors
 from node.settings import Settings
 from node.storage import Store, utcnow
 from tests.conftest import PG_ENV, free_port

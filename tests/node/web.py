@@ -7,7 +7,9 @@ import re
 
 import httpx
 
-from node import actors, passwords, vault
+from node.accounts import passwords
+from node.federation import actors
+from node.ops import vault
 from node.settings import Settings
 from node.storage import Store
 

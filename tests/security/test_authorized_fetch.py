@@ -11,8 +11,8 @@ import pytest
 
 from activitypub.keys import PrivateKey
 from activitypub.signatures import sign_request
-from node import moderation
 from node.app import create_app
+from node.moderation import rules as moderation
 from node.settings import Settings
 
 from ..conftest import TEST_URL

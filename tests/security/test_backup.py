@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from node import moderation, vault
+from node.moderation import rules as moderation
+from node.ops import vault
 from node.settings import Settings
 from node.storage import Store, sqlite_path
 
@@ -171,7 +172,7 @@ async def test_a_short_passphrase_is_refused(
 
 
 async def _exists(settings: Settings) -> bool:
-    from node import dump
+    from node.ops import dump
 
     path = sqlite_path(settings.database_url)
     return path.exists() if path is not None else await dump.has_tables(settings.database_url)

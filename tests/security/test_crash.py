@@ -28,7 +28,7 @@ from starlette.routing import Mount, Route
 from activitypub import keys
 from activitypub.keys import PrivateKey
 from activitypub.signatures import sign_request
-from node import actors
+from node.federation import actors
 from node.settings import Settings
 from node.storage import Store, sqlite_path
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from node import activities
+from node.inbound import activities
 from node.storage import Store, is_sqlite
 
 from .conftest import BEN, Network

@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from activitypub.client import FetchPolicy, fetch, make_client
-from node import remote
+from node.federation import remote
 
 from .conftest import BEN, PRIVATE_NAMES, Guarded, Network, post, sign_as, stored_inbound
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from node import limits
+from node.federation import limits
 
 from .conftest import BEN, SHARED_INBOX, Network, post, sign_as, stored_inbound
 

@@ -16,11 +16,13 @@ from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.routing import Route
 
-from node import moderation, pages, vault
 from node.app import create_app
-from node.security_headers import SecurityHeaders
+from node.moderation import rules as moderation
+from node.ops import vault
 from node.settings import Settings
 from node.storage import async_url
+from node.web import pages
+from node.web.security_headers import SecurityHeaders
 
 from ..conftest import TEST_URL
 from .conftest import SHARED_INBOX, Network

@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from node.app import create_app
-from node.ratelimit import RateLimiter
 from node.settings import Settings
+from node.web.ratelimit import RateLimiter
 
 from ..conftest import TEST_URL
 from ..fediverse import FakeServer, Fediverse

@@ -1,0 +1,185 @@
+"""`conode backup FILE` and `conode restore FILE [--force]` (the file format: node/ops/backup.py).
+
+The passphrase that encrypts the node secret is read from standard input (one line), or asked
+for twice at a terminal. Restoring on a running node is not supported: stop it first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import getpass
+import os
+import sqlite3
+import sys
+import tempfile
+from pathlib import Path
+
+from node.federation import actors
+from node.ops import backup, dump, vault
+from node.ops.backup import BackupError
+from node.settings import Settings
+from node.storage import MIGRATIONS_DIR, Store, is_sqlite, migrate, redact, sqlite_path
+
+
+def read_passphrase(*, confirm: bool) -> str:
+    if not sys.stdin.isatty():
+        return backup.check_passphrase(sys.stdin.readline().rstrip("\r\n"))
+    passphrase = getpass.getpass("backup passphrase: ")
+    if confirm and getpass.getpass("again: ") != passphrase:
+        raise BackupError("the two passphrases differ")
+    return backup.check_passphrase(passphrase)
+
+
+async def _revision(database_url: str) -> str | None:
+    store = Store(database_url)
+    await store.connect()
+    try:
+        return await store.schema_revision()
+    finally:
+        await store.disconnect()
+
+
+async def _dump(database_url: str) -> bytes:
+    return b"".join([line async for line in dump.dump_rows(database_url)])
+
+
+def _database_bytes(settings: Settings) -> tuple[str, bytes]:
+    path = sqlite_path(settings.database_url)
+    if path is None:
+        return backup.DUMP_MEMBER, asyncio.run(_dump(settings.database_url))
+    with tempfile.TemporaryDirectory() as scratch:
+        copy = Path(scratch) / "snapshot.db"
+        dump.snapshot_sqlite(path, copy)
+        return backup.SQLITE_MEMBER, copy.read_bytes()
+
+
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    secret = vault.load_secret(settings.secret_path)
+    passphrase = read_passphrase(confirm=True)
+    revision = asyncio.run(_revision(settings.database_url))
+    if revision is None:
+        raise BackupError("the database is not initialised: there is nothing to back up")
+    member, data = _database_bytes(settings)
+    sealed = backup.seal_secret(secret, passphrase, backup.manifest_digest(data))
+    kind = "sqlite" if is_sqlite(settings.database_url) else "postgresql"
+    meta = backup.manifest(
+        database=kind, member=member, revision=revision, data=data, secret=sealed
+    )
+    backup.write_archive(Path(args.file), backup.Archive(meta, data, member))
+    print(
+        f"backup written to {args.file}: {kind} database at schema {revision} "
+        f"({len(data) // 1024} KiB) and the node secret, encrypted with your passphrase"
+    )
+    return 0
+
+
+def _upgrade(database_url: str, revision: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["database_url"] = database_url
+    command.upgrade(config, revision)
+
+
+def _restore_sqlite_file(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=".conode-restore-", dir=path.parent)
+    with os.fdopen(fd, "wb") as file:
+        file.write(data)
+        file.flush()
+        os.fsync(file.fileno())
+    with sqlite3.connect(temporary) as connection:
+        connection.execute("PRAGMA journal_mode=WAL")
+    for stale in (Path(f"{path}-wal"), Path(f"{path}-shm")):
+        stale.unlink(missing_ok=True)
+    os.replace(temporary, path)
+
+
+def _restore_database(settings: Settings, archive: backup.Archive, force: bool) -> None:
+    url, path = settings.database_url, sqlite_path(settings.database_url)
+    exists = path.exists() if path is not None else asyncio.run(dump.has_tables(url))
+    if exists and not force:
+        raise BackupError(
+            f"{redact(url)} already holds a database: restore into an empty one, "
+            "or add --force to replace it"
+        )
+    if archive.member == backup.SQLITE_MEMBER:
+        if path is None:
+            raise BackupError("a SQLite backup restores into a SQLite database only")
+        _restore_sqlite_file(path, archive.database)
+    else:
+        if path is not None:
+            path.unlink(missing_ok=True)
+            path.parent.mkdir(parents=True, exist_ok=True)
+        elif exists:
+            asyncio.run(dump.drop_tables(url))
+        _upgrade(url, str(archive.manifest["schema_revision"]))
+        asyncio.run(dump.load_rows(url, archive.database.splitlines()))
+    migrate(url)
+
+
+def _check_secret(settings: Settings, secret: bytes, force: bool) -> None:
+    path = settings.secret_path
+    if path.exists() and vault.load_secret(path) != secret and not force:
+        raise BackupError(
+            f"{path} holds a different node secret: move it away, or add --force to replace it"
+        )
+
+
+def _write_secret(settings: Settings, secret: bytes) -> None:
+    """The same file `conode init` writes (base64, mode 0600), replaced atomically."""
+    path = settings.secret_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=".node-secret-", dir=path.parent)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "wb") as file:
+        file.write(base64.b64encode(secret) + b"\n")
+    os.replace(temporary, path)
+
+
+async def _check_keys(settings: Settings, secret: bytes) -> int:
+    store = Store(settings.database_url)
+    await store.connect()
+    try:
+        rows = await store.local_actors()
+    finally:
+        await store.disconnect()
+    for row in rows:
+        actors.private_key(actors.local_actor(settings, row), secret)  # raises VaultError
+    return len(rows)
+
+
+def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
+    archive = backup.read_archive(Path(args.file))
+    backup.verify(archive)
+    passphrase = read_passphrase(confirm=False)
+    digest = backup.manifest_digest(archive.database)
+    secret = backup.open_secret(archive.manifest["secret"], passphrase, digest)
+    _check_secret(settings, secret, args.force)
+    _restore_database(settings, archive, args.force)
+    _write_secret(settings, secret)
+    count = asyncio.run(_check_keys(settings, secret))
+    print(
+        f"restored {args.file} (schema {archive.manifest['schema_revision']}, made "
+        f"{archive.manifest['created_at']}) into {redact(settings.database_url)}; "
+        f"the node secret opens all {count} actors' keys"
+    )
+    return 0
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    made = commands.add_parser(
+        "backup", help="write a consistent online backup of the database and the node secret"
+    )
+    made.add_argument("file", help="the backup file to write (mode 0600)")
+    made.set_defaults(handler=cmd_backup)
+    restore = commands.add_parser("restore", help="restore a backup written by `conode backup`")
+    restore.add_argument("file", help="the backup file")
+    restore.add_argument(
+        "--force", action="store_true", help="replace an existing database and node secret"
+    )
+    restore.set_defaults(handler=cmd_restore)

@@ -1,0 +1,120 @@
+"""Images members attach to posts: checked, cleaned of metadata, kept in the database.
+
+The database (not a disk directory) holds them so every web process of a scaled-out node serves
+the same files. An image must come with alt text (it federates as the attachment's `name`, which
+Mastodon shows to screen-reader users); JPEG, PNG and WebP are re-encoded so camera metadata
+(EXIF, GPS position) never leaves the node. Decoding runs in a thread: it is CPU work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import secrets
+import warnings
+from dataclasses import dataclass
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from activitypub.vocab import Document
+from node.settings import Settings
+from node.storage import MediaRow, Store
+
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+MAX_PIXELS = 40_000_000  # refuses decompression bombs long before they fill memory
+MAX_ALT_CHARS = 1500  # Mastodon's limit for a media description
+MEDIA_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
+
+
+class UploadError(ValueError):
+    """An upload we refuse; the message tells the member what to change."""
+
+
+@dataclass(frozen=True)
+class CleanImage:
+    data: bytes
+    media_type: str
+    width: int
+    height: int
+
+
+def _reencoded(image: Image.Image, format_name: str) -> bytes:
+    """The pixels only: upright (EXIF orientation applied), with no metadata."""
+    upright = ImageOps.exif_transpose(image)
+    out = io.BytesIO()
+    if format_name == "JPEG":
+        upright.convert("RGB").save(out, "JPEG", quality=88, optimize=True)
+    else:
+        upright.save(out, format_name)
+    return out.getvalue()
+
+
+def clean_image(data: bytes) -> CleanImage:
+    """Decode and check an upload; raises UploadError for anything but a sane image."""
+    if len(data) > MAX_IMAGE_BYTES:
+        raise UploadError(
+            f"the image is over {MAX_IMAGE_BYTES // (1024 * 1024)} MB; make it smaller"
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            format_name = image.format or ""
+            if format_name not in MEDIA_TYPES:
+                raise UploadError("use a JPEG, PNG, GIF or WebP image")
+            if image.width * image.height > MAX_PIXELS:
+                raise UploadError("the image has too many pixels; make it smaller")
+            image.load()
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombWarning) as exc:
+        raise UploadError("that file is not an image we can read") from exc
+    # GIFs keep their frames as they are (GIF carries no camera metadata).
+    cleaned = data if format_name == "GIF" else _reencoded(image, format_name)
+    return CleanImage(cleaned, MEDIA_TYPES[format_name], image.width, image.height)
+
+
+def checked_alt(alt: str) -> str:
+    text = " ".join(alt.split())
+    if not text:
+        raise UploadError("describe the image in the alt text: people who cannot see it need it")
+    if len(text) > MAX_ALT_CHARS:
+        raise UploadError(f"keep the alt text under {MAX_ALT_CHARS} characters")
+    return text
+
+
+async def store_image(store: Store, owner_id: int, data: bytes, alt: str) -> MediaRow:
+    description = checked_alt(alt)
+    image = await asyncio.to_thread(clean_image, data)
+    return await store.insert_media(
+        public_id=secrets.token_urlsafe(12),
+        owner_id=owner_id,
+        post_id=None,
+        media_type=image.media_type,
+        alt=description,
+        width=image.width,
+        height=image.height,
+        data=image.data,
+    )
+
+
+def media_url(settings: Settings, media: MediaRow) -> str:
+    return f"{settings.url}/media/{media.public_id}"
+
+
+def attachment(settings: Settings, media: MediaRow) -> Document:
+    """An `Image` attachment as Mastodon reads it (`name` is the alt text); a document
+    (node/content/documents.py, no pixels) is a `Document` whose `name` is its title."""
+    if not media.media_type.startswith("image/"):
+        return {
+            "type": "Document",
+            "mediaType": media.media_type,
+            "url": media_url(settings, media),
+            "name": media.alt,
+        }
+    return {
+        "type": "Image",
+        "mediaType": media.media_type,
+        "url": media_url(settings, media),
+        "name": media.alt,
+        "width": media.width,
+        "height": media.height,
+    }

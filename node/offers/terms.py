@@ -1,0 +1,98 @@
+"""What an offer or request may say: hours, category, place and expiry, checked the same way
+whether they come from the command line or from another server, and how hours are written.
+
+Hours are counted in quarter hours and stored as whole minutes, so a ledger of them adds up
+exactly; every quantity that leaves the node is an exact decimal string ("1.5").
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+
+from node.settings import Settings
+
+KINDS = ("offer", "request")
+STATUSES = ("open", "taken", "fulfilled", "withdrawn", "expired")
+# One offer, or one completed exchange, of more than this is a typo or abuse, not a timebank.
+MAX_HOURS = Decimal(100)
+QUARTER_HOUR = 15  # minutes
+MAX_PLACE = 200
+MAX_EXPIRY = timedelta(days=366)
+
+
+class OfferError(ValueError):
+    """Give-and-take input that cannot be used; the message says what to change."""
+
+
+def parse_hours(text: str | float | int, what: str = "--hours") -> int:
+    """Hours as written (text or a JSON number) → minutes; raises OfferError."""
+    try:
+        value = Decimal(str(text).strip())
+    except InvalidOperation:
+        raise OfferError(f"{what} {text!r} is not a number of hours (e.g. 2 or 1.5)") from None
+    if not value.is_finite() or value <= 0:
+        raise OfferError(f"{what} {text!r}: hours must be more than 0")
+    if value > MAX_HOURS:
+        raise OfferError(f"{what} {text!r}: at most {MAX_HOURS} hours at a time")
+    minutes = value * 60
+    if minutes % QUARTER_HOUR != 0:
+        raise OfferError(f"{what} {text!r}: hours count in quarter hours (e.g. 1, 1.5 or 0.25)")
+    return int(minutes)
+
+
+def hours_text(minutes: int) -> str:
+    """Exact decimal hours: 120 → "2", 90 → "1.5", -15 → "-0.25"."""
+    value = Decimal(minutes) / 60
+    return f"{value.normalize():f}"
+
+
+def hours_number(minutes: int) -> float:
+    return float(Decimal(minutes) / 60)  # quarter hours are exact in binary
+
+
+def hours_label(minutes: int) -> str:
+    text = hours_text(minutes)
+    return f"{text} hour" if text == "1" else f"{text} hours"
+
+
+def check_category(settings: Settings, name: str | None) -> str | None:
+    """The category as configured (case-insensitive match); None when not given."""
+    if name is None or not name.strip():
+        return None
+    for known in settings.offer_categories:
+        if known.lower() == name.strip().lower():
+            return known
+    choices = ", ".join(settings.offer_categories)
+    raise OfferError(f"unknown category {name!r}: use one of {choices}")
+
+
+def category_slug(name: str) -> str:
+    return name.lower()
+
+
+def check_place(text: str | None) -> str | None:
+    place = " ".join((text or "").split())
+    if len(place) > MAX_PLACE:
+        raise OfferError(f"--place is {len(place)} characters; keep it under {MAX_PLACE}")
+    return place or None
+
+
+def parse_expiry(text: str | None, now: datetime) -> datetime | None:
+    """`2025-06-30` (the end of that day, UTC) or an ISO date-time; in the future, within a year."""
+    if text is None or not text.strip():
+        return None
+    raw = text.strip()
+    try:
+        if len(raw) == 10:
+            moment = datetime.combine(date.fromisoformat(raw), time(23, 59, 59), tzinfo=UTC)
+        else:
+            moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise OfferError(f"--expires {text!r} is not a date (YYYY-MM-DD)") from None
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if moment <= now:
+        raise OfferError(f"--expires {text!r} is in the past")
+    if moment - now > MAX_EXPIRY:
+        raise OfferError(f"--expires {text!r} is more than a year away")
+    return moment.astimezone(UTC)

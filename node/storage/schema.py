@@ -1,0 +1,452 @@
+"""Table definitions (SQLAlchemy Core). Migrations in node/storage/alembic/versions/ create them;
+node/storage/ queries them. A change here comes with a new migration."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+URL = sa.String(2048)  # ActivityPub ids and URLs
+
+
+def _created() -> sa.Column[object]:
+    return sa.Column("created_at", sa.DateTime(timezone=True), nullable=False)
+
+
+local_actors = sa.Table(
+    "local_actors",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("username", sa.String(64), nullable=False, unique=True),
+    sa.Column("kind", sa.String(16), nullable=False, index=True),  # Person | Group | Application
+    sa.Column("display_name", sa.String(200), nullable=False),
+    sa.Column("summary", sa.Text, nullable=False, server_default=""),
+    sa.Column("is_admin", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("password_hash", sa.String(200), nullable=True),
+    sa.Column("public_key_pem", sa.Text, nullable=False),
+    sa.Column("private_key_sealed", sa.Text, nullable=False),  # AES-GCM, see node/ops/vault.py
+    _created(),
+    # accounts (migration 0008): a moderator role apart from admin, suspension, deletion, and
+    # the session generation every signed-in request is checked against (bumped to revoke)
+    sa.Column("is_moderator", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("suspended_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("session_generation", sa.Integer, nullable=False, server_default="0"),
+)
+
+# --- remote actors we have fetched (keys, inboxes) ---------------------------------------------
+
+remote_actors = sa.Table(
+    "remote_actors",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("actor_id", URL, nullable=False, unique=True),
+    sa.Column("host", sa.String(255), nullable=False, index=True),
+    sa.Column("type", sa.String(32), nullable=False),
+    sa.Column("username", sa.String(255), nullable=False, server_default=""),
+    sa.Column("name", sa.String(500), nullable=False, server_default=""),
+    sa.Column("profile_url", URL, nullable=True),
+    sa.Column("inbox_url", URL, nullable=False),
+    sa.Column("shared_inbox_url", URL, nullable=True),
+    sa.Column("key_id", URL, nullable=False, index=True),
+    sa.Column("public_key_pem", sa.Text, nullable=False),
+    sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# --- the social graph ------------------------------------------------------------------------
+
+followers = sa.Table(
+    "followers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("local_actor_id", sa.Integer, sa.ForeignKey("local_actors.id"), nullable=False),
+    sa.Column("actor_id", URL, nullable=False, index=True),
+    sa.Column("host", sa.String(255), nullable=False, index=True),
+    sa.Column("inbox_url", URL, nullable=False),
+    sa.Column("shared_inbox_url", URL, nullable=True),
+    sa.Column("follow_id", URL, nullable=True),
+    _created(),
+    sa.UniqueConstraint("local_actor_id", "actor_id"),
+)
+
+following = sa.Table(
+    "following",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("local_actor_id", sa.Integer, sa.ForeignKey("local_actors.id"), nullable=False),
+    sa.Column("actor_id", URL, nullable=False),
+    sa.Column("follow_id", URL, nullable=False, unique=True),
+    sa.Column("accepted", sa.Boolean, nullable=False, server_default=sa.false()),
+    _created(),
+    sa.UniqueConstraint("local_actor_id", "actor_id"),
+)
+
+# --- what we publish ---------------------------------------------------------------------------
+
+posts = sa.Table(
+    "posts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("public_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("author_id", sa.Integer, sa.ForeignKey("local_actors.id"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # blog | report | offer | request
+    sa.Column("title", sa.String(500), nullable=False),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("source", sa.Text, nullable=False),  # Markdown as written
+    sa.Column("content_html", sa.Text, nullable=False),  # rendered and sanitised
+    sa.Column("hashtags", sa.Text, nullable=False, server_default="[]"),  # JSON list
+    sa.Column("published_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+    # Bumped with every change to what the post's comment list shows, so each web process can
+    # keep that list rendered and know, from the post row it reads anyway, when it is stale.
+    sa.Column("comments_version", sa.Integer, nullable=False, server_default="0"),
+)
+
+# Notes: every reply we know of, on our posts (comments) or written by our members.
+notes = sa.Table(
+    "notes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("object_id", URL, nullable=False, unique=True),
+    sa.Column("post_id", sa.Integer, sa.ForeignKey("posts.id"), nullable=True, index=True),
+    sa.Column("in_reply_to", URL, nullable=False, index=True),
+    sa.Column("author_id", URL, nullable=False, index=True),
+    sa.Column("local_author_id", sa.Integer, sa.ForeignKey("local_actors.id"), nullable=True),
+    sa.Column("host", sa.String(255), nullable=False, index=True),
+    sa.Column("url", URL, nullable=True),
+    sa.Column("content_html", sa.Text, nullable=False),
+    sa.Column("summary", sa.Text, nullable=True),  # content warning
+    sa.Column("sensitive", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("public", sa.Boolean, nullable=False),  # addressed to the public collection
+    # pending | approved | rejected | deleted; only `approved` and public is ever shown
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("published_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("document", sa.Text, nullable=True),  # the JSON we published, for our own notes
+    _created(),
+)
+
+# Posts that arrive from accounts our members follow (and later, linked nodes).
+remote_posts = sa.Table(
+    "remote_posts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("object_id", URL, nullable=False, unique=True),
+    sa.Column("actor_id", URL, nullable=False, index=True),
+    sa.Column("type", sa.String(32), nullable=False),
+    sa.Column("document", sa.Text, nullable=False),  # JSON as received (content sanitised)
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+reactions = sa.Table(
+    "reactions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("activity_id", URL, nullable=False, unique=True),
+    sa.Column("kind", sa.String(16), nullable=False),  # Like | Announce
+    sa.Column("object_id", URL, nullable=False, index=True),
+    sa.Column("actor_id", URL, nullable=False),
+    _created(),
+)
+
+# --- moderation --------------------------------------------------------------------------------
+
+approved_authors = sa.Table(
+    "approved_authors",
+    metadata,
+    sa.Column("actor_id", URL, primary_key=True),
+    _created(),
+)
+
+blocks = sa.Table(
+    "blocks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("target", URL, nullable=False, unique=True),  # a domain or an actor id
+    sa.Column("kind", sa.String(8), nullable=False),  # domain | actor
+    sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    _created(),
+)
+
+reports = sa.Table(
+    "reports",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("activity_id", URL, nullable=False, unique=True),
+    sa.Column("actor_id", URL, nullable=False),
+    sa.Column("content", sa.Text, nullable=False, server_default=""),
+    sa.Column("object_ids", sa.Text, nullable=False),  # JSON list
+    _created(),
+)
+
+# --- inbound processing, the activity log, delivery -------------------------------------------
+
+# Verified activities, stored before the 202; the worker processes them.
+inbound = sa.Table(
+    "inbound",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("activity_id", URL, nullable=False, unique=True),
+    sa.Column("actor_id", URL, nullable=False),
+    sa.Column("type", sa.String(32), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("recipient", sa.String(64), nullable=True),  # username of a personal inbox
+    sa.Column("status", sa.String(16), nullable=False, index=True),  # queued | done | failed
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+activity_log = sa.Table(
+    "activity_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("direction", sa.String(8), nullable=False, index=True),  # inbound | delivery
+    sa.Column("activity_id", URL, nullable=True, index=True),
+    sa.Column("type", sa.String(32), nullable=True),
+    sa.Column("actor_id", URL, nullable=True),
+    sa.Column("host", sa.String(255), nullable=True, index=True),
+    sa.Column("outcome", sa.String(32), nullable=False, index=True),
+    sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    _created(),
+)
+
+# One row per (activity, inbox); the unsigned body is stored and signed afresh per attempt.
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("activity_id", URL, nullable=False, index=True),
+    sa.Column("sender", sa.String(64), nullable=False),  # local actor username
+    sa.Column("inbox_url", URL, nullable=False),
+    sa.Column("host", sa.String(255), nullable=False, index=True),
+    sa.Column("body", sa.Text, nullable=False),
+    # pending | delivered | gave_up
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("claimed_by", sa.String(100), nullable=True),  # hostname:pid that last leased it
+    sa.Column("last_status", sa.Integer, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    _created(),
+    sa.UniqueConstraint("activity_id", "inbox_url"),
+    sa.Index("ix_deliveries_due", "status", "next_attempt_at"),
+)
+
+# Per-host health, so a host that keeps failing is paused rather than hammered.
+hosts = sa.Table(
+    "hosts",
+    metadata,
+    sa.Column("host", sa.String(255), primary_key=True),
+    sa.Column("consecutive_failures", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("paused_until", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("last_success_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("last_failure_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+# --- the web interface (migration 0005) --------------------------------------------------------
+
+# Uploaded images live in the database so every process of a scaled-out node can serve them.
+media = sa.Table(
+    "media",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("public_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("owner_id", sa.Integer, sa.ForeignKey("local_actors.id"), nullable=False),
+    sa.Column("post_id", sa.Integer, sa.ForeignKey("posts.id"), nullable=True, index=True),
+    sa.Column("media_type", sa.String(64), nullable=False),
+    sa.Column("alt", sa.Text, nullable=False),  # required: the picture described in words
+    sa.Column("width", sa.Integer, nullable=False),
+    sa.Column("height", sa.Integer, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    _created(),
+)
+
+# Every moderation action, with who did it.
+moderation_actions = sa.Table(
+    "moderation_actions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("moderator_id", sa.Integer, sa.ForeignKey("local_actors.id"), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False, index=True),
+    sa.Column("target", URL, nullable=False),  # a comment number, actor id or domain
+    sa.Column("detail", sa.Text, nullable=False, server_default=""),
+    _created(),
+)
+
+# Texts admins edit in the browser (the about page: rules and terms).
+site_pages = sa.Table(
+    "site_pages",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("source", sa.Text, nullable=False),  # Markdown
+    sa.Column("content_html", sa.Text, nullable=False),
+    sa.Column("updated_by", sa.Integer, sa.ForeignKey("local_actors.id"), nullable=True),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Failed sign-ins, counted per client address and per username to slow password guessing;
+# in the database so every web process of a node sees the same count.
+login_failures = sa.Table(
+    "login_failures",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(300), nullable=False, index=True),
+    _created(),
+)
+
+
+# --- the web interface, remaining parts (migration 0008) --------------------------------------
+
+# Invitation links admins hand out: single-use, expiring. Only the token's SHA-256 is kept, so
+# a copy of the database cannot be used to join.
+invitations = sa.Table(
+    "invitations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_by", sa.Integer, sa.ForeignKey("local_actors.id"), nullable=False),
+    sa.Column("note", sa.String(200), nullable=False, server_default=""),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("used_by", sa.Integer, sa.ForeignKey("local_actors.id"), nullable=True),
+    _created(),
+)
+
+# How many times each post's page was loaded: a bare counter, no address, no cookie, no agent.
+post_views = sa.Table(
+    "post_views",
+    metadata,
+    sa.Column("post_id", sa.Integer, sa.ForeignKey("posts.id"), primary_key=True),
+    sa.Column("views", sa.Integer, nullable=False, server_default="0"),
+)
+
+
+# --- give and take (offers and requests, FEP-0837) --------------------------------------------
+
+# The terms of a post whose kind is offer or request; hours are stored as whole minutes.
+offers = sa.Table(
+    "offers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("post_id", sa.Integer, sa.ForeignKey("posts.id"), nullable=False, unique=True),
+    sa.Column("category", sa.String(32), nullable=True),
+    sa.Column("minutes", sa.Integer, nullable=True),
+    sa.Column("place", sa.String(200), nullable=True),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
+    # open | taken | fulfilled | withdrawn | expired
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+# A reply to an offer, or a FEP-0837 Offer(Agreement), kept as a note (so it is moderated like
+# any comment) and related to the offer here.
+offer_responses = sa.Table(
+    "offer_responses",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("offer_id", sa.Integer, sa.ForeignKey("offers.id"), nullable=False, index=True),
+    sa.Column("note_id", sa.Integer, sa.ForeignKey("notes.id"), nullable=False, unique=True),
+    sa.Column("actor_id", URL, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # reply | agreement
+    sa.Column("minutes", sa.Integer, nullable=True),  # what an Offer(Agreement) proposed
+    _created(),
+)
+
+# Agreements we made (a match on one of our offers) or that our members were given by another
+# node (an Accept of their response); `object_id` is the Agreement's ActivityPub id.
+agreements = sa.Table(
+    "agreements",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("object_id", URL, nullable=False, unique=True),
+    sa.Column("offer_id", sa.Integer, sa.ForeignKey("offers.id"), nullable=True, index=True),
+    sa.Column("response_id", sa.Integer, sa.ForeignKey("offer_responses.id"), nullable=True),
+    sa.Column("proposal_id", URL, nullable=False),  # the offer's object id, ours or remote
+    sa.Column("title", sa.String(500), nullable=False),
+    sa.Column("proposer_id", URL, nullable=False),  # who accepted and confirms it
+    sa.Column("provider_id", URL, nullable=False),  # who gives the hours
+    sa.Column("receiver_id", URL, nullable=False),
+    sa.Column("minutes", sa.Integer, nullable=True),  # as agreed, if an amount was
+    sa.Column("status", sa.String(16), nullable=False),  # agreed | completed
+    sa.Column("completed_minutes", sa.Integer, nullable=True),
+    sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
+    _created(),
+)
+
+# Double entry: a completed agreement writes +minutes for the provider and -minutes for the
+# receiver together, once (the unique pair), so the ledger always sums to zero.
+ledger_entries = sa.Table(
+    "ledger_entries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("agreement_id", sa.Integer, sa.ForeignKey("agreements.id"), nullable=False),
+    sa.Column("account_id", URL, nullable=False, index=True),  # actor id, local or remote
+    sa.Column("local_actor_id", sa.Integer, sa.ForeignKey("local_actors.id"), nullable=True),
+    sa.Column("minutes", sa.Integer, nullable=False),
+    _created(),
+    sa.UniqueConstraint("agreement_id", "account_id"),
+)
+
+
+# --- linked nodes (migration 0006) -------------------------------------------------------------
+
+# One row per other node's Group actor we are linked to or asked to link with.
+# state: requested (we asked, waiting for their admin) | pending (they asked, waiting for ours)
+# | linked (both admins approved; each group follows the other).
+links = sa.Table(
+    "links",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("actor_id", URL, nullable=False, unique=True),  # their Group actor
+    sa.Column("host", sa.String(255), nullable=False, index=True),
+    sa.Column("name", sa.String(500), nullable=False, server_default=""),
+    sa.Column("handle", sa.String(300), nullable=False, server_default=""),
+    sa.Column("inbox_url", URL, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False, index=True),
+    sa.Column("our_follow_id", URL, nullable=True),
+    sa.Column("their_follow_id", URL, nullable=True),
+    sa.Column("trust_moderation", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("members", sa.Integer, nullable=True),  # from their NodeInfo
+    sa.Column("reachable", sa.Boolean, nullable=True),  # at the last check; None: not checked
+    sa.Column("last_heard_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("checked_at", sa.DateTime(timezone=True), nullable=True),
+    _created(),
+)
+
+# Public posts, reports and offers that reached us through a link, kept with their origin.
+linked_posts = sa.Table(
+    "linked_posts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("object_id", URL, nullable=False, unique=True),
+    sa.Column("origin_actor_id", URL, nullable=False, index=True),  # its author
+    sa.Column("origin_host", sa.String(255), nullable=False, index=True),
+    sa.Column("via_actor_id", URL, nullable=False),  # the linked Group that announced it
+    sa.Column("type", sa.String(32), nullable=False),  # Article | Note
+    sa.Column("kind", sa.String(16), nullable=False, index=True),  # post | offer | request
+    sa.Column("document", sa.Text, nullable=False),  # JSON as fetched from origin (sanitised)
+    # our Group passed it on (it came from its origin's own Group): listed in our outbox
+    sa.Column("announced", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("published_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+# Domain blocks a trusted linked node decided, waiting for our admin (or applied at once when
+# CONODE_LINK_BLOCKS=apply). status: suggested | applied | dismissed
+block_suggestions = sa.Table(
+    "block_suggestions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("source_actor_id", URL, nullable=False),  # the linked Group that decided it
+    sa.Column("target", URL, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    _created(),
+    sa.UniqueConstraint("source_actor_id", "target"),
+)

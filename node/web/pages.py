@@ -1,0 +1,52 @@
+"""Public HTML pages that are not an actor's: home, the node's about page, interaction lookups."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from node.federation.actors import local_actor
+from node.network import overview as network
+from node.offers.terms import KINDS as OFFER_KINDS
+
+from . import network_views, offer_pages
+from .responses import error_page, node_of, render
+
+HOME_NETWORK_ITEMS = 5
+MEMBERS = 48  # the home page names the first members; a national network has thousands
+
+
+async def home(request: Request) -> Response:
+    node = node_of(request)
+    members = [local_actor(node.settings, row) for row in await node.store.members(limit=MEMBERS)]
+    group_row = await node.store.local_actor(node.settings.group_handle)
+    group = local_actor(node.settings, group_row) if group_row else None
+    recent = [p for p in await node.store.recent_posts(30) if p.kind not in OFFER_KINDS][:20]
+    rows = await node.store.local_actors_by_row_id([post.author_id for post in recent])
+    authors = {row_id: local_actor(node.settings, row) for row_id, row in rows.items()}
+    posts = [(post, authors.get(post.author_id)) for post in recent]
+    return render(
+        request,
+        "home.html",
+        posts=posts,
+        members=members,
+        members_total=await node.store.count_local_actors("Person"),
+        group=group,
+        group_handle=f"@{node.settings.group_handle}@{node.settings.host}",
+        offers=await offer_pages.items(
+            node, await node.store.offers_listing(kind=None, category=None, state="open", limit=10)
+        ),
+        network_feed=[
+            network_views.shown_entry(entry)
+            for entry in await network.linked_feed(node, limit=HOME_NETWORK_ITEMS)
+        ],
+    )
+
+
+async def authorize_interaction(request: Request) -> Response:
+    """Where other servers send their users (our WebFinger subscribe template)."""
+    uri = request.query_params.get("uri", "")
+    node = node_of(request)
+    if uri.startswith(node.settings.url + "/"):
+        return RedirectResponse(uri, status_code=303)
+    return error_page(request, 404, "That address is not on this node.")

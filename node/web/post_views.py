@@ -1,0 +1,180 @@
+"""A post at its one URL (Article JSON or HTML page with approved comments), its `replies`
+collection (what Mastodon >= 4.5 crawls to show a thread), and our members' notes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from activitypub import objects
+from activitypub.vocab import Document
+from node.accounts import sessions
+from node.cache import views as visits
+from node.cache.comments import RenderedComments
+from node.content import html, threads
+from node.content.publishing import article_document, author_of, group_actor, post_id
+from node.context import Node, flush_views
+from node.federation import limits
+from node.federation.actors import LocalActor
+from node.storage import MediaRow, PostRow
+
+from .responses import (
+    activity_response,
+    error_page,
+    node_of,
+    render,
+    render_fragment,
+    wants_json,
+)
+
+REPLIES_PAGE_SIZE = 20
+COMMENTS_SHOWN = 500  # on the page, oldest first
+
+
+async def post_or_error(request: Request, post: PostRow | None = None) -> PostRow | Response:
+    """The post the URL names (`post` when the caller has read it already), or the error page."""
+    node = node_of(request)
+    if post is None:
+        post = await node.store.post(request.path_params["public_id"])
+    if post is None:
+        return error_page(request, 404, "No such post.")
+    if post.deleted_at is not None:
+        tombstone = objects.tombstone(post_id(node, post), post.deleted_at, "Article")
+        if wants_json(request):
+            return activity_response(tombstone, status_code=410)
+        return error_page(request, 410, "This post was deleted by its author.")
+    return post
+
+
+async def post_page(request: Request, post: PostRow | None = None) -> Response:
+    found = await post_or_error(request, post)
+    if isinstance(found, Response):
+        return found
+    node = node_of(request)
+    author = await author_of(node, found)
+    group = await group_actor(node)
+    media = await node.store.media_of_post(found.id or 0)
+    document = article_document(node, found, author, group.actor_id if group else None, media)
+    if wants_json(request):
+        return activity_response(document)
+    return await render_post(request, found, author, document, media=media)
+
+
+async def render_post(
+    request: Request,
+    found: PostRow,
+    author: LocalActor,
+    document: Document,
+    offer: dict[str, Any] | None = None,
+    *,
+    media: list[MediaRow] | None = None,
+) -> Response:
+    """The post's page; an offer or request comes with its terms (node/web/offer_pages.py)."""
+    node = node_of(request)
+    row_id = found.id or 0
+    if media is None:
+        media = await node.store.media_of_post(row_id)
+    comments = await _comments(request, found)
+    reactions = await node.store.reaction_counts(document["id"])
+    if visits.counts_as_view(request):
+        node.views.add(row_id)
+    response = render(
+        request,
+        "post.html",
+        post=found,
+        content_html=html.without_remote_images(found.content_html, node.settings.url),
+        document=document,
+        author=author,
+        media=media,
+        comments_html=comments.html,
+        comment_count=comments.count,
+        likes=reactions.get("Like", 0),
+        boosts=reactions.get("Announce", 0),
+        views=await node.store.views_of(row_id) + node.views.pending(row_id),
+        offer=offer,
+    )
+    if node.views.due():
+        response.background = BackgroundTask(flush_views, node)  # after the page is sent
+    return response
+
+
+async def _comments(request: Request, post: PostRow) -> RenderedComments:
+    """The comment list, as kept for anonymous visitors or rendered for the signed-in one."""
+    node = node_of(request)
+    row_id, version = post.id or 0, post.comments_version
+    anonymous = sessions.viewer(request) is None
+    kept = node.comments.get(row_id, version) if anonymous else None
+    if kept is not None:
+        return kept
+    notes = await node.store.visible_comments(row_id, limit=COMMENTS_SHOWN)
+    views = await threads.comment_views(node, notes)
+    markup = render_fragment(request, "_comments.html", post=post, comments=threads.thread(views))
+    rendered = RenderedComments(version, markup, len(views))
+    if anonymous:
+        node.comments.put(row_id, rendered)
+    return rendered
+
+
+async def replies(request: Request) -> Response:
+    found = await post_or_error(request)
+    if isinstance(found, Response):
+        return found
+    node = node_of(request)
+    collection_id = f"{post_id(node, found)}/replies"
+    total = await node.store.count_visible_comments(found.id or 0)
+    raw_page = request.query_params.get("page")
+    page = limits.page_number(raw_page)
+    first = _replies_page(collection_id, 1, await _reply_ids(node, found, 1), total)
+    if page is None:
+        return activity_response(objects.collection(collection_id, total, first))
+    items = await _reply_ids(node, found, page)
+    document = _replies_page(collection_id, page, items, total)
+    document["@context"] = "https://www.w3.org/ns/activitystreams"
+    return activity_response(document)
+
+
+async def _reply_ids(node: Node, post: PostRow, page: int) -> list[str]:
+    offset = (page - 1) * REPLIES_PAGE_SIZE
+    notes = await node.store.visible_comments(post.id or 0, limit=REPLIES_PAGE_SIZE, offset=offset)
+    return [note.object_id for note in notes]
+
+
+def _replies_page(collection_id: str, page: int, items: list[str], total: int) -> Document:
+    has_next = page * REPLIES_PAGE_SIZE < total
+    next_id = f"{collection_id}?page={page + 1}" if has_next else None
+    return objects.collection_page(f"{collection_id}?page={page}", collection_id, items, next_id)
+
+
+async def note_page(request: Request) -> Response:
+    """One of our members' replies: the Note we published (receivers fetch it to verify)."""
+    node = node_of(request)
+    object_id = f"{node.settings.url}/notes/{request.path_params['public_id']}"
+    note = await node.store.note(object_id)
+    if note is None or note.local_author_id is None or note.document is None:
+        return error_page(request, 404, "No such note.")
+    if note.status == "deleted":
+        tombstone = objects.tombstone(object_id, note.updated_at or note.created_at, "Note")
+        return activity_response(tombstone, status_code=410)
+    if wants_json(request):
+        return activity_response(json.loads(note.document))
+    if note.post_id is not None:
+        post = await node.store.post_by_id(note.post_id)
+        if post is not None:
+            target = f"{post_id(node, post)}#comment-{note.id}"
+            return RedirectResponse(target, status_code=303, headers={"Vary": "Accept"})
+    return RedirectResponse(note.in_reply_to, status_code=303, headers={"Vary": "Accept"})
+
+
+async def tag_page(request: Request) -> Response:
+    """`/tags/{name}`: where our Hashtag `href`s point; our posts carrying that tag."""
+    node = node_of(request)
+    name = request.path_params["name"].lower()
+    if not name.replace("_", "").isalnum():
+        return error_page(request, 404, "No such tag.")
+    found = await node.store.posts_tagged(name)
+    items = [(post, post_id(node, post)) for post in found]
+    return render(request, "tag.html", tag=name, posts=items)

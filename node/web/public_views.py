@@ -1,0 +1,144 @@
+"""Public pages beyond posts and profiles: the about page, uploaded images, feeds, the
+embeddable badge, and the "reply/follow from your own server" hand-off."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from node.content import documents, feeds
+from node.context import Node
+from node.federation import interaction
+from node.federation.actors import LocalActor, local_actor, local_actor_by_row_id
+from node.storage import LocalActorRow, PostRow
+
+from . import badges
+from .responses import error_page, node_of, render
+
+DEFAULT_ABOUT = (
+    "<p>This community has not written its rules and terms yet. Be kind; moderators remove "
+    "comments that attack people.</p>"
+)
+
+
+async def about(request: Request) -> Response:
+    page = await node_of(request).store.site_page("about")
+    content = page["content_html"] if page else DEFAULT_ABOUT
+    return render(request, "about.html", content=content)
+
+
+async def media(request: Request) -> Response:
+    item = await node_of(request).store.media(request.path_params["public_id"])
+    if item is None:
+        return error_page(request, 404, "No such image.")
+    headers = {
+        "Cache-Control": "public, max-age=31536000, immutable",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Disposition": "inline",
+    }
+    if documents.is_document(item):
+        headers["Content-Disposition"] = documents.content_disposition(item)
+        headers["Content-Security-Policy"] = "sandbox; default-src 'none'"  # if opened anyway
+    return Response(item.data, media_type=item.media_type, headers=headers)
+
+
+async def interact(request: Request) -> Response:
+    """GET /interact?uri=…&account=@you@server[&intent=Follow]: off to the visitor's server."""
+    node = node_of(request)
+    uri = request.query_params.get("uri", "")
+    intent: interaction.Intent = (
+        "Follow" if request.query_params.get("intent") == "Follow" else "Object"
+    )
+    if not uri.startswith(node.settings.url + "/"):
+        return error_page(request, 400, "That address is not on this node.")
+    account = request.query_params.get("account", "")
+    try:
+        target = await interaction.interaction_url(node, account, intent, uri)
+    except interaction.InteractionError as exc:
+        return render(
+            request, "interact.html", 400, error=str(exc), uri=uri, intent=intent, account=account
+        )
+    return RedirectResponse(target, status_code=303)
+
+
+async def _feed_posts(
+    request: Request, member: LocalActor | None
+) -> list[tuple[PostRow, LocalActor | None]]:
+    node = node_of(request)
+    if member is not None:
+        posts = await node.store.posts_by(member.row.id, limit=feeds.FEED_SIZE)
+        return [(post, member) for post in posts]
+    recent = await node.store.recent_posts(feeds.FEED_SIZE)
+    return [
+        (p, await local_actor_by_row_id(node.store, node.settings, p.author_id)) for p in recent
+    ]
+
+
+async def offers_feed(request: Request) -> Response:
+    """/offers/feed.atom, /offers/feed.rss: open offers and requests, newest first."""
+    node = node_of(request)
+    kind = request.path_params["format"]
+    if kind not in feeds.MEDIA_TYPES:
+        return error_page(request, 404, "Feeds are feed.atom and feed.rss.")
+    listing = await node.store.offers_listing(
+        kind=None, category=None, state="open", limit=feeds.FEED_SIZE
+    )
+    authors = await node.store.local_actors_by_row_id([post.author_id for post, _ in listing])
+    posts = [(post, _member(node, authors.get(post.author_id))) for post, _ in listing]
+    title = f"Offers and requests · {node.settings.name}"
+    info = feeds.FeedInfo(
+        title, node.settings.url + "/offers", node.settings.url + request.url.path, title
+    )
+    return Response(feeds.render_feed(node, info, posts, kind), media_type=feeds.MEDIA_TYPES[kind])
+
+
+def _member(node: Node, row: LocalActorRow | None) -> LocalActor | None:
+    return local_actor(node.settings, row) if row is not None else None
+
+
+async def feed(request: Request) -> Response:
+    """/feed.atom, /feed.rss, /@name/feed.atom, /@name/feed.rss"""
+    node = node_of(request)
+    kind = request.path_params["format"]
+    if kind not in feeds.MEDIA_TYPES:
+        return error_page(request, 404, "Feeds are feed.atom and feed.rss.")
+    member = None
+    title, page_url = node.settings.name, node.settings.url + "/"
+    if "username" in request.path_params:
+        row = await node.store.local_actor(request.path_params["username"].lower())
+        if row is None or row.kind != "Person":
+            return error_page(request, 404, "No member by that name here.")
+        member = local_actor(node.settings, row)
+        title, page_url = f"{row.display_name} · {node.settings.name}", member.profile_url
+    info = feeds.FeedInfo(
+        title, page_url, node.settings.url + request.url.path, f"Posts on {title}"
+    )
+    body = feeds.render_feed(node, info, await _feed_posts(request, member), kind)
+    return Response(body, media_type=feeds.MEDIA_TYPES[kind])
+
+
+async def _badge_terms(request: Request) -> tuple[str, str, int]:
+    node = node_of(request)
+    handle = f"@{node.settings.group_handle}@{node.settings.host}"
+    return node.settings.name, handle, await node.store.count_open_offers()
+
+
+async def badge_svg(request: Request) -> Response:
+    """Served without a session (node/accounts/sessions.py), so no cookie goes with it anywhere."""
+    svg = badges.svg(*await _badge_terms(request))
+    headers = {
+        "Cache-Control": "public, max-age=600",
+        "Cross-Origin-Resource-Policy": "cross-origin",  # other sites embed it
+    }
+    return Response(svg, media_type="image/svg+xml", headers=headers)
+
+
+async def badge_page(request: Request) -> Response:
+    terms = await _badge_terms(request)
+    base = node_of(request).settings.url
+    return render(
+        request,
+        "badge.html",
+        image_snippet=badges.image_snippet(base, *terms),
+        text_snippet=badges.text_snippet(base, *terms),
+    )
