@@ -1,17 +1,18 @@
 """RFC 9421 HTTP Message Signatures: Signature-Input labels, the signature base, verification.
 
-Structured fields (RFC 8941) are parsed and serialised by http-sfv.
+Structured fields (RFC 8941/9651) are parsed and serialised by http-sf: a dictionary member is a
+(value, parameters) tuple, and an inner list's value is a list of such tuples.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl, quote
 
-from http_sfv.dictionary import Dictionary
-from http_sfv.item import InnerList, Item
-from http_sfv.types import Token
+import http_sf
+from http_sf.innerlist import ser_innerlist  # http_sf.ser() takes a lone inner list for an item
+from http_sf.item import ser_item
 
 from activitypub.algorithms import ALGORITHM_KEYS, verifies
 from activitypub.signature_checks import (
@@ -24,6 +25,11 @@ from activitypub.signature_checks import (
     normalise_authority,
     owner_if_valid,
 )
+
+# http-sf's shapes, as we use them: an item or component is (value, parameters); an inner list is
+# (list of items, parameters). Parsed input is checked with isinstance before use.
+Component = tuple[Any, dict[str, Any]]
+Member = tuple[list[Component], dict[str, Any]]
 
 # Each label may cost a key fetch; senders (WordPress, Mastodon) send one.
 _MAX_LABELS = 3
@@ -43,61 +49,60 @@ async def verify(message: Message, policy: Policy) -> str:
     raise failures[0] if failures else SignatureError("malformed signature-input")
 
 
-def signature_input(components: Sequence[str], params: dict[str, str | int]) -> InnerList:
+def signature_input(components: Sequence[str], params: dict[str, str | int]) -> Member:
     """The inner list a signer sends in Signature-Input: component names, then parameters."""
-    member = InnerList([Item(name) for name in components])
-    member.params.update(params)
-    return member
+    return ([(name, {}) for name in components], dict(params))
 
 
-def signature_base(message: Message, member: InnerList) -> bytes:
+def serialise(member: Member) -> str:
+    return ser_innerlist(cast(Any, member))
+
+
+def signature_base(message: Message, member: Member) -> bytes:
     """RFC 9421 section 2.5: one line per component, then the re-serialised parameters."""
     lines: list[str] = []
-    for item in member:
-        identifier = str(item)
+    for item in member[0]:
+        identifier = ser_item(item)
         lines.extend(f"{identifier}: {value}" for value in _component_values(message, item))
-    lines.append(f'"@signature-params": {member}')
+    lines.append(f'"@signature-params": {serialise(member)}')
     return "\n".join(lines).encode()
 
 
 def parse_content_digest(value: str) -> dict[str, bytes]:
     members = _parse_dictionary(value, "malformed digest")
-    return {
-        name: member.value
-        for name, member in members.items()
-        if isinstance(member, Item) and isinstance(member.value, bytes)
-    }
+    return {name: member[0] for name, member in members.items() if isinstance(member[0], bytes)}
 
 
 def _parse_dictionary(text: str, reason: str) -> dict[str, Any]:
     if not text.strip(" \t"):
         return {}  # RFC 8941 section 4.2: an empty field is an empty dictionary
-    members = Dictionary()
     try:
-        members.parse(text.encode("ascii"))
-    except (ValueError, IndexError, UnicodeError):
+        members = http_sf.parse(text.encode("ascii"), tltype="dictionary")
+    except (http_sf.StructuredFieldError, ValueError, IndexError, UnicodeError):
         raise SignatureError(reason) from None
-    return dict(members)
+    assert isinstance(members, dict)
+    return members
 
 
 async def _verify_label(message: Message, policy: Policy, member: Any, signature: Any) -> str:
-    if not isinstance(member, InnerList):
+    if not (isinstance(member, tuple) and isinstance(member[0], list)):
         raise SignatureError("malformed signature-input")
-    if not (isinstance(signature, Item) and isinstance(signature.value, bytes)):
+    if not (isinstance(signature, tuple) and isinstance(signature[0], bytes)):
         raise SignatureError("missing signature for label")
-    signature_bytes = signature.value
+    signature_bytes = signature[0]
     names = _component_names(member)
-    key_id, alg = member.params.get("keyid"), member.params.get("alg")
+    params = member[1]
+    key_id, alg = params.get("keyid"), params.get("alg")
     if not isinstance(key_id, str):
         raise SignatureError("missing parameter: keyid")
-    if alg is not None and alg not in ALGORITHM_KEYS:
+    if alg is not None and not (isinstance(alg, str) and alg in ALGORITHM_KEYS):
         raise SignatureError("unknown algorithm")
     for name in policy.required:
         if name not in names:
             raise SignatureError(f"component not signed: {name}")
-    expires = member.params.get("expires")
+    expires = params.get("expires")
     check_window(
-        from_timestamp(member.params.get("created"), "created"),
+        from_timestamp(params.get("created"), "created"),
         None if expires is None else from_timestamp(expires, "expires"),
         policy.now,
     )
@@ -115,23 +120,24 @@ async def _verify_label(message: Message, policy: Policy, member: Any, signature
     )
 
 
-def _component_names(member: InnerList) -> list[str]:
-    names = [item.value for item in member]
-    serialized = [str(item) for item in member]
-    if not all(isinstance(name, str) and not isinstance(name, Token) for name in names):
+def _component_names(member: Member) -> list[str]:
+    names = [item[0] for item in member[0]]
+    serialized = [ser_item(item) for item in member[0]]
+    # a Token is not a str in http-sf: component names must be strings
+    if not all(isinstance(name, str) for name in names):
         raise SignatureError("malformed signature-input")
     if len(set(serialized)) != len(serialized):
         raise SignatureError("duplicate component")
     return [str(name) for name in names]
 
 
-def _component_values(message: Message, item: Item) -> list[str]:
-    name = str(item.value)
+def _component_values(message: Message, item: Component) -> list[str]:
+    name, params = str(item[0]), item[1]
     allowed = {"name"} if name == "@query-param" else set()
-    if set(item.params) - allowed:
+    if set(params) - allowed:
         raise SignatureError(f"unsupported component parameter: {name}")
     if name == "@query-param":
-        return _query_param_values(message.target, item.params.get("name"))
+        return _query_param_values(message.target, params.get("name"))
     if name.startswith("@"):
         value = _derived_components(message).get(name)
         if value is None:

@@ -133,7 +133,7 @@ def sign_request_rfc9421(
     message = Message(lowered, body or b"", method, target_of(url), parts.scheme)
     base = rfc9421.signature_base(message, member)
     signature = sign_bytes(load_private_key(key.pem), alg, base)
-    added["Signature-Input"] = f"{label}={member}"
+    added["Signature-Input"] = f"{label}={rfc9421.serialise(member)}"
     added["Signature"] = f"{label}=:{b64(signature)}:"
     return added
 

@@ -39,7 +39,6 @@ ACTIVITYPUB_ALLOWED_THIRD_PARTY = {
     "httpx",
     "httpcore",
     "http_sf",
-    "http_sfv",
     "aiohttp",
     "httpx_aiohttp",
 }
