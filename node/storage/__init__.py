@@ -10,6 +10,7 @@ from .deliveries import DeliveryQueries
 from .delivery_batch import DeliveryBatchQueries
 from .inbound import InboundQueries
 from .inbound_batch import InboundBatchQueries
+from .knocking import KnockingQueries
 from .links import LinkedPostRow, LinkQueries, LinkRow
 from .migrations import MIGRATIONS_DIR, head_revision, migrate
 from .moderation import ModerationQueries
@@ -42,6 +43,7 @@ class Store(
     WebQueries,
     DeliveryQueries,
     DeliveryBatchQueries,
+    KnockingQueries,
     OfferQueries,
     LinkQueries,
     SiteQueries,

@@ -248,6 +248,16 @@ hosts = sa.Table(
     sa.Column("last_failure_at", sa.DateTime(timezone=True), nullable=True),
 )
 
+# Which HTTP signature scheme a host accepts, until expires_at (migration 0014): see
+# node/federation/knocking.py.
+signature_schemes = sa.Table(
+    "signature_schemes",
+    metadata,
+    sa.Column("host", sa.String(255), primary_key=True),
+    sa.Column("scheme", sa.String(16), nullable=False),  # rfc9421 | draft-cavage
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 # --- the web interface (migration 0005) --------------------------------------------------------
 
 # Uploaded images live in the database so every process of a scaled-out node can serve them.
