@@ -10,6 +10,7 @@ from .deliveries import DeliveryQueries
 from .delivery_batch import DeliveryBatchQueries
 from .inbound import InboundQueries
 from .inbound_batch import InboundBatchQueries
+from .interactions import InteractionQueries
 from .knocking import KnockingQueries
 from .links import LinkedPostRow, LinkQueries, LinkRow
 from .migrations import MIGRATIONS_DIR, head_revision, migrate
@@ -44,6 +45,7 @@ class Store(
     DeliveryQueries,
     DeliveryBatchQueries,
     KnockingQueries,
+    InteractionQueries,
     OfferQueries,
     LinkQueries,
     SiteQueries,

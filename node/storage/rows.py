@@ -105,6 +105,8 @@ class PostRow:
     deleted_at: datetime | None = None
     id: int | None = None
     comments_version: int = 0  # see schema.posts
+    reply_policy: str = "anyone"  # anyone | followers | members
+    quote_policy: str = "followers"  # anyone | followers | nobody
 
 
 def _post(row: Any) -> PostRow:

@@ -102,6 +102,22 @@ posts = sa.Table(
     # Bumped with every change to what the post's comment list shows, so each web process can
     # keep that list rendered and know, from the post row it reads anyway, when it is stale.
     sa.Column("comments_version", sa.Integer, nullable=False, server_default="0"),
+    # Who may reply and quote (migration 0014): node/content/interaction_policy.py
+    sa.Column("reply_policy", sa.String(16), nullable=False, server_default="anyone"),
+    sa.Column("quote_policy", sa.String(16), nullable=False, server_default="followers"),
+)
+
+# Quotes of our posts we allowed (FEP-044f): each is a QuoteAuthorization at /quotes/<public_id>.
+quote_authorizations = sa.Table(
+    "quote_authorizations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("public_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("post_id", sa.Integer, sa.ForeignKey("posts.id"), nullable=False, index=True),
+    sa.Column("quote_id", URL, nullable=False),  # the quoting post (interactingObject)
+    sa.Column("actor_id", URL, nullable=False),  # who asked
+    _created(),
+    sa.UniqueConstraint("post_id", "quote_id"),
 )
 
 # Notes: every reply we know of, on our posts (comments) or written by our members.

@@ -376,10 +376,29 @@ def test_post_create_prints_the_id_of_a_post_the_node_then_serves(
     assert "Canal path cleared" in page.text
 
 
+def test_post_create_sets_who_may_reply_and_quote(served: ServedNode) -> None:
+    post_id = served.ok(
+        "post", "create", "ben", "--kind", "report", "--title", "Canal path cleared",
+        "--body", "Twelve of us.", "--replies", "members", "--quotes", "anyone",
+    ).strip()  # fmt: skip
+
+    policy = served.get(post_id, activity_json=True).json()["interactionPolicy"]
+
+    assert policy["canReply"]["automaticApproval"] == [f"{served.url}/users/ben"]
+    assert policy["canQuote"]["automaticApproval"] == [
+        "https://www.w3.org/ns/activitystreams#Public"
+    ]
+
+
 @pytest.mark.parametrize(
     ("arguments", "sentence"),
     [
         (["ben", "--kind", "poem", "--title", "T", "--body", "B"], "invalid choice: 'poem'"),
+        (["ben", "--kind", "blog", "--title", "T", "--body", "B", "--quotes", "all"], "'all'"),
+        (
+            ["ben", "--kind", "offer", "--title", "T", "--body", "B", "--replies", "members"],
+            "are for reports and blog posts",
+        ),
         (["ben", "--kind", "report", "--body", "B"], "the following arguments are required"),
         (["ben", "--kind", "report", "--title", "  ", "--body", "B"], "a post needs a --title"),
         (["ben", "--kind", "report", "--title", "T", "--body", " "], "a post needs a body"),
@@ -390,6 +409,8 @@ def test_post_create_prints_the_id_of_a_post_the_node_then_serves(
     ],
     ids=[
         "bad-kind",
+        "bad-quotes",
+        "policy-on-offer",
         "no-title",
         "blank-title",
         "blank-body",

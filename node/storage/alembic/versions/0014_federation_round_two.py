@@ -1,4 +1,5 @@
-"""Federation, round two: the signature scheme each host accepts (double-knocking).
+"""Federation, round two: the signature scheme each host accepts (double-knocking), who may
+reply to and quote each post, and the quotes we allowed (FEP-044f).
 
 Revision ID: 0014
 Revises: 0009
@@ -20,7 +21,35 @@ def upgrade() -> None:
         sa.Column("scheme", sa.String(length=16), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
     )
+    with op.batch_alter_table("posts") as batch:
+        batch.add_column(
+            sa.Column("reply_policy", sa.String(length=16), server_default="anyone", nullable=False)
+        )
+        batch.add_column(
+            sa.Column(
+                "quote_policy", sa.String(length=16), server_default="followers", nullable=False
+            )
+        )
+    op.create_table(
+        "quote_authorizations",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("public_id", sa.String(length=64), nullable=False),
+        sa.Column("post_id", sa.Integer(), sa.ForeignKey("posts.id"), nullable=False),
+        sa.Column("quote_id", sa.String(length=2048), nullable=False),
+        sa.Column("actor_id", sa.String(length=2048), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.UniqueConstraint("public_id"),
+        sa.UniqueConstraint("post_id", "quote_id"),
+    )
+    op.create_index(
+        "ix_quote_authorizations_post_id", "quote_authorizations", ["post_id"], unique=False
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_quote_authorizations_post_id", table_name="quote_authorizations")
+    op.drop_table("quote_authorizations")
+    with op.batch_alter_table("posts") as batch:
+        batch.drop_column("quote_policy")
+        batch.drop_column("reply_policy")
     op.drop_table("signature_schemes")
