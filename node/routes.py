@@ -46,6 +46,7 @@ ROUTES = [
     Route("/@{username}", actor_views.profile),
     Route("/posts/{public_id}", offer_views.post_page),
     Route("/posts/{public_id}/replies", post_views.replies),
+    Route("/posts/{public_id}/context", conversation_views.context),
     Route("/notes/{public_id}", post_views.note_page),
     Route("/tags/{name}", post_views.tag_page),
     Route("/quotes/{public_id}", conversation_views.quote_authorization),

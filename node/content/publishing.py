@@ -77,6 +77,7 @@ def article_document(
     )
     document["@context"] = [*document["@context"], interaction.TERMS]
     document["interactionPolicy"] = interaction_policy.policy_document(post, author)
+    document["context"] = f"{object_id}/context"  # FEP-7888 (node/content/conversations.py)
     return document
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from activitypub import objects, webfinger
 from activitypub.vocab import Document, as_list, first_id, id_of, is_public, published_at, type_of
-from node.content import html, interaction_policy, quotes
+from node.content import conversations, html, interaction_policy, quotes
 from node.context import Node
 from node.federation import delivery, remote, retry_policy
 from node.federation.actors import LocalActor, local_actor
@@ -234,6 +234,7 @@ async def _store_comment(node: Node, note: Document, post_id: int) -> str:
         status=status,
         published_at=_published(note),
         created_at=utcnow(),
+        context=conversations.context_of(note),
     )
     inserted = await node.store.insert_note(row)
     if inserted:
@@ -255,6 +256,8 @@ async def _check_authority(node: Node, note: Document, actor_id: str) -> str | N
 
 async def _on_create_note(node: Node, note: Document, actor_id: str) -> Outcome:
     post_id, ancestors = await _ancestors(node, note)
+    if post_id is None:  # a broken inReplyTo chain may still name the conversation (FEP-7888)
+        post_id = await conversations.post_for_context(node, note)
     if post_id is None:
         if await node.store.is_followed_by_members(actor_id) and is_public(note):
             return await _keep_remote_post(node, note, actor_id)

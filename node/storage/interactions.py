@@ -1,5 +1,6 @@
-"""Who may interact with our posts: followers looked up for a policy, and the quotes we allowed
-(node/content/interaction_policy.py and node/content/quotes.py decide)."""
+"""Who may interact with our posts: followers looked up for a policy, the quotes we allowed, and
+the conversations (FEP-7888 contexts) comments named (node/content/interaction_policy.py,
+quotes.py and conversations.py decide)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from .connection import StoreBase
-from .schema import followers, quote_authorizations
+from .schema import followers, notes, quote_authorizations
 
 
 class InteractionQueries(StoreBase):
@@ -38,3 +39,14 @@ class InteractionQueries(StoreBase):
         table = self._quote_authorizations
         row = await self._db.fetch_one(sa.select(table).where(table.c.public_id == public_id))
         return dict(row._mapping) if row else None
+
+    async def post_of_context(self, context: str) -> int | None:
+        """The post a comment naming this conversation was attached to, if any."""
+        query = (
+            sa.select(notes.c.post_id)
+            .where(notes.c.context == context, notes.c.post_id.is_not(None))
+            .order_by(notes.c.id)
+            .limit(1)
+        )
+        value = await self._db.fetch_val(query)
+        return int(value) if value is not None else None

@@ -132,6 +132,7 @@ class NoteRow:
     updated_at: datetime | None = None
     document: str | None = None
     id: int | None = None
+    context: str | None = None  # FEP-7888: the conversation the note said it belongs to
 
 
 def _note(row: Any) -> NoteRow:

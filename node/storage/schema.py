@@ -142,6 +142,9 @@ notes = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("document", sa.Text, nullable=True),  # the JSON we published, for our own notes
     _created(),
+    # The conversation the reply said it belongs to (FEP-7888 `context`, migration 0014): how a
+    # reply whose inReplyTo chain is broken still finds its post (node/content/conversations.py)
+    sa.Column("context", URL, nullable=True, index=True),
 )
 
 # Posts that arrive from accounts our members follow (and later, linked nodes).

@@ -1,5 +1,6 @@
 """Federation, round two: the signature scheme each host accepts (double-knocking), who may
-reply to and quote each post, and the quotes we allowed (FEP-044f).
+reply to and quote each post, the quotes we allowed (FEP-044f), and the conversation (FEP-7888
+`context`) each incoming reply names.
 
 Revision ID: 0014
 Revises: 0009
@@ -44,9 +45,15 @@ def upgrade() -> None:
     op.create_index(
         "ix_quote_authorizations_post_id", "quote_authorizations", ["post_id"], unique=False
     )
+    with op.batch_alter_table("notes") as batch:
+        batch.add_column(sa.Column("context", sa.String(length=2048), nullable=True))
+        batch.create_index("ix_notes_context", ["context"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("notes") as batch:
+        batch.drop_index("ix_notes_context")
+        batch.drop_column("context")
     op.drop_index("ix_quote_authorizations_post_id", table_name="quote_authorizations")
     op.drop_table("quote_authorizations")
     with op.batch_alter_table("posts") as batch:
