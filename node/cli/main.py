@@ -13,7 +13,7 @@ from typing import Any
 from node import __version__
 from node.accounts import passwords
 from node.content.publishing import PublishError
-from node.federation import actors, following
+from node.federation import actors, following, report_forwarding
 from node.moderation.rules import ModerationError
 from node.network import links
 from node.offers.terms import OfferError
@@ -296,6 +296,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         links.LinkError,
         PublishError,
         ModerationError,
+        report_forwarding.ForwardError,
         OfferError,
         BackupError,
     ) as exc:

@@ -199,6 +199,8 @@ reports = sa.Table(
     sa.Column("content", sa.Text, nullable=False, server_default=""),
     sa.Column("object_ids", sa.Text, nullable=False),  # JSON list
     _created(),
+    # when a moderator forwarded it to the reported server(s) (migration 0014)
+    sa.Column("forwarded_at", sa.DateTime(timezone=True), nullable=True),
 )
 
 # --- inbound processing, the activity log, delivery -------------------------------------------

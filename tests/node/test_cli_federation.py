@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -328,6 +328,7 @@ NEW_COMMANDS: list[tuple[str, list[str]]] = [
     ("block list", ["--json"]),
     ("reports", []),
     ("reports list", ["--json"]),
+    ("reports forward", ["--comment"]),
     ("log", ["--inbound", "--deliveries", "--host", "--outcome", "--json"]),
 ]
 
@@ -709,7 +710,15 @@ def test_reports_list_shows_flags_received(served: ServedNode, remote: Remote) -
     assert report["actor_id"] == remote.actor_id
     assert report["content"] == "This post is spam"
     assert report["object_ids"] == [f"{served.url}/users/ben", post_id]
-    assert post_id in served.ok("reports", "list")
+    # with the server it came from, and the member of ours it is about
+    server = urlsplit(remote.actor_id).netloc
+    assert (report["server"], report["members"]) == (server, ["ben"])
+    listing = served.ok("reports", "list")
+    assert post_id in listing
+    assert f"from {server} (" in listing and "about our member(s) ben" in listing
+    # And it cannot be forwarded: nothing in it lives on another server
+    refused = served.run("reports", "forward", str(report["id"]), "--comment", "x")
+    _refused(refused, f"nothing in report {report['id']} is from an account elsewhere")
 
 
 # --- log ----------------------------------------------------------------------------------------

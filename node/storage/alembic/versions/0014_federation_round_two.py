@@ -1,6 +1,6 @@
 """Federation, round two: the signature scheme each host accepts (double-knocking), who may
 reply to and quote each post, the quotes we allowed (FEP-044f), and the conversation (FEP-7888
-`context`) each incoming reply names.
+`context`) each incoming reply names, and when a report was forwarded.
 
 Revision ID: 0014
 Revises: 0009
@@ -48,9 +48,13 @@ def upgrade() -> None:
     with op.batch_alter_table("notes") as batch:
         batch.add_column(sa.Column("context", sa.String(length=2048), nullable=True))
         batch.create_index("ix_notes_context", ["context"], unique=False)
+    with op.batch_alter_table("reports") as batch:
+        batch.add_column(sa.Column("forwarded_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("reports") as batch:
+        batch.drop_column("forwarded_at")
     with op.batch_alter_table("notes") as batch:
         batch.drop_index("ix_notes_context")
         batch.drop_column("context")
