@@ -13,7 +13,7 @@ from typing import Any, Literal
 from activitypub import interaction, objects
 from activitypub.vocab import Document
 from node.context import Node
-from node.federation import delivery
+from node.federation import delivery, integrity
 from node.federation.actors import LocalActor, local_actor, local_actor_by_row_id
 from node.storage import MediaRow, PostRow, utcnow
 
@@ -177,6 +177,7 @@ async def create_post(node: Node, author: LocalActor, draft: Draft) -> PostRow:
             await node.store.attach_media(list(draft.media_ids), post.id or 0)
         document = await published_document(node, post, author)
         create = objects.create(f"{document['id']}/activity", document)
+        create = await integrity.with_proofs(node, author, create)  # FEP-8b32
         await _fan_out(node, author, create, announce=True)
     return post
 

@@ -48,6 +48,8 @@ class LocalActorRow:
     suspended_at: datetime | None = None
     deleted_at: datetime | None = None
     session_generation: int = 0
+    ed25519_public: str | None = None  # FEP-521a multibase; None until the key is made
+    ed25519_private_sealed: str | None = None
 
 
 @dataclass(frozen=True)

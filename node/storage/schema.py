@@ -33,6 +33,10 @@ local_actors = sa.Table(
     sa.Column("suspended_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("session_generation", sa.Integer, nullable=False, server_default="0"),
+    # FEP-8b32 object proofs (migration 0014): an Ed25519 key, sealed like the RSA one, and its
+    # public half as a FEP-521a multibase value for the actor document
+    sa.Column("ed25519_public", sa.String(64), nullable=True),
+    sa.Column("ed25519_private_sealed", sa.Text, nullable=True),
 )
 
 # --- remote actors we have fetched (keys, inboxes) ---------------------------------------------

@@ -1,6 +1,7 @@
 """Federation, round two: the signature scheme each host accepts (double-knocking), who may
 reply to and quote each post, the quotes we allowed (FEP-044f), and the conversation (FEP-7888
-`context`) each incoming reply names, and when a report was forwarded.
+`context`) each incoming reply names, when a report was forwarded, and each local actor's
+Ed25519 key for FEP-8b32 proofs.
 
 Revision ID: 0014
 Revises: 0009
@@ -50,9 +51,15 @@ def upgrade() -> None:
         batch.create_index("ix_notes_context", ["context"], unique=False)
     with op.batch_alter_table("reports") as batch:
         batch.add_column(sa.Column("forwarded_at", sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("local_actors") as batch:
+        batch.add_column(sa.Column("ed25519_public", sa.String(length=64), nullable=True))
+        batch.add_column(sa.Column("ed25519_private_sealed", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("local_actors") as batch:
+        batch.drop_column("ed25519_private_sealed")
+        batch.drop_column("ed25519_public")
     with op.batch_alter_table("reports") as batch:
         batch.drop_column("forwarded_at")
     with op.batch_alter_table("notes") as batch:
