@@ -14,14 +14,16 @@ address literals never reach a resolver; deliver() refuses those in check_url() 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import socket
-from datetime import datetime
+from datetime import UTC, datetime
 from types import TracebackType
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 from activitypub.addresses import is_forbidden_text, resolve
+from activitypub.auth import KNOCK_AGAIN, knock_order, signature_headers
 from activitypub.client import (
     DEFAULT_ACCEPT,
     DELIVERY_BODY_EXCERPT_BYTES,
@@ -34,7 +36,6 @@ from activitypub.client import (
     parse_retry_after,
 )
 from activitypub.keys import PrivateKey
-from activitypub.signatures import sign_request
 from activitypub.vocab import ACTIVITY_JSON
 
 
@@ -100,16 +101,17 @@ class Deliverer:
         key: PrivateKey,
         *,
         now: datetime | None = None,
+        known: str | None = None,
     ) -> DeliveryResult:
         """client.deliver() with the signature made here, just before sending: never raises
-        for the remote's or the network's failures; redirects are reported, not followed."""
+        for the remote's or the network's failures; redirects are reported, not followed.
+
+        Knocks twice (activitypub/auth.py): RFC 9421 first unless `known` says the host takes
+        only draft-cavage; the result's `signed_with` names the scheme a 2xx answered."""
         try:
             await check_url(inbox_url, self._policy)
-            headers = self._headers | sign_request(
-                "POST", inbox_url, self._headers, body, key, now=now
-            )
             async with asyncio.timeout(self._policy.total_timeout):
-                return await self._post(inbox_url, body, headers)
+                return await self._knock(inbox_url, body, key, now, known)
         except FetchError as exc:
             return DeliveryResult(status=None, error=exc.reason)
         except TimeoutError:
@@ -119,6 +121,25 @@ class Deliverer:
             return DeliveryResult(status=None, error=reason or "request failed", detail=str(exc))
         except aiohttp.ClientError as exc:
             return DeliveryResult(status=None, error="request failed", detail=str(exc))
+
+    async def _knock(
+        self,
+        inbox_url: str,
+        body: bytes,
+        key: PrivateKey,
+        now: datetime | None,
+        known: str | None,
+    ) -> DeliveryResult:
+        result = DeliveryResult(status=None, error="not sent")
+        for scheme in knock_order(known):
+            moment = now or datetime.now(UTC)
+            signed = signature_headers(scheme, "POST", inbox_url, self._headers, body, key, moment)
+            result = await self._post(inbox_url, body, self._headers | signed)
+            if result.ok:
+                return dataclasses.replace(result, signed_with=scheme)
+            if result.status not in KNOCK_AGAIN:
+                break
+        return result
 
     async def _post(self, inbox_url: str, body: bytes, headers: dict[str, str]) -> DeliveryResult:
         session = self._open()

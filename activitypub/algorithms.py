@@ -91,7 +91,10 @@ def load_public_key(pem: str) -> PublicKeyTypes:
         raise SignatureError("unusable key") from None
 
 
+@functools.lru_cache(maxsize=256)
 def load_private_key(pem: str) -> PrivateKeyTypes:
+    """Parsed once per process, as keys.load_private_pem: an RSA key costs ~40-80 ms to load
+    (cryptography checks it), which blocked the event loop on every RFC 9421 signature."""
     try:
         return serialization.load_pem_private_key(pem.encode("ascii"), password=None)
     except (ValueError, TypeError, UnicodeEncodeError, UnsupportedAlgorithm):

@@ -81,6 +81,8 @@ class DeliveryResult:
     retry_after: datetime | float | None = None
     error: str | None = None
     detail: str = ""
+    # The signature scheme a 2xx answer came back to (activitypub/auth.py), when known.
+    signed_with: str | None = None
 
     @property
     def ok(self) -> bool:

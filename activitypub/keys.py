@@ -6,7 +6,7 @@ import functools
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 KEY_SIZE = 2048
 PUBLIC_EXPONENT = 65537
@@ -41,7 +41,11 @@ class PrivateKey:
 
 
 def generate_private_pem() -> str:
-    key = rsa.generate_private_key(public_exponent=PUBLIC_EXPONENT, key_size=KEY_SIZE)
+    return pkcs8_pem(rsa.generate_private_key(public_exponent=PUBLIC_EXPONENT, key_size=KEY_SIZE))
+
+
+def pkcs8_pem(key: rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey) -> str:
+    """A private key as unencrypted PKCS#8 PEM (sealed by node/ops/vault.py before storage)."""
     return key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,

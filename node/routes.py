@@ -13,6 +13,7 @@ from .web import (
     admin_pages,
     admin_views,
     auth_views,
+    conversation_views,
     discovery,
     inbox,
     link_pages,
@@ -45,8 +46,10 @@ ROUTES = [
     Route("/@{username}", actor_views.profile),
     Route("/posts/{public_id}", offer_views.post_page),
     Route("/posts/{public_id}/replies", post_views.replies),
+    Route("/posts/{public_id}/context", conversation_views.context),
     Route("/notes/{public_id}", post_views.note_page),
     Route("/tags/{name}", post_views.tag_page),
+    Route("/quotes/{public_id}", conversation_views.quote_authorization),
     Route("/authorize_interaction", pages.authorize_interaction),
     # the web interface (issue 7)
     Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),

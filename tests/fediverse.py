@@ -27,6 +27,9 @@ from activitypub.signatures import SignatureError, sign_request, verify_request
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 Style = Literal["mastodon", "other"]
+# Which HTTP signatures a server reads: Mastodon < 4.5 only draft-cavage, a Fedify server or
+# Mastodon >= 4.5 configured strictly only RFC 9421; "any" reads both.
+Accepts = Literal["any", "rfc9421", "draft-cavage"]
 Visibility = Literal["public", "unlisted", "private", "direct"]
 
 # Generating RSA keys is slow; fake servers share a small pool (each user still has its own).
@@ -78,6 +81,10 @@ class FakeServer:
     actor_types: dict[str, str] = field(default_factory=dict)  # name -> type, else Person
     gone: set[str] = field(default_factory=set)  # deleted: their actor answers 410, as Mastodon
     scheme: str = "https"  # "http" for a peer served by uvicorn on a loopback port
+    # Not "any": the server reads only that signature scheme, answers 401 to the other (as
+    # Mastodon does to a signature it cannot read) and, in secure mode, wants GETs signed too.
+    accepts: Accepts = "any"
+    knocks: list[tuple[str, str, str]] = field(default_factory=list)  # (method, path, scheme)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(100))
 
     def __post_init__(self) -> None:
@@ -137,6 +144,9 @@ class FakeServer:
             return JSONResponse({"subject": resource, "links": links})
 
         async def actor(request: Request) -> Response:
+            refused = await self._check_get(request)
+            if refused is not None:
+                return refused
             name = request.path_params["name"]
             if name not in self.users:
                 return Response(status_code=404)
@@ -145,6 +155,9 @@ class FakeServer:
             return JSONResponse(self.actor(name), media_type="application/activity+json")
 
         async def obj(request: Request) -> Response:
+            refused = await self._check_get(request)
+            if refused is not None:
+                return refused
             document = self.objects.get(str(request.url))
             if document is None:
                 return Response(status_code=404)
@@ -164,23 +177,58 @@ class FakeServer:
             ]
         )
 
+    def _knocked(self, request: Request) -> str:
+        """Record which scheme signed the request; returns it."""
+        headers = request.headers
+        scheme = "none"
+        if "signature-input" in headers:
+            scheme = "rfc9421"
+        elif "signature" in headers:
+            scheme = "draft-cavage"
+        self.knocks.append((request.method, request.url.path, scheme))
+        return scheme
+
+    def knocks_with(self, scheme: str) -> int:
+        return sum(1 for _, _, used in self.knocks if used == scheme)
+
+    async def _lookup(self, key_id: str) -> PublicKey:
+        async with self.fediverse.client() as http:
+            response = await http.get(
+                key_id.split("#")[0], headers={"Accept": "application/activity+json"}
+            )
+        document = response.json()
+        key = document["publicKey"]
+        if key["id"] != key_id:
+            raise SignatureError("key fetch failed")
+        return PublicKey(key_id=key_id, owner=document["id"], pem=key["publicKeyPem"])
+
+    async def _check_get(self, request: Request) -> Response | None:
+        """Secure mode, for a server that reads one scheme only: a GET must be signed with it."""
+        scheme = self._knocked(request)
+        if self.accepts == "any":
+            return None
+        if scheme != self.accepts:
+            self.refused.append(f"GET signed with {scheme}")
+            return Response(status_code=401)
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        try:
+            await verify_request("GET", target, request.headers, b"", self._lookup)
+        except SignatureError as exc:
+            self.refused.append(exc.reason)
+            return Response(exc.reason, status_code=401)
+        return None
+
     async def _receive(self, request: Request) -> Response:
         """Verify like Mastodon: a signed digest, (request-target) host date, key by keyId."""
         body = await request.body()
-
-        async def lookup(key_id: str) -> PublicKey:
-            async with self.fediverse.client() as http:
-                response = await http.get(
-                    key_id.split("#")[0], headers={"Accept": "application/activity+json"}
-                )
-            document = response.json()
-            key = document["publicKey"]
-            if key["id"] != key_id:
-                raise SignatureError("key fetch failed")
-            return PublicKey(key_id=key_id, owner=document["id"], pem=key["publicKeyPem"])
-
+        scheme = self._knocked(request)
+        if self.accepts != "any" and scheme != self.accepts:
+            self.refused.append(f"signed with {scheme}")
+            return Response("Request not signed", status_code=401)
         try:
-            signer = await verify_request("POST", request.url.path, request.headers, body, lookup)
+            signer = await verify_request(
+                "POST", request.url.path, request.headers, body, self._lookup
+            )
         except SignatureError as exc:
             self.refused.append(exc.reason)
             return Response(exc.reason, status_code=401)

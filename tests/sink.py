@@ -47,8 +47,13 @@ class Received:
 class InboxSink:
     """Every POST is an inbox; `answer()` scripts the replies of one inbox URL (default 202)."""
 
-    def __init__(self, known_keys: Iterable[PublicKey], *, delay: float = 0.0) -> None:
+    def __init__(
+        self, known_keys: Iterable[PublicKey], *, delay: float = 0.0, accepts: str = "any"
+    ) -> None:
         self._keys = {key.key_id: key for key in known_keys}
+        # "rfc9421" or "draft-cavage": the other scheme is refused, as a server that reads
+        # only one would (tests of double-knocking)
+        self.accepts = accepts
         self._scripts: dict[str, list[Reply]] = {}
         self.delay = delay
         self.received: list[Received] = []
@@ -81,6 +86,17 @@ class InboxSink:
         headers = {name.lower(): value for name, value in request.headers.items()}
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         signer, refusal = None, ""
+        scheme = "rfc9421" if "signature-input" in headers else "draft-cavage"
+        if self.accepts not in ("any", scheme):
+            return Received(
+                headers.get("host", ""),
+                request.url.path,
+                None,
+                headers,
+                body,
+                None,
+                f"{scheme} not read",
+            )
         try:
             signer = await verify_request(
                 request.method,
@@ -89,6 +105,7 @@ class InboxSink:
                 body,
                 self._lookup,
                 now=self.now,
+                scheme=request.url.scheme,
                 required_headers=MASTODON_SIGNED_HEADERS,
             )
         except SignatureError as exc:

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from node.content import publishing, replies
+from node.content import interaction_policy, publishing, replies
 from node.context import Node, open_node
 from node.federation import following
 from node.federation.actors import LocalActor, local_actor
@@ -58,7 +58,8 @@ def cmd_post_create(settings: Settings, args: argparse.Namespace) -> int:
 
     async def create(node: Node) -> int:
         author = await member(node, args.name)
-        draft = publishing.Draft(args.kind, args.title, body, args.summary)
+        policy = {"replies": args.replies, "quotes": args.quotes}
+        draft = publishing.Draft(args.kind, args.title, body, args.summary, **policy)
         if args.kind in KINDS:
             post = await offers.create_offer(node, author, draft, terms)
         else:
@@ -68,6 +69,8 @@ def cmd_post_create(settings: Settings, args: argparse.Namespace) -> int:
 
     if args.kind not in KINDS and terms != offers.OfferDraft():
         raise ContentError("--hours, --category, --place and --expires are for offers and requests")
+    if args.kind in KINDS and (args.replies or args.quotes):
+        raise ContentError("--replies and --quotes are for reports and blog posts")
     return run_with_node(settings, create)
 
 
@@ -152,6 +155,16 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     create.add_argument("--category", metavar="NAME", help="one of CONODE_OFFER_CATEGORIES")
     create.add_argument("--place", metavar="TEXT", help="where (offers, requests)")
     create.add_argument("--expires", metavar="YYYY-MM-DD", help="open until the end of that day")
+    create.add_argument(
+        "--replies",
+        choices=interaction_policy.REPLY_CHOICES,
+        help="who may reply from other servers (default: anyone)",
+    )
+    create.add_argument(
+        "--quotes",
+        choices=interaction_policy.QUOTE_CHOICES,
+        help="who may quote it (default: followers)",
+    )
     create.set_defaults(handler=cmd_post_create)
     edit = actions.add_parser("edit", help="edit a post and federate the Update")
     edit.add_argument("id", help="the post's id (its URL)")

@@ -13,7 +13,7 @@ from typing import Any
 from node import __version__
 from node.accounts import passwords
 from node.content.publishing import PublishError
-from node.federation import actors, following
+from node.federation import actors, following, integrity, report_forwarding
 from node.moderation.rules import ModerationError
 from node.network import links
 from node.offers.terms import OfferError
@@ -85,6 +85,9 @@ def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
         store = await _open_store(settings)
         try:
             created.extend(await actors.ensure_node_actors(store, settings, secret))
+            made = await integrity.ensure_keys(store, secret)
+            if made:
+                created.append(f"Ed25519 proof keys (FEP-8b32) for {made} existing actors")
         finally:
             await store.disconnect()
         return 0
@@ -296,6 +299,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         links.LinkError,
         PublishError,
         ModerationError,
+        report_forwarding.ForwardError,
         OfferError,
         BackupError,
     ) as exc:

@@ -10,9 +10,13 @@ from datetime import datetime
 from typing import Any
 
 from node.content import html
+from node.context import Node
+from node.federation import report_forwarding
 from node.moderation import rules as moderation
 from node.settings import Settings
 from node.storage import NoteRow, Store
+
+from .content import run_with_node
 
 STATUSES = ("pending", "approved", "rejected", "private", "deleted", "all")
 ACTIONS = {"approve": "approved", "reject": "rejected", "delete": "deleted"}
@@ -100,19 +104,32 @@ def cmd_block(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_reports(settings: Settings, args: argparse.Namespace) -> int:
-    async def act(store: Store) -> int:
-        items = await store.reports()
+    async def act(node: Node) -> int:
+        items = await report_forwarding.report_views(node)
         if args.json:
             _print_json(items)
         elif not items:
             print("no reports")
         for item in [] if args.json else items:
-            print(f"{item['id']:>5}  from {item['actor_id']}: {item['content']}")
+            print(f"{item['id']:>5}  from {item['server']} ({item['actor_id']}): {item['content']}")
+            if item["members"]:
+                print(f"       about our member(s) {', '.join(item['members'])}")
             for object_id in item["object_ids"]:
                 print(f"       about {object_id}")
+            if item["forwarded_at"]:
+                print(f"       forwarded {item['forwarded_at']:%Y-%m-%d %H:%M}")
         return 0
 
-    return _with_store(settings, act)
+    return run_with_node(settings, act)
+
+
+def cmd_reports_forward(settings: Settings, args: argparse.Namespace) -> int:
+    async def act(node: Node) -> int:
+        servers = await report_forwarding.forward_report(node, args.id, comment=args.comment)
+        print(f"report {args.id} forwarded to {', '.join(servers)} (a Flag from the node)")
+        return 0
+
+    return run_with_node(settings, act)
 
 
 def cmd_log(settings: Settings, args: argparse.Namespace) -> int:
@@ -170,6 +187,14 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     report_list = report_actions.add_parser("list", help="list reports")
     report_list.add_argument("--json", action="store_true", help="print one JSON array")
     report_list.set_defaults(handler=cmd_reports)
+    forward = report_actions.add_parser(
+        "forward", help="send the report as a Flag from the node to the reported server"
+    )
+    forward.add_argument("id", type=int, metavar="ID", help="the report's number (reports list)")
+    forward.add_argument(
+        "--comment", default="", metavar="TEXT", help="your words to the other server's moderators"
+    )
+    forward.set_defaults(handler=cmd_reports_forward)
 
     log = commands.add_parser("log", help="what happened to each inbound activity and delivery")
     which = log.add_mutually_exclusive_group()

@@ -10,14 +10,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from activitypub import objects
+from activitypub import interaction, objects
 from activitypub.vocab import Document
 from node.context import Node
-from node.federation import delivery
+from node.federation import delivery, integrity
 from node.federation.actors import LocalActor, local_actor, local_actor_by_row_id
 from node.storage import MediaRow, PostRow, utcnow
 
-from . import html, uploads
+from . import html, interaction_policy, uploads
 
 PostKind = Literal["blog", "report", "offer", "request"]
 ARTICLE_KINDS = ("blog", "report")
@@ -58,7 +58,7 @@ def article_document(
 ) -> Document:
     object_id = post_id(node, post)
     tags = [objects.hashtag(name, tag_url(node, name)) for name in json.loads(post.hashtags)]
-    return objects.article(
+    document = objects.article(
         objects.ArticleInfo(
             object_id=object_id,
             attributed_to=author.actor_id,
@@ -75,6 +75,10 @@ def article_document(
             attachments=tuple(uploads.attachment(node.settings, item) for item in media),
         )
     )
+    document["@context"] = [*document["@context"], interaction.TERMS]
+    document["interactionPolicy"] = interaction_policy.policy_document(post, author)
+    document["context"] = f"{object_id}/context"  # FEP-7888 (node/content/conversations.py)
+    return document
 
 
 async def published_document(node: Node, post: PostRow, author: LocalActor) -> Document:
@@ -125,6 +129,8 @@ class Draft:
     body: str
     summary: str | None = None
     media_ids: tuple[int, ...] = ()  # uploaded images (node/content/uploads.py) to attach
+    replies: str | None = None  # who may reply: interaction_policy.REPLY_CHOICES (default)
+    quotes: str | None = None  # who may quote: interaction_policy.QUOTE_CHOICES (default)
 
 
 def _checked(draft: Draft) -> Draft:
@@ -142,6 +148,10 @@ def post_row(author: LocalActor, draft: Draft) -> PostRow:
     """A new post as written (checked, rendered), not stored yet."""
     draft = _checked(draft)
     summary = draft.summary or html.summary_from_markdown(draft.body, MAX_SUMMARY)
+    try:
+        replies, quotes = interaction_policy.checked(draft.replies, draft.quotes)
+    except interaction_policy.PolicyError as exc:
+        raise PublishError(str(exc)) from exc
     return PostRow(
         public_id=secrets.token_urlsafe(9),
         author_id=author.row.id,
@@ -152,6 +162,8 @@ def post_row(author: LocalActor, draft: Draft) -> PostRow:
         content_html=html.render_markdown(draft.body),
         hashtags=json.dumps(html.hashtags(f"{draft.title}\n{draft.body}")),
         published_at=utcnow(),
+        reply_policy=replies,
+        quote_policy=quotes,
     )
 
 
@@ -165,6 +177,7 @@ async def create_post(node: Node, author: LocalActor, draft: Draft) -> PostRow:
             await node.store.attach_media(list(draft.media_ids), post.id or 0)
         document = await published_document(node, post, author)
         create = objects.create(f"{document['id']}/activity", document)
+        create = await integrity.with_proofs(node, author, create)  # FEP-8b32
         await _fan_out(node, author, create, announce=True)
     return post
 

@@ -10,13 +10,14 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from activitypub import keys, objects
+from activitypub import keys, objects, proofs
 from activitypub.vocab import Document
 from node.ops import vault
 from node.settings import Settings
 from node.storage import LocalActorRow, Store
 
 Kind = Literal["Person", "Group", "Application"]
+ED25519_FRAGMENT = "#ed25519-key"  # the FEP-521a Multikey in assertionMethod (FEP-8b32 proofs)
 INSTANCE_USERNAME = "instance"
 USERNAME_PATTERN = re.compile(r"^[a-z0-9_]{1,30}$")
 # Names that would collide with node actors or confuse people reading a handle.
@@ -104,7 +105,7 @@ async def create_actor(
     if await store.local_actor(username) is not None:
         raise ActorError(f"{username!r} already exists; pick another name")
     private_pem = keys.generate_private_pem()
-    return await store.insert_local_actor(
+    row = await store.insert_local_actor(
         username=username,
         kind=kind,
         display_name=display_name,
@@ -114,6 +115,25 @@ async def create_actor(
         public_key_pem=keys.public_pem_from_private(private_pem),
         private_key_sealed=vault.seal(secret, username, private_pem),
     )
+    return await ensure_ed25519_key(store, secret, row)
+
+
+def ed25519_owner(username: str) -> str:
+    """What the sealed Ed25519 key is bound to (never the RSA key's binding)."""
+    return f"{username}#ed25519"
+
+
+async def ensure_ed25519_key(store: Store, secret: bytes, row: LocalActorRow) -> LocalActorRow:
+    """The actor's row with its Ed25519 key, made and stored now if it had none."""
+    if row.ed25519_public is not None:
+        return row
+    pem = proofs.generate_ed25519_pem()
+    public = proofs.multikey(proofs.load_ed25519_pem(pem).public_key())
+    sealed = vault.seal(secret, ed25519_owner(row.username), pem)
+    await store.set_ed25519_key(row.id, public, sealed)
+    fresh = await store.local_actor(row.username)
+    assert fresh is not None
+    return fresh
 
 
 async def ensure_node_actors(store: Store, settings: Settings, secret: bytes) -> list[str]:
@@ -172,4 +192,17 @@ def actor_document(settings: Settings, actor: LocalActor) -> Document:
         # The instance actor is infrastructure, not someone to follow or find in search.
         discoverable=row.kind != "Application",
     )
-    return objects.actor(info)
+    document = objects.actor(info)
+    if row.ed25519_public is not None:
+        context = document["@context"]
+        extra = [proofs.DATA_INTEGRITY_CONTEXT, proofs.MULTIKEY_CONTEXT]
+        document["@context"] = [*context[:-1], *extra, context[-1]]
+        document["assertionMethod"] = [
+            {
+                "id": actor.actor_id + ED25519_FRAGMENT,
+                "type": "Multikey",
+                "controller": actor.actor_id,
+                "publicKeyMultibase": row.ed25519_public,
+            }
+        ]
+    return document

@@ -12,6 +12,7 @@ node/federation/retry_policy.py.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import json
 import logging
@@ -24,13 +25,13 @@ from urllib.parse import urlsplit
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from activitypub import client, keys
-from activitypub.auth import HttpSignatureAuth
+from activitypub.auth import HttpSignatureAuth, host_of_url
 from activitypub.client import DeliveryResult
 from activitypub.vocab import Document
 from node.context import Node
 from node.storage import Store, utcnow
 
-from . import actors
+from . import actors, knocking
 from .retry_policy import (
     HOST_PAUSE_AFTER,
     Outcome,
@@ -130,11 +131,36 @@ async def run_once(
     batch = [Delivery(**row) for row in rows]
     signing_keys = {name: await _signing_key(node, name) for name in {d.sender for d in batch}}
     gate = asyncio.Semaphore(concurrency)
-    attempts = [_attempt(node, d, signing_keys[d.sender], gate, now) for d in batch]
+    known = await knocking.known_schemes(node.store, {d.host for d in batch}, moment)
+    probes, rest = knocking.probe_first(batch, lambda d: d.host, known)
+
+    async def attempt_all(deliveries: list[Delivery], schemes: dict[str, str]) -> list[_Attempted]:
+        return list(
+            await asyncio.gather(
+                *(
+                    _attempt(node, d, signing_keys[d.sender], gate, now, schemes.get(d.host))
+                    for d in deliveries
+                )
+            )
+        )
+
+    done = await attempt_all(probes, known)
+    learned = _accepted(done)
+    done += await attempt_all(rest, known | learned)
+    await knocking.remember(node.store, learned | _accepted(done), known, moment)
     # The whole pass is recorded in one transaction (node/storage/delivery_batch.py); a worker
     # killed before it commits leaves these rows leased, and only they are sent again.
-    await _record_pass(node.store, list(await asyncio.gather(*attempts)))
+    await _record_pass(node.store, done)
     return len(batch)
+
+
+def _accepted(attempted: list[_Attempted]) -> dict[str, str]:
+    """host -> the signature scheme its 2xx answers came back to, in this pass."""
+    return {
+        item.delivery.host: item.result.signed_with
+        for item in attempted
+        if item.result.signed_with is not None
+    }
 
 
 async def _signing_key(node: Node, username: str) -> keys.PrivateKey | None:
@@ -175,6 +201,7 @@ async def _attempt(
     key: keys.PrivateKey | None,
     gate: asyncio.Semaphore,
     now: datetime | None,
+    known: str | None,
 ) -> _Attempted:
     async with gate:
         if key is None:
@@ -183,12 +210,17 @@ async def _attempt(
             return _Attempted(delivery, result, outcome, now or utcnow())
         body = delivery.body.encode()
         if node.deliverer is not None:
-            result = await node.deliverer.deliver(delivery.inbox_url, body, key, now=now)
+            result = await node.deliverer.deliver(
+                delivery.inbox_url, body, key, now=now, known=known
+            )
         else:
-            auth = HttpSignatureAuth(key, clock=_fixed_clock(now) if now else _utc_clock)
+            host = host_of_url(delivery.inbox_url)
+            clock = _fixed_clock(now) if now else _utc_clock
+            auth = HttpSignatureAuth(key, clock=clock, known={host: known} if known else None)
             result = await client.deliver(
                 node.http, delivery.inbox_url, body, node.fetch_policy, auth=auth
             )
+            result = dataclasses.replace(result, signed_with=auth.accepted.get(host))
         moment = now or utcnow()
         return _Attempted(delivery, result, classify(result, delivery.attempts, moment), moment)
 

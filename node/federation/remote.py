@@ -11,14 +11,14 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from activitypub import client, webfinger
-from activitypub.auth import HttpSignatureAuth
+from activitypub.auth import HttpSignatureAuth, host_of_url
 from activitypub.keys import PublicKey
 from activitypub.signatures import SignatureError, verify_request
 from activitypub.vocab import JRD_JSON, Document, as_list, id_of
 from node.context import Node
 from node.storage import RemoteActorRow, utcnow
 
-from . import limits
+from . import knocking, limits
 from .actors import local_actor, private_key
 
 logger = logging.getLogger(__name__)
@@ -69,8 +69,11 @@ async def fetch_signed(
     Redirects stay on the URL's origin unless asked otherwise (WebFinger may delegate)."""
     row = await node.store.local_actor_of_kind("Application")
     auth = None
+    known: dict[str, str] = {}
     if row is not None:
-        auth = HttpSignatureAuth(private_key(local_actor(node.settings, row), node.secret))
+        key = private_key(local_actor(node.settings, row), node.secret)
+        known = await knocking.known_schemes(node.store, [host_of_url(url)])
+        auth = HttpSignatureAuth(key, known=known)
     kwargs = {"accept": accept} if accept else {}
     try:
         fetched = await client.fetch_located(
@@ -81,6 +84,9 @@ async def fetch_signed(
         raise RemoteError(f"fetch {url}: {exc.reason}") from exc
     except limits.LimitError as exc:
         raise RemoteError(f"fetch {url}: {exc.reason}") from exc
+    finally:
+        if auth is not None:
+            await knocking.remember(node.store, auth.accepted, known)
     claimed = fetched.document.get("id")
     # A redirect may lead anywhere: a document speaks only for the host that served it
     # (an open redirect must not let another server answer for this one).

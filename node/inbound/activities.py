@@ -17,7 +17,7 @@ from typing import Any
 
 from activitypub import objects, webfinger
 from activitypub.vocab import Document, as_list, first_id, id_of, is_public, published_at, type_of
-from node.content import html
+from node.content import conversations, html, interaction_policy, quotes
 from node.context import Node
 from node.federation import delivery, remote, retry_policy
 from node.federation.actors import LocalActor, local_actor
@@ -234,6 +234,7 @@ async def _store_comment(node: Node, note: Document, post_id: int) -> str:
         status=status,
         published_at=_published(note),
         created_at=utcnow(),
+        context=conversations.context_of(note),
     )
     inserted = await node.store.insert_note(row)
     if inserted:
@@ -255,10 +256,15 @@ async def _check_authority(node: Node, note: Document, actor_id: str) -> str | N
 
 async def _on_create_note(node: Node, note: Document, actor_id: str) -> Outcome:
     post_id, ancestors = await _ancestors(node, note)
+    if post_id is None:  # a broken inReplyTo chain may still name the conversation (FEP-7888)
+        post_id = await conversations.post_for_context(node, note)
     if post_id is None:
         if await node.store.is_followed_by_members(actor_id) and is_public(note):
             return await _keep_remote_post(node, note, actor_id)
         return dropped("not a reply to anything of ours")
+    refusal = await interaction_policy.reply_refusal(node, post_id, actor_id)
+    if refusal is not None:
+        return dropped(f"reply refused: {refusal}")
     for ancestor in ancestors:
         author = _note_author(ancestor)
         # A fetched ancestor speaks for itself only if it lives on its author's host.
@@ -392,6 +398,10 @@ async def on_offer(node: Node, activity: Document, actor_id: str) -> Outcome:
     return Outcome(*await exchanges.on_offer(node, activity, actor_id))
 
 
+async def on_quote_request(node: Node, activity: Document, actor_id: str) -> Outcome:
+    return Outcome(*await quotes.on_quote_request(node, activity, actor_id))
+
+
 HANDLERS: dict[str, Handler] = {
     "Follow": on_follow,
     "Undo": on_undo,
@@ -404,6 +414,7 @@ HANDLERS: dict[str, Handler] = {
     "Announce": _on_reaction,
     "Flag": on_flag,
     "Offer": on_offer,
+    "QuoteRequest": on_quote_request,
 }
 
 

@@ -10,6 +10,8 @@ from .deliveries import DeliveryQueries
 from .delivery_batch import DeliveryBatchQueries
 from .inbound import InboundQueries
 from .inbound_batch import InboundBatchQueries
+from .interactions import InteractionQueries
+from .knocking import KnockingQueries
 from .links import LinkedPostRow, LinkQueries, LinkRow
 from .migrations import MIGRATIONS_DIR, head_revision, migrate
 from .moderation import ModerationQueries
@@ -42,6 +44,8 @@ class Store(
     WebQueries,
     DeliveryQueries,
     DeliveryBatchQueries,
+    KnockingQueries,
+    InteractionQueries,
     OfferQueries,
     LinkQueries,
     SiteQueries,

@@ -56,6 +56,15 @@ class ActorQueries(StoreBase):
         row = await self._db.fetch_one(sa.select(local_actors).where(local_actors.c.id == row_id))
         return _local_actor(row) if row else None
 
+    async def set_ed25519_key(self, row_id: int, public: str, private_sealed: str) -> None:
+        """Give an actor its proof key, unless a concurrent process gave it one first."""
+        query = (
+            local_actors.update()
+            .where(local_actors.c.id == row_id, local_actors.c.ed25519_public.is_(None))
+            .values(ed25519_public=public, ed25519_private_sealed=private_sealed)
+        )
+        await self._db.execute(query)
+
     async def local_actor_of_kind(self, kind: str) -> LocalActorRow | None:
         query = sa.select(local_actors).where(local_actors.c.kind == kind).limit(1)
         row = await self._db.fetch_one(query.order_by(local_actors.c.id))

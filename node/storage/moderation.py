@@ -82,8 +82,21 @@ class ModerationQueries(StoreBase):
 
     async def reports(self) -> list[dict[str, Any]]:
         query = sa.select(reports).order_by(reports.c.id)
-        rows = [dict(row._mapping) for row in await self._db.fetch_all(query)]
-        for row in rows:
-            row["object_ids"] = json.loads(row["object_ids"])
-            row["created_at"] = _aware(row["created_at"])
-        return rows
+        return [_report(row) for row in await self._db.fetch_all(query)]
+
+    async def report(self, report_id: int) -> dict[str, Any] | None:
+        row = await self._db.fetch_one(sa.select(reports).where(reports.c.id == report_id))
+        return _report(row) if row else None
+
+    async def mark_report_forwarded(self, report_id: int) -> None:
+        query = reports.update().where(reports.c.id == report_id).values(forwarded_at=utcnow())
+        await self._db.execute(query)
+
+
+def _report(row: Any) -> dict[str, Any]:
+    report = dict(row._mapping)
+    report["object_ids"] = json.loads(report["object_ids"])
+    for name in ("created_at", "forwarded_at"):
+        if report[name] is not None:
+            report[name] = _aware(report[name])
+    return report

@@ -48,6 +48,8 @@ class LocalActorRow:
     suspended_at: datetime | None = None
     deleted_at: datetime | None = None
     session_generation: int = 0
+    ed25519_public: str | None = None  # FEP-521a multibase; None until the key is made
+    ed25519_private_sealed: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,8 @@ class PostRow:
     deleted_at: datetime | None = None
     id: int | None = None
     comments_version: int = 0  # see schema.posts
+    reply_policy: str = "anyone"  # anyone | followers | members
+    quote_policy: str = "followers"  # anyone | followers | nobody
 
 
 def _post(row: Any) -> PostRow:
@@ -130,6 +134,7 @@ class NoteRow:
     updated_at: datetime | None = None
     document: str | None = None
     id: int | None = None
+    context: str | None = None  # FEP-7888: the conversation the note said it belongs to
 
 
 def _note(row: Any) -> NoteRow:

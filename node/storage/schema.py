@@ -33,6 +33,10 @@ local_actors = sa.Table(
     sa.Column("suspended_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("session_generation", sa.Integer, nullable=False, server_default="0"),
+    # FEP-8b32 object proofs (migration 0014): an Ed25519 key, sealed like the RSA one, and its
+    # public half as a FEP-521a multibase value for the actor document
+    sa.Column("ed25519_public", sa.String(64), nullable=True),
+    sa.Column("ed25519_private_sealed", sa.Text, nullable=True),
 )
 
 # --- remote actors we have fetched (keys, inboxes) ---------------------------------------------
@@ -102,6 +106,22 @@ posts = sa.Table(
     # Bumped with every change to what the post's comment list shows, so each web process can
     # keep that list rendered and know, from the post row it reads anyway, when it is stale.
     sa.Column("comments_version", sa.Integer, nullable=False, server_default="0"),
+    # Who may reply and quote (migration 0014): node/content/interaction_policy.py
+    sa.Column("reply_policy", sa.String(16), nullable=False, server_default="anyone"),
+    sa.Column("quote_policy", sa.String(16), nullable=False, server_default="followers"),
+)
+
+# Quotes of our posts we allowed (FEP-044f): each is a QuoteAuthorization at /quotes/<public_id>.
+quote_authorizations = sa.Table(
+    "quote_authorizations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("public_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("post_id", sa.Integer, sa.ForeignKey("posts.id"), nullable=False, index=True),
+    sa.Column("quote_id", URL, nullable=False),  # the quoting post (interactingObject)
+    sa.Column("actor_id", URL, nullable=False),  # who asked
+    _created(),
+    sa.UniqueConstraint("post_id", "quote_id"),
 )
 
 # Notes: every reply we know of, on our posts (comments) or written by our members.
@@ -126,6 +146,9 @@ notes = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("document", sa.Text, nullable=True),  # the JSON we published, for our own notes
     _created(),
+    # The conversation the reply said it belongs to (FEP-7888 `context`, migration 0014): how a
+    # reply whose inReplyTo chain is broken still finds its post (node/content/conversations.py)
+    sa.Column("context", URL, nullable=True, index=True),
 )
 
 # Posts that arrive from accounts our members follow (and later, linked nodes).
@@ -180,6 +203,8 @@ reports = sa.Table(
     sa.Column("content", sa.Text, nullable=False, server_default=""),
     sa.Column("object_ids", sa.Text, nullable=False),  # JSON list
     _created(),
+    # when a moderator forwarded it to the reported server(s) (migration 0014)
+    sa.Column("forwarded_at", sa.DateTime(timezone=True), nullable=True),
 )
 
 # --- inbound processing, the activity log, delivery -------------------------------------------
@@ -246,6 +271,16 @@ hosts = sa.Table(
     sa.Column("paused_until", sa.DateTime(timezone=True), nullable=True),
     sa.Column("last_success_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("last_failure_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+# Which HTTP signature scheme a host accepts, until expires_at (migration 0014): see
+# node/federation/knocking.py.
+signature_schemes = sa.Table(
+    "signature_schemes",
+    metadata,
+    sa.Column("host", sa.String(255), primary_key=True),
+    sa.Column("scheme", sa.String(16), nullable=False),  # rfc9421 | draft-cavage
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 # --- the web interface (migration 0005) --------------------------------------------------------

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from node.content import html, publishing
+from node.federation import report_forwarding
 from node.federation.actors import LocalActor
 from node.moderation import rules as moderation
 
@@ -37,7 +38,7 @@ async def _reported_content(request: Request, object_ids: list[str]) -> list[dic
 
 @for_moderators
 async def reports(request: Request, member: LocalActor) -> Response:
-    rows = await node_of(request).store.reports()
+    rows = await report_forwarding.report_views(node_of(request))
     items = [(row, await _reported_content(request, row["object_ids"])) for row in rows[::-1]]
     return render(request, "reports.html", items=items, section="reports")
 

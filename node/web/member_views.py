@@ -12,7 +12,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from node.content import documents, html, publishing, replies, uploads
+from node.content import documents, html, interaction_policy, publishing, replies, uploads
 from node.federation import following
 from node.federation.actors import LocalActor
 from node.offers import exchanges
@@ -26,6 +26,12 @@ from .responses import error_page, node_of, render
 
 KINDS = (("report", "Report"), ("blog", "Blog post"), ("offer", "Offer"), ("request", "Request"))
 TERMS = ("hours", "category", "place", "expires")  # an offer's or request's, as typed
+REPLY_CHOICES = (
+    ("anyone", "Anyone"),
+    ("followers", "Followers of mine"),
+    ("members", "Members of this node only"),
+)
+QUOTE_CHOICES = (("followers", "Followers of mine"), ("anyone", "Anyone"), ("nobody", "Nobody"))
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,8 @@ class WriteForm:
     media: MediaRow | None = None
     document: MediaRow | None = None
     terms: offers.OfferDraft = field(default_factory=offers.OfferDraft)
+    replies: str = interaction_policy.DEFAULT_REPLIES
+    quotes: str = interaction_policy.DEFAULT_QUOTES
 
 
 def _write_form(form: FormData) -> WriteForm:
@@ -47,6 +55,8 @@ def _write_form(form: FormData) -> WriteForm:
         summary=text_field(form, "summary", 2000),
         body=text_field(form, "body"),
         terms=offers.OfferDraft(**{name: text_field(form, name, 200) or None for name in TERMS}),
+        replies=text_field(form, "replies", 16) or interaction_policy.DEFAULT_REPLIES,
+        quotes=text_field(form, "quotes", 16) or interaction_policy.DEFAULT_QUOTES,
     )
 
 
@@ -66,6 +76,8 @@ def _render_write(
         status_code=status,
         draft=draft,
         kinds=KINDS,
+        reply_choices=REPLY_CHOICES,
+        quote_choices=QUOTE_CHOICES,
         categories=node_of(request).settings.offer_categories,
         post=post,
         error=error,
@@ -140,6 +152,7 @@ async def _publish(request: Request, member: LocalActor, draft: WriteForm) -> Po
     text = publishing.Draft(kind, draft.title, draft.body, draft.summary or None, media_ids)
     if kind in OFFER_KINDS:
         return await offers.create_offer(node_of(request), member, text, draft.terms)
+    text = replace(text, replies=draft.replies, quotes=draft.quotes)
     return await publishing.create_post(node_of(request), member, text)
 
 

@@ -50,6 +50,20 @@ async def test_a_signed_delivery_reaches_the_address_the_resolver_gave() -> None
     assert headers["content-type"] == "application/activity+json"
 
 
+async def test_a_sink_reading_only_draft_cavage_gets_a_second_knock_unless_known() -> None:
+    private, public = _key()
+    sink, port = InboxSink([public], accepts="draft-cavage"), free_port()
+    policy = _policy("127.0.0.1", private_ok=True)
+    url = f"http://inbox.example:{port}/inbox"
+    async with serving(sink, port), Deliverer(policy, user_agent="t") as deliverer:
+        unknown = await deliverer.deliver(url, BODY, private)
+        known = await deliverer.deliver(url, BODY, private, known="draft-cavage")
+    assert (unknown.status, unknown.signed_with) == (202, "draft-cavage")
+    assert (known.status, known.signed_with) == (202, "draft-cavage")
+    assert ["signature-input" in r.headers for r in sink.received] == [True, False, False]
+    assert [r.signer is not None for r in sink.received] == [False, True, True]
+
+
 async def test_the_signature_is_dated_by_the_given_moment() -> None:
     private, public = _key()
     sink, port = InboxSink([public]), free_port()

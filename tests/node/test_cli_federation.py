@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -328,6 +328,7 @@ NEW_COMMANDS: list[tuple[str, list[str]]] = [
     ("block list", ["--json"]),
     ("reports", []),
     ("reports list", ["--json"]),
+    ("reports forward", ["--comment"]),
     ("log", ["--inbound", "--deliveries", "--host", "--outcome", "--json"]),
 ]
 
@@ -376,10 +377,29 @@ def test_post_create_prints_the_id_of_a_post_the_node_then_serves(
     assert "Canal path cleared" in page.text
 
 
+def test_post_create_sets_who_may_reply_and_quote(served: ServedNode) -> None:
+    post_id = served.ok(
+        "post", "create", "ben", "--kind", "report", "--title", "Canal path cleared",
+        "--body", "Twelve of us.", "--replies", "members", "--quotes", "anyone",
+    ).strip()  # fmt: skip
+
+    policy = served.get(post_id, activity_json=True).json()["interactionPolicy"]
+
+    assert policy["canReply"]["automaticApproval"] == [f"{served.url}/users/ben"]
+    assert policy["canQuote"]["automaticApproval"] == [
+        "https://www.w3.org/ns/activitystreams#Public"
+    ]
+
+
 @pytest.mark.parametrize(
     ("arguments", "sentence"),
     [
         (["ben", "--kind", "poem", "--title", "T", "--body", "B"], "invalid choice: 'poem'"),
+        (["ben", "--kind", "blog", "--title", "T", "--body", "B", "--quotes", "all"], "'all'"),
+        (
+            ["ben", "--kind", "offer", "--title", "T", "--body", "B", "--replies", "members"],
+            "are for reports and blog posts",
+        ),
         (["ben", "--kind", "report", "--body", "B"], "the following arguments are required"),
         (["ben", "--kind", "report", "--title", "  ", "--body", "B"], "a post needs a --title"),
         (["ben", "--kind", "report", "--title", "T", "--body", " "], "a post needs a body"),
@@ -390,6 +410,8 @@ def test_post_create_prints_the_id_of_a_post_the_node_then_serves(
     ],
     ids=[
         "bad-kind",
+        "bad-quotes",
+        "policy-on-offer",
         "no-title",
         "blank-title",
         "blank-body",
@@ -688,7 +710,15 @@ def test_reports_list_shows_flags_received(served: ServedNode, remote: Remote) -
     assert report["actor_id"] == remote.actor_id
     assert report["content"] == "This post is spam"
     assert report["object_ids"] == [f"{served.url}/users/ben", post_id]
-    assert post_id in served.ok("reports", "list")
+    # with the server it came from, and the member of ours it is about
+    server = urlsplit(remote.actor_id).netloc
+    assert (report["server"], report["members"]) == (server, ["ben"])
+    listing = served.ok("reports", "list")
+    assert post_id in listing
+    assert f"from {server} (" in listing and "about our member(s) ben" in listing
+    # And it cannot be forwarded: nothing in it lives on another server
+    refused = served.run("reports", "forward", str(report["id"]), "--comment", "x")
+    _refused(refused, f"nothing in report {report['id']} is from an account elsewhere")
 
 
 # --- log ----------------------------------------------------------------------------------------

@@ -195,8 +195,32 @@ async def test_each_attempt_is_signed_afresh_and_both_verify(
     assert first.headers["date"] != second.headers["date"]
     assert first.headers["signature"] != second.headers["signature"]
     assert first.signer == second.signer == BEN_ID
-    assert 'headers="(request-target) host date digest"' in first.headers["signature"]
+    # RFC 9421 first (double-knocking, activitypub/auth.py), covering the body's digest
+    assert '("@method" "@target-uri" "content-digest")' in first.headers["signature-input"]
     assert (await _row(store, activity_id, "https://a.example/inbox"))["status"] == "delivered"
+
+
+async def test_a_host_reading_only_draft_cavage_is_asked_twice_once(
+    node: Node, store: Store, sink: InboxSink
+) -> None:
+    # Given an inbox that reads only draft-cavage, as Mastodon before 4.5 does
+    sink.accepts = "draft-cavage"
+    # When two activities are delivered to it, one pass after the other
+    first_id = await _queue(store, "https://a.example/inbox", number=1)
+    await delivery.run_once(node)
+    second_id = await _queue(store, "https://a.example/inbox", number=2)
+    await delivery.run_once(node)
+    # Then the first was refused with RFC 9421 and taken with draft-cavage; the second went
+    # straight out with draft-cavage, re-signed for its own attempt
+    assert [(r.activity_id, r.signer is not None) for r in sink.received] == [
+        (None, False),
+        (first_id, True),
+        (second_id, True),
+    ]
+    assert ["signature-input" in r.headers for r in sink.received] == [True, False, False]
+    for activity_id in (first_id, second_id):
+        row = await _row(store, activity_id, "https://a.example/inbox")
+        assert row["status"] == "delivered"
 
 
 async def test_a_503_is_retried_after_the_backoff(
@@ -276,7 +300,8 @@ async def test_other_client_errors_give_up_after_one_attempt(
     assert (row["status"], row["attempts"], row["last_status"]) == ("gave_up", 1, status)
     assert await _log(store) == [("gave_up", f"http {status}: gave up")]
     assert await delivery.run_once(node, now=utcnow() + timedelta(days=3)) == 0
-    assert len(sink.received) == 1
+    # one attempt; a 400 or 401 to RFC 9421 is asked again with draft-cavage within it
+    assert len(sink.received) == (2 if status in (400, 401) else 1)
 
 
 async def test_a_refused_connection_is_retried(settings: Settings, store: Store) -> None:
