@@ -28,6 +28,7 @@ import sqlite3
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.util import await_only
 
 PRAGMAS = ("PRAGMA synchronous=FULL",)
 
@@ -70,4 +71,23 @@ def make_durable(engine: sa.Engine) -> None:
     @sa.event.listens_for(engine, "begin")
     def on_begin(connection: sa.Connection) -> None:
         if connection.get_execution_options().get("conode_write"):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # Straight to aiosqlite: one hand-off to its thread, where a statement through
+            # SQLAlchemy's cursor takes three (open, execute, close).
+            driver = connection.connection.driver_connection
+            assert driver is not None
+            await_only(driver.execute("BEGIN IMMEDIATE"))
+
+    dialect_rollback = engine.dialect.do_rollback
+
+    def do_rollback(dbapi_connection: Any) -> None:
+        """SQLAlchemy rolls back each connection it is done with; outside BEGIN IMMEDIATE the
+        driver (in autocommit) has nothing to undo, and asking its thread costs a hand-off on
+        every query."""
+        try:
+            idle = not dbapi_connection.driver_connection.in_transaction
+        except ValueError:  # aiosqlite: "no active connection"
+            idle = True
+        if not idle:
+            dialect_rollback(dbapi_connection)
+
+    setattr(engine.dialect, "do_rollback", do_rollback)  # noqa: B010 (this engine's only)
