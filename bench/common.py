@@ -140,13 +140,33 @@ def served(module: str, port: int, *args: str) -> Iterator[subprocess.Popen[byte
 
 
 def load(requests_file: Path, concurrency: int, *, rss_of: int | None = None) -> dict[str, Any]:
-    """Run the load generator (another process) over a file of prepared requests."""
+    """Run the load generator (another process) over a file of prepared requests. With a
+    server's PID, also its peak RSS and the CPU time it spent per request: on a machine shared
+    with other work the rate moves from run to run, the CPU a request costs much less."""
     command = [*LOADGEN, str(requests_file), "--concurrency", str(concurrency)]
     if rss_of is not None:
         command += ["--rss-of", str(rss_of)]
+    before = _cpu_seconds(rss_of)
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     result: dict[str, Any] = json.loads(output)
+    if rss_of is not None and result["requests"]:
+        spent = _cpu_seconds(rss_of) - before
+        result["server_cpu_ms_per_request"] = round(1000 * spent / result["requests"], 3)
     return result
+
+
+def _cpu_seconds(pid: int | None) -> float:
+    """User and system CPU of a process and its children (a server's workers)."""
+    if pid is None:
+        return 0.0
+    import psutil
+
+    process = psutil.Process(pid)
+    total = 0.0
+    for each in [process, *process.children(recursive=True)]:
+        times = each.cpu_times()
+        total += times.user + times.system
+    return total
 
 
 def write_requests(path: Path, requests: list[dict[str, Any]]) -> Path:

@@ -154,6 +154,10 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
         "p50_ms": run["p50_ms"],
         "p99_ms": run["p99_ms"],
         "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+        "server_cpu_ms_per_request": min(r["server_cpu_ms_per_request"] for r in runs),
+        "reference_bare_starlette_cpu_ms_per_request": min(
+            r["server_cpu_ms_per_request"] for r in references
+        ),
         "stored_activities": total,
         "sent_activities": 200 + args.runs * args.requests,
         "reference_rsa2048_verify_per_second": round(verify, 1),

@@ -109,6 +109,9 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
                 run["per_second"], reference["per_second"]
             )
             figures[f"{case}_{page}_peak_rss_mb"] = run["peak_rss_mb"]
+            figures[f"{case}_{page}_server_cpu_ms_per_request"] = min(
+                r["server_cpu_ms_per_request"] for r in run["runs"]
+            )
     if "grown_node" in cases:
         for page in ("post_page", "home_page"):
             figures[f"grown_to_small_{page}_rate_ratio"] = common.ratio(

@@ -281,7 +281,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Serving processes log what they do; one-shot commands print only their result.
     level = logging.INFO if args.command in ("serve", "worker") else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    for chatty in ("alembic", "databases", "httpx"):
+    for chatty in ("alembic", "httpx"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
     handler: Command = args.handler
     try:

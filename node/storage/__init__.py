@@ -1,4 +1,4 @@
-"""Tables and every query: the only package that writes SQL or knows about `databases`.
+"""Tables and every query: the only package that writes SQL or knows the database engine.
 
 One module per domain; `Store` combines them over one connection."""
 

@@ -11,11 +11,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import sqlalchemy as sa
-from databases import Database
 from sqlalchemy.dialects import postgresql, sqlite
 
-from .sqlite_connection import DurableConnection
-from .sqlite_pool import ReusingSQLitePool, reuse_connections
+from .database import Database
 
 
 class DatabaseUrlError(ValueError):
@@ -60,17 +58,7 @@ class StoreBase:
 
     def __init__(self, database_url: str) -> None:
         self.url = database_url
-        options: dict[str, Any] = {}
-        if is_sqlite(database_url):
-            options["timeout"] = 30  # seconds to wait on a locked database
-            options["factory"] = DurableConnection  # WAL, synchronous=FULL on every connection
-        else:
-            options["min_size"] = 1
-            options["max_size"] = 10
-        self._db = Database(async_url(database_url), **options)
-        self._sqlite_pool: ReusingSQLitePool | None = None
-        if is_sqlite(database_url):
-            self._sqlite_pool = reuse_connections(self._db)
+        self._db = Database(async_url(database_url), sqlite=is_sqlite(database_url))
 
     def _upsert(self, table: sa.Table) -> Any:
         """INSERT … ON CONFLICT in this database's dialect (the two share the API)."""
@@ -82,14 +70,11 @@ class StoreBase:
             raise DatabaseUrlError(f"no database at {path}: run `conode init` first")
         try:
             await self._db.connect()
-            await self._db.fetch_val(sa.text("SELECT 1"))
-        except (OSError, sqlite3.Error, asyncpg.PostgresError) as exc:
+        except (OSError, sqlite3.Error, asyncpg.PostgresError, sa.exc.DBAPIError) as exc:
             raise DatabaseUrlError(f"cannot reach the database {redact(self.url)}: {exc}") from exc
 
     async def disconnect(self) -> None:
         await self._db.disconnect()
-        if self._sqlite_pool is not None:
-            await self._sqlite_pool.close()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:

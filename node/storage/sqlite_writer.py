@@ -1,12 +1,13 @@
 """The inbox's own SQLite writer: one thread, one sqlite3 connection, one transaction a batch.
 
-Through `databases` a batch of accepted activities cost a SQLAlchemy compile of a statement
-with 8 parameters a row and five hand-offs to an aiosqlite thread (BEGIN, INSERT, fetch, close,
-COMMIT), all on the event loop's thread that also verifies signatures. Here the statement is
-compiled once, and a batch is one hand-off to a thread that runs the whole transaction in C:
-BEGIN IMMEDIATE, one INSERT … ON CONFLICT DO NOTHING per row (its rowcount says whether the
-row is new), COMMIT. The connection is a DurableConnection (WAL, synchronous=FULL), so a
-batch's rows are on disk before any request waiting for them answers 202.
+Through the engine a batch of accepted activities costs a statement per batch size (SQLAlchemy
+caches each compiled form, but a batch of N rows is its own statement) and several hand-offs
+to an aiosqlite thread (BEGIN, INSERT, fetch, COMMIT), all on the event loop's thread that also
+verifies signatures. Here the statement is compiled once, and a batch is one hand-off to a
+thread that runs the whole transaction in C: BEGIN IMMEDIATE, one INSERT … ON CONFLICT DO
+NOTHING per row (its rowcount says whether the row is new), COMMIT. The connection is a
+DurableConnection (WAL, synchronous=FULL), so a batch's rows are on disk before any request
+waiting for them answers 202.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ class SQLiteBatchWriter:
 def _compiled_insert(
     table: sa.Table, columns: tuple[str, ...], unique_column: str
 ) -> tuple[str, list[str], list[Callable[[Any], Any] | None]]:
-    """The INSERT as `databases` would send it (same dialect, same bind processors, so the
+    """The INSERT as the engine would send it (same dialect, same bind processors, so the
     stored values are identical), compiled once: SQL, parameter order, processors."""
     dialect = pysqlite.dialect(paramstyle="qmark")
     statement = (

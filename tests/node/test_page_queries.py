@@ -19,7 +19,8 @@ COUNTED = ("fetch_all", "fetch_one", "fetch_val", "execute", "execute_many", "it
 
 
 class CountingDatabase:
-    """Delegates to the Store's `databases.Database`, counting the statements sent."""
+    """Delegates to the Store's database handle (node/storage/database.py), counting the
+    statements sent."""
 
     def __init__(self, inner: Any) -> None:
         self._inner = inner

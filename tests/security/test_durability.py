@@ -3,6 +3,7 @@ itself is tests/security/test_crash.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 
@@ -17,9 +18,12 @@ from .conftest import BEN, Network
 async def test_every_sqlite_connection_is_wal_with_full_sync(store: Store) -> None:
     if not is_sqlite(store.url):
         pytest.skip("SQLite connection settings")
-    # Each query runs on a fresh connection (databases' SQLite pool), so each one is checked.
+    # A transaction holds its pooled connection, so the query beside it runs on another one.
+    async with store.transaction():
+        assert await store._db.fetch_val("PRAGMA synchronous") == 2  # FULL
+        beside = asyncio.create_task(store._db.fetch_val("PRAGMA synchronous"))
+        assert await beside == 2
     assert await store._db.fetch_val("PRAGMA journal_mode") == "wal"
-    assert await store._db.fetch_val("PRAGMA synchronous") == 2  # FULL
 
 
 async def test_a_row_that_keeps_killing_its_worker_is_set_aside(network: Network) -> None:
