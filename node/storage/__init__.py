@@ -11,6 +11,7 @@ from .delivery_batch import DeliveryBatchQueries
 from .inbound import InboundQueries
 from .inbound_batch import InboundBatchQueries
 from .links import LinkedPostRow, LinkQueries, LinkRow
+from .members import MemberQueries
 from .migrations import MIGRATIONS_DIR, head_revision, migrate
 from .moderation import ModerationQueries
 from .offers import OfferQueries
@@ -45,6 +46,7 @@ class Store(
     OfferQueries,
     LinkQueries,
     SiteQueries,
+    MemberQueries,
 ):
     """One database: connection lifecycle plus every query the node needs."""
 

@@ -48,6 +48,9 @@ class LocalActorRow:
     suspended_at: datetime | None = None
     deleted_at: datetime | None = None
     session_generation: int = 0
+    bio: str = ""
+    avatar_id: str | None = None
+    email: str | None = None
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,11 @@ local_actors = sa.Table(
     sa.Column("suspended_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("session_generation", sa.Integer, nullable=False, server_default="0"),
+    # members' own space (migration 0012): the bio as written (Markdown; `summary` holds it
+    # sanitised as HTML), the avatar (media rows `<avatar_id>-<size>`), an address for mail
+    sa.Column("bio", sa.Text, nullable=False, server_default=""),
+    sa.Column("avatar_id", sa.String(32), nullable=True),
+    sa.Column("email", sa.String(320), nullable=True),
 )
 
 # --- remote actors we have fetched (keys, inboxes) ---------------------------------------------
@@ -449,4 +454,37 @@ block_suggestions = sa.Table(
     sa.Column("status", sa.String(16), nullable=False, index=True),
     _created(),
     sa.UniqueConstraint("source_actor_id", "target"),
+)
+
+
+# --- members' own space (migration 0012) ------------------------------------------------------
+
+# Single-use links to choose a new password, made by an admin; only the token's SHA-256 is kept.
+password_resets = sa.Table(
+    "password_resets",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("actor_row_id", sa.Integer, sa.ForeignKey("local_actors.id"), nullable=False),
+    sa.Column("created_by", sa.Integer, sa.ForeignKey("local_actors.id"), nullable=True),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+    _created(),
+)
+
+# What a member sees on /notifications. The unique triple makes an activity that arrives twice
+# (a retried delivery) notify once.
+notifications = sa.Table(
+    "notifications",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("recipient_id", sa.Integer, sa.ForeignKey("local_actors.id"), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("actor_id", URL, nullable=False, server_default=""),  # who did it
+    sa.Column("url", URL, nullable=False),  # the thing itself
+    sa.Column("text", sa.String(500), nullable=False, server_default=""),  # plain text
+    _created(),
+    sa.Column("read_at", sa.DateTime(timezone=True), nullable=True),
+    sa.UniqueConstraint("recipient_id", "kind", "url"),
+    sa.Index("ix_notifications_recipient_unread", "recipient_id", "read_at"),
 )
