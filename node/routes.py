@@ -18,6 +18,7 @@ from .web import (
     link_pages,
     member_views,
     network_views,
+    notification_views,
     offer_pages,
     offer_views,
     pages,
@@ -88,6 +89,7 @@ ROUTES = [
     Route("/offers/categories/{name}", offer_views.category_board),
     Route("/agreements/{public_id}", offer_views.agreement_page),
     # members' own space (issue 14)
+    Route("/notifications", notification_views.notifications_page),
     Route("/settings", settings_views.settings_page, methods=["GET"]),
     Route("/settings/password", settings_views.change_password, methods=["POST"]),
     Route("/settings/profile", settings_views.save_profile, methods=["POST"]),

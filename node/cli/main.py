@@ -42,6 +42,9 @@ from . import (
     moderation as cli_moderation,
 )
 from . import (
+    notifications as cli_notifications,
+)
+from . import (
     offers as cli_offers,
 )
 from . import (
@@ -275,6 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_offers.add_commands(commands)
     cli_backup.add_commands(commands)
     cli_links.add_commands(commands)
+    cli_notifications.add_commands(commands)
     return parser
 
 

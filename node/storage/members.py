@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from .connection import StoreBase
 from .rows import _aware, utcnow
-from .schema import notifications, password_resets
+from .schema import local_actors, notifications, password_resets
 
 NOTIFICATION_TEXT = 500
 
@@ -71,6 +71,22 @@ class MemberQueries(StoreBase):
             .returning(n.c.id)
         )
         return await self._db.fetch_val(query) is not None
+
+    async def has_notification(self, recipient_id: int, url: str) -> bool:
+        n = notifications
+        query = sa.select(sa.func.count()).where(n.c.recipient_id == recipient_id, n.c.url == url)
+        return bool(await self._db.fetch_val(query))
+
+    async def moderator_ids(self) -> list[int]:
+        """Members who moderate (admins do too) and may sign in."""
+        a = local_actors
+        query = sa.select(a.c.id).where(
+            a.c.kind == "Person",
+            sa.or_(a.c.is_admin, a.c.is_moderator),
+            a.c.suspended_at.is_(None),
+            a.c.deleted_at.is_(None),
+        )
+        return [int(row[0]) for row in await self._db.fetch_all(query.order_by(a.c.id))]
 
     async def notifications_of(
         self, recipient_id: int, *, unread_only: bool = False, limit: int = 100

@@ -121,3 +121,36 @@ def test_user_suspend_unsuspend_and_delete(env: dict[str, str]) -> None:  # noqa
     assert _row(env, "ann").deleted_at is not None
     listed = json.loads(conode(env, "user", "list", "--json").stdout)
     assert [item["deleted"] for item in listed if item["username"] == "ann"] == [True]
+
+
+def _notify(environ: dict[str, str], name: str) -> None:
+    async def add() -> None:
+        store = Store(environ["CONODE_DATABASE_URL"])
+        await store.connect()
+        try:
+            row = await store.local_actor(name)
+            assert row is not None
+            alice = "https://mastodon.example/users/alice"
+            await store.add_notification(row.id, "follower", alice, actor_id=alice)
+            await store.add_notification(row.id, "reply", "/posts/abc#comment-1", actor_id=alice)
+            await store.mark_notifications_read(row.id, 1)
+        finally:
+            await store.disconnect()
+
+    asyncio.run(add())
+
+
+def test_notifications_lists_what_the_member_sees(env: dict[str, str]) -> None:  # noqa: F811
+    _with_member(env)
+    _notify(env, "ann")
+    every = json.loads(conode(env, "notifications", "ann", "--json").stdout)
+    assert [item["kind"] for item in every] == ["reply", "follower"]  # newest first
+    reply = every[0]
+    assert set(reply) >= {"id", "kind", "created_at", "read", "url", "actor"}
+    assert reply["url"] == "http://127.0.0.1:8000/posts/abc#comment-1" and reply["read"] is False
+    assert reply["actor"] == "https://mastodon.example/users/alice"
+    unread = json.loads(conode(env, "notifications", "ann", "--unread", "--json").stdout)
+    assert [item["kind"] for item in unread] == ["reply"]
+    text = conode(env, "notifications", "ann")
+    assert text.returncode == 0 and "replied to you" in text.stdout
+    assert conode(env, "notifications", "nobody").returncode == 2
