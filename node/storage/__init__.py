@@ -11,6 +11,7 @@ from .delivery_batch import DeliveryBatchQueries
 from .inbound import InboundQueries
 from .inbound_batch import InboundBatchQueries
 from .links import LinkedPostRow, LinkQueries, LinkRow
+from .mail import MailQueries
 from .members import MemberQueries
 from .migrations import MIGRATIONS_DIR, head_revision, migrate
 from .moderation import ModerationQueries
@@ -47,6 +48,7 @@ class Store(
     LinkQueries,
     SiteQueries,
     MemberQueries,
+    MailQueries,
 ):
     """One database: connection lifecycle plus every query the node needs."""
 

@@ -485,6 +485,28 @@ notifications = sa.Table(
     sa.Column("text", sa.String(500), nullable=False, server_default=""),  # plain text
     _created(),
     sa.Column("read_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("mailed_at", sa.DateTime(timezone=True), nullable=True),  # queued as mail
     sa.UniqueConstraint("recipient_id", "kind", "url"),
     sa.Index("ix_notifications_recipient_unread", "recipient_id", "read_at"),
+)
+
+# Mail waiting to go out through CONODE_SMTP_URL, worked by the worker like deliveries: a lease
+# while one sends it (a worker killed mid-send leaves it to be sent again), retries with backoff.
+# status: pending | sent | failed
+mail_jobs = sa.Table(
+    "mail_jobs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("recipient", sa.String(320), nullable=False),
+    sa.Column("subject", sa.String(200), nullable=False),
+    sa.Column("body_text", sa.Text, nullable=False),
+    sa.Column("body_html", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("last_error", sa.Text, nullable=False, server_default=""),
+    _created(),
+    sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Index("ix_mail_jobs_due", "status", "next_attempt_at"),
 )

@@ -1,5 +1,5 @@
-"""Members' own space: profiles (bio, avatar, email address), password reset links and
-notifications.
+"""Members' own space: profiles (bio, avatar, email address), password reset links,
+notifications and the mail queue.
 
 Revision ID: 0012
 Revises: 0009
@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.Column("text", sa.String(length=500), server_default="", nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("read_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("mailed_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["recipient_id"], ["local_actors.id"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("recipient_id", "kind", "url"),
@@ -50,9 +51,28 @@ def upgrade() -> None:
     op.create_index(
         "ix_notifications_recipient_unread", "notifications", ["recipient_id", "read_at"]
     )
+    op.create_table(
+        "mail_jobs",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("recipient", sa.String(length=320), nullable=False),
+        sa.Column("subject", sa.String(length=200), nullable=False),
+        sa.Column("body_text", sa.Text(), nullable=False),
+        sa.Column("body_html", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.Text(), server_default="", nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_mail_jobs_due", "mail_jobs", ["status", "next_attempt_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_mail_jobs_due", table_name="mail_jobs")
+    op.drop_table("mail_jobs")
     op.drop_index("ix_notifications_recipient_unread", table_name="notifications")
     op.drop_table("notifications")
     op.drop_table("password_resets")
