@@ -14,6 +14,7 @@ from .web import (
     admin_views,
     auth_views,
     discovery,
+    hours_views,
     inbox,
     link_pages,
     member_views,
@@ -90,6 +91,7 @@ ROUTES = [
     Route("/agreements/{public_id}", offer_views.agreement_page),
     # members' own space (issue 14)
     Route("/notifications", notification_views.notifications_page),
+    Route("/@{username}/hours", hours_views.hours_page),
     Route("/settings", settings_views.settings_page, methods=["GET"]),
     Route("/settings/password", settings_views.change_password, methods=["POST"]),
     Route("/settings/profile", settings_views.save_profile, methods=["POST"]),

@@ -109,3 +109,11 @@ def test_a_reset_link_works_once_and_not_after_it_expired(served: Served, browse
     assert "ask an admin" in stranger.locator("main").inner_text()
     expire_a_link(served, "ben", "an-expired-token")
     assert stranger.goto(f"{base}/reset/an-expired-token").status == 410
+
+
+def test_the_members_own_pages_pass_axe(served: Served, browser: Any) -> None:
+    page = browser.new_context(bypass_csp=True).new_page()
+    sign_in(page, served.url, "ben")
+    for path in ("/settings", "/notifications", "/@ben/hours"):
+        assert page.goto(f"{served.url}{path}").status == 200, path
+        assert serious_violations(page) == [], path
