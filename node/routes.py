@@ -13,6 +13,7 @@ from .web import (
     admin_pages,
     admin_views,
     auth_views,
+    avatar_views,
     discovery,
     hours_views,
     inbox,
@@ -92,6 +93,8 @@ ROUTES = [
     # members' own space (issue 14)
     Route("/notifications", notification_views.notifications_page),
     Route("/@{username}/hours", hours_views.hours_page),
+    Route("/@{username}/avatar", avatar_views.member_avatar),
+    Route("/avatars/{key}", avatar_views.remote_avatar),
     Route("/settings", settings_views.settings_page, methods=["GET"]),
     Route("/settings/password", settings_views.change_password, methods=["POST"]),
     Route("/settings/profile", settings_views.save_profile, methods=["POST"]),

@@ -8,6 +8,7 @@ import contextlib
 import logging
 import signal
 
+from .content import avatars
 from .context import Node, open_node
 from .federation import delivery
 from .inbound import activities
@@ -31,6 +32,7 @@ async def run_once(node: Node) -> int:
     processed += await offers.expire_due(node)  # their Updates go out in this same pass
     processed += await link_checks.check_due(node)
     processed += await mail.run_once(node)
+    processed += await avatars.fetch_due(node)
     return processed + await delivery.run_once(node)
 
 

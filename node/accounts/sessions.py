@@ -27,7 +27,7 @@ from node.storage import LocalActorRow
 
 COOKIE_NAME = "conode_session"
 # Public, cacheable files: no session, so no Set-Cookie lands in a shared cache with them.
-SESSIONLESS_PREFIXES = ("/static/", "/media/", "/badge.svg")
+SESSIONLESS_PREFIXES = ("/static/", "/media/", "/avatars/", "/badge.svg")
 MAX_AGE_SECONDS = 14 * 24 * 3600
 _KEY_PURPOSE = b"conode session cookie v1"
 UNREAD_KEY = "conode.unread"  # the signed-in member's unread notifications, for the header

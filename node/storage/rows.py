@@ -67,6 +67,7 @@ class RemoteActorRow:
     public_key_pem: str
     fetched_at: datetime
     id: int | None = None
+    icon_url: str | None = None
 
     @property
     def handle(self) -> str:

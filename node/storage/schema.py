@@ -57,6 +57,7 @@ remote_actors = sa.Table(
     sa.Column("key_id", URL, nullable=False, index=True),
     sa.Column("public_key_pem", sa.Text, nullable=False),
     sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("icon_url", URL, nullable=True),  # their picture, as they publish it (0012)
 )
 
 # --- the social graph ------------------------------------------------------------------------
@@ -509,4 +510,19 @@ mail_jobs = sa.Table(
     _created(),
     sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
     sa.Index("ix_mail_jobs_due", "status", "next_attempt_at"),
+)
+
+# Remote people's pictures, fetched once by the worker through the guarded client, checked and
+# made small, so pages load nothing from other sites. `data` None: fetching failed or was
+# refused (a placeholder shows); a changed `icon_url` is fetched again.
+remote_avatars = sa.Table(
+    "remote_avatars",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(32), nullable=False, unique=True),  # sha256 of actor_id
+    sa.Column("actor_id", URL, nullable=False),
+    sa.Column("source_url", URL, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=True),
+    sa.Column("problem", sa.String(200), nullable=False, server_default=""),
+    sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=False),
 )

@@ -1,5 +1,5 @@
 """Members' own space: profiles (bio, avatar, email address), password reset links,
-notifications and the mail queue.
+notifications, the mail queue and remote people's pictures.
 
 Revision ID: 0012
 Revises: 0009
@@ -68,9 +68,26 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_mail_jobs_due", "mail_jobs", ["status", "next_attempt_at"])
+    with op.batch_alter_table("remote_actors") as batch:
+        batch.add_column(sa.Column("icon_url", sa.String(length=2048), nullable=True))
+    op.create_table(
+        "remote_avatars",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("key", sa.String(length=32), nullable=False),
+        sa.Column("actor_id", sa.String(length=2048), nullable=False),
+        sa.Column("source_url", sa.String(length=2048), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=True),
+        sa.Column("problem", sa.String(length=200), server_default="", nullable=False),
+        sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("key"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("remote_avatars")
+    with op.batch_alter_table("remote_actors") as batch:
+        batch.drop_column("icon_url")
     op.drop_index("ix_mail_jobs_due", table_name="mail_jobs")
     op.drop_table("mail_jobs")
     op.drop_index("ix_notifications_recipient_unread", table_name="notifications")
