@@ -9,6 +9,7 @@ import secrets
 from datetime import timedelta
 
 from node.context import Node
+from node.notifications import mail
 from node.storage import LocalActorRow, utcnow
 
 from . import passwords
@@ -86,3 +87,17 @@ async def use_reset_link(node: Node, token: str, new: str, again: str) -> LocalA
         await node.store.update_account(member.id, password_hash=new_hash)
         await node.store.revoke_sessions(member.id)
     return await _refreshed(node, row_id)
+
+
+async def forgot(node: Node, username: str) -> None:
+    """Mail a reset link to the member, if mail is set up and they gave an address; nothing
+    tells the asker which of these held (the page answers the same)."""
+    if not node.settings.smtp_url or not username:
+        return
+    member = await node.store.local_actor(username)
+    if member is None or member.kind != "Person" or not member.email:
+        return
+    if member.suspended_at is not None or member.deleted_at is not None:
+        return
+    link = await reset_link(node, member, None)
+    await mail.queue_reset(node, member.email, member.username, link)

@@ -71,6 +71,21 @@ async def _sentence(node: Node, row: dict[str, Any]) -> str:
     return SUBJECTS[row["kind"]]
 
 
+async def queue_reset(node: Node, address: str, username: str, link: str) -> None:
+    """The link to choose a new password, asked for on /forgot."""
+    text = (
+        f"Someone (we hope you) asked for a new password for @{username} on "
+        f"{node.settings.name}. This link works once, for 24 hours:\n\n{link}\n\n"
+        "If you did not ask, ignore this mail: your password stays as it is."
+    )
+    await node.store.insert_mail_job(
+        recipient=address,
+        subject=f"Choose a new password · {node.settings.name}"[:200],
+        body_text=text + "\n",
+        body_html="".join(f"<p>{html.escape(part)}</p>" for part in text.split("\n\n")),
+    )
+
+
 def _footer(node: Node) -> str:
     return (
         f"You get this because you gave {node.settings.name} your address; "

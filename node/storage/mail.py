@@ -46,8 +46,12 @@ class MailQueries(StoreBase):
             )
             if marked is None:
                 return
-            values = {"status": "pending", "attempts": 0, "next_attempt_at": now}
-            await self._db.execute(mail_jobs.insert().values(created_at=now, **values, **job))
+            await self.insert_mail_job(**job)
+
+    async def insert_mail_job(self, **job: Any) -> None:
+        now = utcnow()
+        values = {"status": "pending", "attempts": 0, "next_attempt_at": now}
+        await self._db.execute(mail_jobs.insert().values(created_at=now, **values, **job))
 
     async def claim_mail(
         self, now: datetime, lease_until: datetime, limit: int

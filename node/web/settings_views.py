@@ -3,6 +3,8 @@ and the single-use links an admin makes for choosing a new password."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -12,6 +14,7 @@ from node.accounts.members import AccountError
 from node.content import uploads
 from node.federation import actors
 from node.federation.actors import LocalActor
+from node.storage import utcnow
 
 from .guards import for_members, for_members_form, public_form, text_field
 from .responses import error_page, node_of, render
@@ -110,3 +113,28 @@ async def save_profile(request: Request, member: LocalActor, form: FormData) -> 
     except AccountError as exc:
         return _settings_page(request, member, 400, error=str(exc))
     return RedirectResponse("/settings?done=profile", status_code=303)
+
+
+FORGOT_ANSWER = (
+    "If that account has an email address, a link to choose a new password is on its way. "
+    "No mail within an hour? Ask one of the node's admins for a reset link."
+)
+MAX_FORGOT_PER_ADDRESS = 10
+
+
+async def forgot_page(request: Request) -> Response:
+    return render(request, "forgot.html", answer="")
+
+
+@public_form
+async def forgot(request: Request, form: FormData) -> Response:
+    """The same answer whoever is asked for; at most 10 asks per address in 15 minutes."""
+    node = node_of(request)
+    key = f"forgot:{request.client.host if request.client else 'unknown'}"
+    since = utcnow() - timedelta(minutes=15)
+    if await node.store.count_login_failures(key, since) >= MAX_FORGOT_PER_ADDRESS:
+        return render(request, "forgot.html", 429, answer="Too many asks: wait 15 minutes.")
+    await node.store.add_login_failure(key)
+    username = text_field(form, "username", 64).strip().lower().lstrip("@")
+    await credentials.forgot(node, username)
+    return render(request, "forgot.html", answer=FORGOT_ANSWER)

@@ -117,3 +117,18 @@ def test_the_members_own_pages_pass_axe(served: Served, browser: Any) -> None:
     for path in ("/settings", "/notifications", "/@ben/hours"):
         assert page.goto(f"{served.url}{path}").status == 200, path
         assert serious_violations(page) == [], path
+
+
+def test_forgot_password_answers_the_same_for_unknown_names(served: Served, browser: Any) -> None:
+    page = browser.new_context(bypass_csp=True, java_script_enabled=False).new_page()
+    answers = []
+    for name in ("ben", "nobody"):
+        page.goto(f"{served.url}/login")
+        page.get_by_role("link", name="Forgot your password?").click()
+        page.get_by_label("Username").fill(name)
+        page.get_by_role("button", name="Send me a link").click()
+        answers.append(page.get_by_role("status").inner_text())
+    assert answers[0] == answers[1] and "admins" in answers[0]
+    page = browser.new_context(bypass_csp=True).new_page()
+    page.goto(f"{served.url}/forgot")
+    assert serious_violations(page) == []

@@ -148,3 +148,39 @@ def test_mail_settings_are_checked() -> None:
             load_settings({name: value}, env_file=None)
     chosen = load_settings({"CONODE_SMTP_URL": "smtps://u:p@mail.example:465"}, env_file=None)
     assert chosen.smtp_url == "smtps://u:p@mail.example:465"
+
+
+async def _forgot(network: Network, username: str) -> str:
+    from .web import csrf_of
+
+    page = await network.http.get(f"{TEST_URL}/forgot")
+    assert page.status_code == 200
+    form = {"csrf": csrf_of(page.text), "username": username}
+    answer = await network.http.post(f"{TEST_URL}/forgot", data=form)
+    assert answer.status_code == 200
+    return answer.text.split("<main", 1)[1]
+
+
+async def test_forgot_password_mails_a_link_and_answers_the_same_for_anyone(
+    network: Network, smtp: Smtp
+) -> None:
+    store, settings = network.node.store, network.node.settings
+    await add_member(store, settings, "ann")
+    await add_member(store, settings, "bob")  # no address
+    ann = await store.local_actor("ann")
+    assert ann is not None
+    await store.update_account(ann.id, email=ADDRESS)
+    login = await network.http.get(f"{TEST_URL}/login")
+    assert 'href="/forgot"' in login.text
+    # Whoever is asked for, the answer is the same
+    answers = {name: await _forgot(network, name) for name in ("ann", "bob", "nobody")}
+    assert answers["ann"] == answers["bob"] == answers["nobody"]
+    await network.drain()
+    # And only ann, who gave an address, gets a mail with a working link
+    (message,) = smtp.inbox.messages
+    assert message["To"] == ADDRESS and "password" in message["Subject"].lower()
+    body = message.get_body(("plain",))
+    assert body is not None
+    link = next(word for word in body.get_content().split() if "/reset/" in word)
+    assert link.startswith(f"{settings.url}/reset/")
+    assert (await network.http.get(link.replace(settings.url, TEST_URL))).status_code == 200
