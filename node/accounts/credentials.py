@@ -12,7 +12,7 @@ from node.context import Node
 from node.notifications import mail
 from node.storage import LocalActorRow, utcnow
 
-from . import passwords
+from . import members, passwords
 from .members import AccountError, token_hash
 
 RESET_HOURS = 24
@@ -101,3 +101,15 @@ async def forgot(node: Node, username: str) -> None:
         return
     link = await reset_link(node, member, None)
     await mail.queue_reset(node, member.email, member.username, link)
+
+
+async def delete_own(node: Node, member: LocalActorRow, password: str) -> None:
+    """A member deletes their account, confirming with their password: their posts and the
+    actor are deleted and the deletions federated, as when an admin deletes it."""
+    if member.is_admin:
+        raise AccountError(members.ADMINS_BY_CLI)
+    if member.password_hash is None or not passwords.verify_password(
+        member.password_hash, password
+    ):
+        raise AccountError(WRONG_OLD)
+    await members.apply(node, member, "delete")

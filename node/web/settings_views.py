@@ -63,6 +63,17 @@ async def change_password(request: Request, member: LocalActor, form: FormData) 
     return RedirectResponse("/settings?done=password", status_code=303)
 
 
+@for_members_form
+async def delete_account(request: Request, member: LocalActor, form: FormData) -> Response:
+    password = text_field(form, "password", MAX_PASSWORD)
+    try:
+        await credentials.delete_own(node_of(request), member.row, password)
+    except AccountError as exc:
+        return _settings_page(request, member, 400, error=str(exc))
+    sessions.sign_out(request)
+    return RedirectResponse("/", status_code=303)
+
+
 async def reset_page(request: Request) -> Response:
     token = request.path_params["token"]
     member = await credentials.reset_target(node_of(request), token)

@@ -120,3 +120,31 @@ async def test_a_member_cannot_make_reset_links(network: Network) -> None:
     form = {"csrf": await token(network.http, "/settings")}
     refused = await network.http.post(f"{TEST_URL}/admin/members/mia/reset-link", data=form)
     assert refused.status_code == 403
+
+
+async def test_a_member_deletes_their_own_account_with_their_password(network: Network) -> None:
+    store, settings = network.node.store, network.node.settings
+    await add_member(store, settings, "ann")
+    follow = network.mastodon.follow("alice", f"{TEST_URL}/users/ann")
+    await network.mastodon.send("alice", follow, f"{TEST_URL}/users/ann/inbox")
+    await network.drain()
+    await sign_in(network.http, "ann")
+    form = {"csrf": await token(network.http, "/settings"), "password": "wrong-password-1"}
+    # A wrong password deletes nothing
+    refused = await network.http.post(f"{TEST_URL}/settings/delete", data=form)
+    assert refused.status_code == 400 and "current password" in refused.text
+    ann = await store.local_actor("ann")
+    assert ann is not None and ann.deleted_at is None
+    # When she confirms with her password
+    done = await network.http.post(
+        f"{TEST_URL}/settings/delete", data={**form, "password": PASSWORD}
+    )
+    assert done.status_code == 303
+    await network.drain()
+    # Then the account is gone, she is signed out, and Mastodon got the Delete of the actor
+    ann = await store.local_actor("ann")
+    assert ann is not None and ann.deleted_at is not None
+    assert (await network.http.get(f"{TEST_URL}/settings")).status_code == 303
+    deleted = [a["object"]["id"] for a in network.mastodon.received("Delete")]
+    assert f"{TEST_URL}/users/ann" in deleted
+    assert (await sign_in(network.http, "ann")).status_code == 401
