@@ -5,7 +5,7 @@ about the same thing is kept once per member, so an activity delivered twice tel
 Kinds: `reply` (to a member's post or comment, once public), `response` (to their offer or
 request), `match` (their response was chosen), `agreement` (a remote author accepted their
 response), `hours` (an exchange they took part in was completed), `follower`; for moderators
-`comment_waiting` and `report`."""
+`comment_waiting` and `report`; for admins `link_request`."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ KINDS = (
     "follower",
     "comment_waiting",
     "report",
+    "link_request",
 )
 
 
@@ -70,6 +71,13 @@ async def report(store: Store, report_id: int, actor_id: str) -> None:
     for member_id in await store.moderator_ids():
         path = f"/moderation/reports#report-{report_id}"
         await store.add_notification(member_id, "report", path, actor_id=actor_id)
+
+
+async def link_request(store: Store, link_id: int, actor_id: str) -> None:
+    """Another node's Group asks to link: the admins decide (/moderation/links)."""
+    for member_id in await store.moderator_ids(admins_only=True):
+        path = f"/moderation/links#link-{link_id}"
+        await store.add_notification(member_id, "link_request", path, actor_id=actor_id)
 
 
 async def follower(store: Store, member_id: int, actor_id: str) -> None:

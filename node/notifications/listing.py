@@ -21,6 +21,7 @@ SENTENCES = {
     "follower": "{who} follows you",
     "comment_waiting": "A comment by {who} waits for moderation",
     "report": "{who} sent a report",
+    "link_request": "The node of {who} asks to link with ours",
 }
 
 

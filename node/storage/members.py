@@ -77,12 +77,13 @@ class MemberQueries(StoreBase):
         query = sa.select(sa.func.count()).where(n.c.recipient_id == recipient_id, n.c.url == url)
         return bool(await self._db.fetch_val(query))
 
-    async def moderator_ids(self) -> list[int]:
-        """Members who moderate (admins do too) and may sign in."""
+    async def moderator_ids(self, *, admins_only: bool = False) -> list[int]:
+        """Members who moderate (admins do too), or only the admins, who may sign in."""
         a = local_actors
+        role = a.c.is_admin if admins_only else sa.or_(a.c.is_admin, a.c.is_moderator)
         query = sa.select(a.c.id).where(
             a.c.kind == "Person",
-            sa.or_(a.c.is_admin, a.c.is_moderator),
+            role,
             a.c.suspended_at.is_(None),
             a.c.deleted_at.is_(None),
         )
