@@ -1,12 +1,15 @@
-"""/@name/hours: the member's balance, each exchange (date, with whom, what for, hours) and a
-chart of hours given and received by month; for the member and the node's admins."""
+"""A member's own pages: /notifications (newest first; those not seen before are marked and
+become read once shown) and /@name/hours (the balance, each exchange: date, with whom, what
+for, hours; and a chart of hours given and received by month), for the member and admins."""
 
 from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from node.accounts import sessions
 from node.federation.actors import LocalActor, local_actor
+from node.notifications import listing
 from node.offers import ledger, monthly
 from node.offers.exchanges import handle_of
 from node.offers.terms import hours_label
@@ -14,6 +17,17 @@ from node.storage import utcnow
 
 from .guards import for_members
 from .responses import error_page, node_of, render
+
+
+@for_members
+async def notifications_page(request: Request, member: LocalActor) -> Response:
+    node = node_of(request)
+    notices = await listing.notices(node.store, node.settings, member.row.id)
+    unread = [notice.id for notice in notices if not notice.read]
+    if unread:
+        await node.store.mark_notifications_read(member.row.id, max(unread))
+        request.scope[sessions.UNREAD_KEY] = 0  # seen now: the header says so
+    return render(request, "notifications.html", notices=notices)
 
 
 @for_members
