@@ -14,9 +14,10 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import json
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import httpcore
 import httpx
@@ -255,45 +256,69 @@ async def fetch_located(
     same_origin: bool = False,
 ) -> Fetched:
     """fetch(), also returning the URL the document finally came from."""
-    try:
-        async with asyncio.timeout(policy.total_timeout):
-            return await _fetch_following_redirects(client, url, policy, accept, auth, same_origin)
-    except TimeoutError as exc:
-        raise FetchError("timeout") from exc
-    except httpx.RequestError as exc:
-        raise FetchError(_request_error_reason(exc)) from exc
+
+    async def read(response: httpx.Response) -> Document:
+        return await _read_json_object(response, policy)
+
+    final_url, document = await _guarded(client, url, policy, accept, auth, same_origin, read)
+    return Fetched(final_url, document)
 
 
-async def _fetch_following_redirects(
+async def _guarded(
     client: httpx.AsyncClient,
     url: str,
     policy: FetchPolicy,
     accept: str,
     auth: httpx.Auth | None,
     same_origin: bool,
-) -> Fetched:
-    first = current = _parse_url(url)
-    for _hop in range(policy.max_redirects + 1):
-        await check_url(current, policy)
-        if same_origin and (current.scheme, current.host, current.port) != (
-            first.scheme,
-            first.host,
-            first.port,
-        ):
-            raise FetchError("cross-origin redirect")
-        request = client.build_request(
-            "GET", current, headers={"Accept": accept}, timeout=policy.timeout()
-        )
-        # A new request per hop, so auth signs each one for its own host and path.
-        response = await client.send(request, auth=auth, follow_redirects=False, stream=True)
-        try:
-            if response.is_redirect:
-                current = _redirect_target(current, response.headers["Location"])
-                continue
-            return Fetched(str(current), await _read_json_object(response, policy))
-        finally:
-            await response.aclose()
-    raise FetchError("too many redirects")
+    read: Callable[[httpx.Response], Awaitable[Any]],
+) -> tuple[str, Any]:
+    """GET url, following at most policy.max_redirects redirects, each one checked; `read`
+    turns the final response into the result. Returns (the URL that answered, the result)."""
+    try:
+        async with asyncio.timeout(policy.total_timeout):
+            first = current = _parse_url(url)
+            for _hop in range(policy.max_redirects + 1):
+                await check_url(current, policy)
+                origin = (current.scheme, current.host, current.port)
+                if same_origin and origin != (first.scheme, first.host, first.port):
+                    raise FetchError("cross-origin redirect")
+                request = client.build_request(
+                    "GET", current, headers={"Accept": accept}, timeout=policy.timeout()
+                )
+                # A new request per hop, so auth signs each one for its own host and path.
+                response = await client.send(
+                    request, auth=auth, follow_redirects=False, stream=True
+                )
+                try:
+                    if not response.is_redirect:
+                        return str(current), await read(response)
+                    current = _redirect_target(current, response.headers["Location"])
+                finally:
+                    await response.aclose()
+            raise FetchError("too many redirects")
+    except TimeoutError as exc:
+        raise FetchError("timeout") from exc
+    except httpx.RequestError as exc:
+        raise FetchError(_request_error_reason(exc)) from exc
+
+
+async def fetch_file(
+    client: httpx.AsyncClient, url: str, policy: FetchPolicy, *, max_bytes: int, accept: str
+) -> bytes:
+    """GET a file (a picture), guarded and capped like fetch(); raises FetchError."""
+
+    async def read(response: httpx.Response) -> bytes:
+        if not response.is_success:
+            raise FetchError(f"http {response.status_code}", status=response.status_code)
+        body = await _read_at_most(response, max_bytes)
+        if body is None:
+            raise FetchError("response too large")
+        return body
+
+    _, body = await _guarded(client, url, policy, accept, None, False, read)
+    assert isinstance(body, bytes)
+    return body
 
 
 def _redirect_target(current: httpx.URL, location: str) -> httpx.URL:

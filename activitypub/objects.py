@@ -44,6 +44,7 @@ class ActorInfo:
     manually_approves_followers: bool = False
     discoverable: bool = True
     icon_url: str | None = None
+    icon_media_type: str | None = None
 
 
 def actor(info: ActorInfo) -> Document:
@@ -75,6 +76,8 @@ def actor(info: ActorInfo) -> Document:
     }
     if info.icon_url:
         document["icon"] = {"type": "Image", "url": info.icon_url}
+        if info.icon_media_type:
+            document["icon"]["mediaType"] = info.icon_media_type
     return document
 
 
@@ -247,6 +250,20 @@ def update(activity_id: str, obj: Document) -> Document:
     document = create(activity_id, obj)
     document["type"] = "Update"
     document.pop("published", None)
+    return document
+
+
+def update_actor(activity_id: str, actor_document: Document) -> Document:
+    """`Update` of an actor by itself (a changed name, summary or icon), addressed publicly to
+    its followers, as Mastodon sends it."""
+    document = _activity(
+        "Update",
+        activity_id,
+        actor_document["id"],
+        {k: v for k, v in actor_document.items() if k != "@context"},
+        public_addressing(actor_document["followers"]),
+    )
+    document["@context"] = actor_document["@context"]
     return document
 
 

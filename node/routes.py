@@ -17,6 +17,7 @@ from .web import (
     discovery,
     inbox,
     link_pages,
+    member_pages,
     member_views,
     network_views,
     offer_pages,
@@ -24,6 +25,7 @@ from .web import (
     pages,
     post_views,
     public_views,
+    settings_views,
 )
 
 ROUTES = [
@@ -81,6 +83,7 @@ ROUTES = [
     Route("/admin/members", account_views.members, methods=["GET"]),
     Route("/admin/members/{username}", account_views.change_member, methods=["POST"]),
     Route("/admin/invitations", account_views.invite, methods=["POST"]),
+    Route("/admin/members/{username}/reset-link", account_views.reset_link, methods=["POST"]),
     Route("/invite/{token}", account_views.join_page, methods=["GET"]),
     Route("/invite/{token}", account_views.join, methods=["POST"]),
     Route("/offers", offer_views.board),
@@ -88,6 +91,19 @@ ROUTES = [
     Route("/posts/{public_id}/offer", offer_pages.manage, methods=["POST"]),
     Route("/offers/categories/{name}", offer_views.category_board),
     Route("/agreements/{public_id}", offer_views.agreement_page),
+    # members' own space (issue 14)
+    Route("/notifications", member_pages.notifications_page),
+    Route("/@{username}/hours", member_pages.hours_page),
+    Route("/@{username}/avatar", public_views.member_avatar),
+    Route("/avatars/{key}", public_views.remote_avatar),
+    Route("/settings", settings_views.settings_page, methods=["GET"]),
+    Route("/settings/password", settings_views.change_password, methods=["POST"]),
+    Route("/settings/profile", settings_views.save_profile, methods=["POST"]),
+    Route("/settings/delete", settings_views.delete_account, methods=["POST"]),
+    Route("/forgot", settings_views.forgot_page, methods=["GET"]),
+    Route("/forgot", settings_views.forgot, methods=["POST"]),
+    Route("/reset/{token}", settings_views.reset_page, methods=["GET"]),
+    Route("/reset/{token}", settings_views.reset, methods=["POST"]),
     # linked nodes (issue 5)
     Route("/network", network_views.network_home),
     Route("/network/blocks.json", network_views.blocks),

@@ -28,6 +28,8 @@ DEFAULTS: dict[str, str] = {
     "CONODE_OFFER_CATEGORIES": "care,lifts,gardening,DIY,skills,admin,company",
     "CONODE_AUTHORIZED_FETCH": "",
     "CONODE_LINK_BLOCKS": "suggest",
+    "CONODE_SMTP_URL": "",
+    "CONODE_MAIL_FROM": "",
 }
 DEFAULT_OFFER_CATEGORIES = tuple(DEFAULTS["CONODE_OFFER_CATEGORIES"].split(","))
 
@@ -49,6 +51,8 @@ class Settings:
     offer_categories: tuple[str, ...] = DEFAULT_OFFER_CATEGORIES
     authorized_fetch: bool = False  # SECURITY.md, "Authorized fetch"
     link_blocks: LinkBlocks = "suggest"  # what a trusted linked node's blocks do here
+    smtp_url: str = ""  # "": no mail at all
+    mail_from: str = ""  # "": conode@<host of CONODE_URL>
 
     @property
     def host(self) -> str:
@@ -57,6 +61,10 @@ class Settings:
         default = {"http": 80, "https": 443}[parts.scheme]
         host = (parts.hostname or "").lower()
         return host if parts.port in (None, default) else f"{host}:{parts.port}"
+
+    @property
+    def mail_sender(self) -> str:
+        return self.mail_from or f"conode@{urlsplit(self.url).hostname}"
 
     @property
     def secret_path(self) -> Path:
@@ -118,6 +126,28 @@ def _categories(value: str) -> tuple[str, ...]:
     return names
 
 
+def _smtp_url(value: str) -> str:
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise SettingsError(
+            "CONODE_SMTP_URL must look like smtp://[user:password@]host:port (add ?starttls=1"
+            " for STARTTLS) or smtps://… for implicit TLS; leave it unset for no mail"
+        )
+    try:
+        parts.port  # noqa: B018  (raises for a port that is not a number)
+    except ValueError:
+        raise SettingsError("CONODE_SMTP_URL has a port that is not a number") from None
+    return value
+
+
+def _mail_from(value: str) -> str:
+    if value and ("@" not in value or any(c in value for c in "\r\n<>")):
+        raise SettingsError(f"CONODE_MAIL_FROM={value!r} must be a bare address, name@host")
+    return value
+
+
 def load_settings(
     environ: Mapping[str, str] | None = None, *, env_file: Path | None = Path(".env")
 ) -> Settings:
@@ -141,4 +171,6 @@ def load_settings(
         offer_categories=_categories(values["CONODE_OFFER_CATEGORIES"]),
         authorized_fetch=_flag(values["CONODE_AUTHORIZED_FETCH"]),
         link_blocks=_link_blocks(values["CONODE_LINK_BLOCKS"]),
+        smtp_url=_smtp_url(values["CONODE_SMTP_URL"].strip()),
+        mail_from=_mail_from(values["CONODE_MAIL_FROM"].strip()),
     )

@@ -8,10 +8,12 @@ import contextlib
 import logging
 import signal
 
+from .content import avatars
 from .context import Node, open_node
 from .federation import delivery
 from .inbound import activities
 from .network import link_checks
+from .notifications import mail
 from .offers import proposals as offers
 from .settings import Settings
 
@@ -29,6 +31,8 @@ async def run_once(node: Node) -> int:
     processed = await activities.process_queued(node)
     processed += await offers.expire_due(node)  # their Updates go out in this same pass
     processed += await link_checks.check_due(node)
+    processed += await mail.run_once(node)
+    processed += await avatars.fetch_due(node)
     return processed + await delivery.run_once(node)
 
 

@@ -19,6 +19,7 @@ NODE_LAYERS: list[set[str]] = [
     {"storage"},  # the only SQL
     {"ops"},  # the node secret, backups
     {"context"},  # what a running node holds
+    {"notifications"},  # recorded by every domain as things happen: needs only the store
     {"moderation"},  # blocks and comment statuses, asked by the inbox and every handler
     {"federation"},  # our actors, remote actors, delivery: what the domains build on
     {"content"},

@@ -19,6 +19,7 @@ from . import passwords
 
 INVITATION_DAYS = 7
 MAX_INVITATION_DAYS = 30
+ADMINS_BY_CLI = "admins' accounts are managed with `conode user` at the command line"
 USED_UP = "This invitation has been used or has expired: ask the node's admins for a new one."
 ACTIONS = ("make_moderator", "unmake_moderator", "suspend", "unsuspend", "delete")
 
@@ -72,10 +73,18 @@ async def join(
 
 async def change(node: Node, by: LocalActor, target: LocalActorRow, action: str) -> None:
     """An admin's action on another member's account, recorded with who did it."""
+    if target.is_admin or target.id == by.row.id:
+        raise AccountError(ADMINS_BY_CLI)
+    await apply(node, target, action)
+    await node.store.record_moderation(by.row.id, action, f"@{target.username}")
+
+
+async def apply(node: Node, target: LocalActorRow, action: str) -> None:
+    """Do `action` to an account, whoever asked (`conode user` calls this directly)."""
     if action not in ACTIONS:
         raise AccountError(f"unknown action {action!r}")
-    if target.is_admin or target.id == by.row.id:
-        raise AccountError("admins' accounts are managed with `conode user` at the command line")
+    if target.kind != "Person":
+        raise AccountError(f"@{target.username} is not a member's account")
     if target.deleted_at is not None:
         raise AccountError(f"@{target.username} was deleted")
     store = node.store
@@ -88,7 +97,6 @@ async def change(node: Node, by: LocalActor, target: LocalActorRow, action: str)
         await store.update_account(target.id, suspended_at=None)
     else:
         await store.update_account(target.id, is_moderator=action == "make_moderator")
-    await store.record_moderation(by.row.id, action, f"@{target.username}")
 
 
 async def _delete(node: Node, member: LocalActor) -> None:

@@ -27,9 +27,10 @@ from node.storage import LocalActorRow
 
 COOKIE_NAME = "conode_session"
 # Public, cacheable files: no session, so no Set-Cookie lands in a shared cache with them.
-SESSIONLESS_PREFIXES = ("/static/", "/media/", "/badge.svg")
+SESSIONLESS_PREFIXES = ("/static/", "/media/", "/avatars/", "/badge.svg")
 MAX_AGE_SECONDS = 14 * 24 * 3600
 _KEY_PURPOSE = b"conode session cookie v1"
+UNREAD_KEY = "conode.unread"  # the signed-in member's unread notifications, for the header
 
 
 def cookie_key(node_secret: bytes) -> str:
@@ -88,8 +89,11 @@ class SessionCheck:
             row = await scope["app"].state.node.store.local_actor_by_row_id(member_id)
             if not still_valid(session, row):
                 session.clear()
-            elif session.get("roles") != roles_of(row):
-                session["roles"] = roles_of(row)
+            else:
+                if session.get("roles") != roles_of(row):
+                    session["roles"] = roles_of(row)
+                store = scope["app"].state.node.store
+                scope[UNREAD_KEY] = await store.count_unread_notifications(member_id)
         await self.app(scope, receive, send)
 
 
@@ -108,6 +112,7 @@ class Viewer:
     username: str
     moderator: bool
     admin: bool = False
+    unread: int = 0  # notifications not yet seen
 
 
 def viewer(request: Request) -> Viewer | None:
@@ -118,7 +123,8 @@ def viewer(request: Request) -> Viewer | None:
     if not isinstance(member_id, int) or not isinstance(username, str):
         return None
     roles = session.get("roles") or []
-    return Viewer(member_id, username, "moderator" in roles, "admin" in roles)
+    unread = request.scope.get(UNREAD_KEY, 0)
+    return Viewer(member_id, username, "moderator" in roles, "admin" in roles, unread)
 
 
 def sign_in(request: Request, member: LocalActorRow) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from node import __version__
 from node.accounts import passwords
+from node.accounts.members import AccountError
 from node.content.publishing import PublishError
 from node.federation import actors, following, integrity, report_forwarding
 from node.moderation.rules import ModerationError
@@ -41,7 +42,13 @@ from . import (
     moderation as cli_moderation,
 )
 from . import (
+    notifications as cli_notifications,
+)
+from . import (
     offers as cli_offers,
+)
+from . import (
+    users as cli_users,
 )
 
 logger = logging.getLogger(__name__)
@@ -267,12 +274,14 @@ def build_parser() -> argparse.ArgumentParser:
     listing = user_commands.add_parser("list", help="list members")
     listing.add_argument("--json", action="store_true", help="print one JSON array")
     listing.set_defaults(handler=cmd_user_list)
+    cli_users.add_commands(user_commands)
     cli_content.add_commands(commands)
     cli_moderation.add_commands(commands)
     cli_demo.add_commands(commands)
     cli_offers.add_commands(commands)
     cli_backup.add_commands(commands)
     cli_links.add_commands(commands)
+    cli_notifications.add_commands(commands)
     return parser
 
 
@@ -293,6 +302,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         vault.VaultError,
         actors.ActorError,
         passwords.PasswordError,
+        AccountError,
         cli_content.ContentError,
         demo.DemoError,
         following.FollowingError,

@@ -11,6 +11,8 @@ from activitypub import webfinger
 from node.context import Node
 from node.storage import LocalActorRow, NoteRow, RemoteActorRow
 
+from . import avatars
+
 MAX_DEPTH = 6  # deeper replies are shown at this depth, so narrow screens stay readable
 
 
@@ -30,6 +32,7 @@ class CommentView:
     author_url: str | None
     local: bool
     replies: list[CommentView] = field(default_factory=list)
+    avatar_url: str = ""  # on our origin (node/content/avatars.py)
 
 
 async def comment_view(node: Node, note: NoteRow) -> CommentView:
@@ -56,7 +59,9 @@ def _local_view(node: Node, note: NoteRow, row: LocalActorRow | None) -> Comment
     username = row.username if row else "unknown"
     name = row.display_name if row else username
     handle = f"@{username}@{node.settings.host}"
-    return CommentView(note, name, handle, f"{node.settings.url}/@{username}", True)
+    view = CommentView(note, name, handle, f"{node.settings.url}/@{username}", True)
+    view.avatar_url = avatars.avatar_path(note.author_id, row)
+    return view
 
 
 def _remote_view(note: NoteRow, actor: RemoteActorRow | None) -> CommentView:
@@ -66,7 +71,9 @@ def _remote_view(note: NoteRow, actor: RemoteActorRow | None) -> CommentView:
     handle = f"@{username}@{webfinger.host_of(note.author_id)}"
     name = actor.name if actor and actor.name else username
     profile = (actor.profile_url if actor else None) or note.author_id
-    return CommentView(note, name, handle, safe_url(profile) or safe_url(note.author_id), False)
+    view = CommentView(note, name, handle, safe_url(profile) or safe_url(note.author_id), False)
+    view.avatar_url = avatars.avatar_path(note.author_id)
+    return view
 
 
 def thread(views: list[CommentView]) -> list[CommentView]:

@@ -72,6 +72,24 @@ def clean_image(data: bytes) -> CleanImage:
     return CleanImage(cleaned, MEDIA_TYPES[format_name], image.width, image.height)
 
 
+def _square(image: Image.Image, size: int) -> bytes:
+    """The centre square at `size` pixels, as a JPEG of the pixels alone (no metadata)."""
+    upright = ImageOps.exif_transpose(image)
+    flat = Image.new("RGB", upright.size, "white")  # transparency over white, as most apps show
+    flat.paste(upright.convert("RGBA"), mask=upright.convert("RGBA"))
+    out = io.BytesIO()
+    ImageOps.fit(flat, (size, size), Image.Resampling.LANCZOS).save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+def square_images(data: bytes, sizes: tuple[int, ...]) -> dict[int, CleanImage]:
+    """An uploaded picture checked like any image, cropped square at each size (avatars)."""
+    clean_image(data)  # the same checks: size, format, pixel count, decodes
+    image = Image.open(io.BytesIO(data))
+    image.seek(0)  # an animated GIF gives its first frame
+    return {size: CleanImage(_square(image, size), "image/jpeg", size, size) for size in sizes}
+
+
 def checked_alt(alt: str) -> str:
     text = " ".join(alt.split())
     if not text:

@@ -22,6 +22,8 @@ INSTANCE_USERNAME = "instance"
 USERNAME_PATTERN = re.compile(r"^[a-z0-9_]{1,30}$")
 # Names that would collide with node actors or confuse people reading a handle.
 RESERVED_USERNAMES = frozenset({INSTANCE_USERNAME, "actor", "admin_api", "root", "webmaster"})
+AVATAR_LARGE, AVATAR_SMALL = 400, 96  # square pixels: the actor's icon, and beside comments
+AVATAR_MEDIA_TYPE = "image/jpeg"
 
 
 class ActorError(ValueError):
@@ -174,6 +176,11 @@ def public_key(actor: LocalActor) -> keys.PublicKey:
     return keys.PublicKey(key_id=actor.key_id, owner=actor.actor_id, pem=actor.row.public_key_pem)
 
 
+def avatar_url(settings: Settings, row: LocalActorRow, size: int = AVATAR_LARGE) -> str | None:
+    """Where a member's picture is served (node/accounts/profiles.py stores one per size)."""
+    return f"{settings.url}/media/{row.avatar_id}-{size}" if row.avatar_id else None
+
+
 def actor_document(settings: Settings, actor: LocalActor) -> Document:
     row = actor.row
     kind: Kind = "Person"
@@ -191,6 +198,8 @@ def actor_document(settings: Settings, actor: LocalActor) -> Document:
         published=row.created_at,
         # The instance actor is infrastructure, not someone to follow or find in search.
         discoverable=row.kind != "Application",
+        icon_url=avatar_url(settings, row),
+        icon_media_type=AVATAR_MEDIA_TYPE if row.avatar_id else None,
     )
     document = objects.actor(info)
     if row.ed25519_public is not None:

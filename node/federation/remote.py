@@ -136,7 +136,19 @@ def actor_row(document: Document, fetched_from: str, key_id: str | None = None) 
         key_id=key[0],
         public_key_pem=key[1],
         fetched_at=utcnow(),
+        icon_url=_icon_url(document.get("icon")),
     )
+
+
+def _icon_url(icon: object) -> str | None:
+    """The picture's URL (`icon` may be an Image, a list of them or a bare URL); http(s) only."""
+    if isinstance(icon, list):
+        icon = icon[0] if icon else None
+    url = icon.get("url") if isinstance(icon, dict) else icon
+    url = id_of(url) if isinstance(url, dict | list) else url
+    if isinstance(url, str) and url.startswith(("https://", "http://")) and len(url) <= 2048:
+        return url
+    return None
 
 
 async def refresh_actor(node: Node, actor_id: str) -> RemoteActorRow:

@@ -23,6 +23,7 @@ from node.federation import delivery, remote, retry_policy
 from node.federation.actors import LocalActor, local_actor
 from node.moderation import rules as moderation
 from node.network import links, sharing
+from node.notifications import events
 from node.offers import exchanges, remote_agreements
 from node.storage import FollowerRow, NoteRow, utcnow
 
@@ -96,6 +97,8 @@ async def on_follow(node: Node, activity: Document, actor_id: str) -> Outcome:
         await delivery.enqueue(
             node.store, activity=reply, sender=target.username, inbox_urls=[follower.inbox_url]
         )
+        if target.kind == "Person":
+            await events.follower(node.store, target.row.id, actor_id)
     return accepted(f"{follower.handle} follows {target.handle}; Accept queued")
 
 
@@ -239,7 +242,18 @@ async def _store_comment(node: Node, note: Document, post_id: int) -> str:
     inserted = await node.store.insert_note(row)
     if inserted:
         await exchanges.record_reply(node, row.object_id)  # a reply to an offer is a response
+        await _tell_about(node, row.object_id)
     return status if inserted else "duplicate"
+
+
+async def _tell_about(node: Node, object_id: str) -> None:
+    """Moderators hear of a held comment; the post's author of a public one."""
+    note = await node.store.note(object_id)
+    if note is None:
+        return
+    if note.status == "pending":
+        await events.comment_waiting(node.store, note)
+    await events.comment_public(node.store, note)
 
 
 async def _check_authority(node: Node, note: Document, actor_id: str) -> str | None:
@@ -390,8 +404,11 @@ async def _on_reaction(node: Node, activity: Document, actor_id: str) -> Outcome
 async def on_flag(node: Node, activity: Document, actor_id: str) -> Outcome:
     targets = [ref for ref in (id_of(o) for o in as_list(activity.get("object"))) if ref]
     content = html.plain_text(str(activity.get("content") or ""), 5000)
-    stored = await node.store.add_report(str(activity["id"]), actor_id, content, targets)
-    return accepted("report stored") if stored else Outcome("duplicate", "report already stored")
+    report_id = await node.store.add_report(str(activity["id"]), actor_id, content, targets)
+    if report_id is None:
+        return Outcome("duplicate", "report already stored")
+    await events.report(node.store, report_id, actor_id)
+    return accepted("report stored")
 
 
 async def on_offer(node: Node, activity: Document, actor_id: str) -> Outcome:

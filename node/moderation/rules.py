@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from node.notifications import events
 from node.settings import Settings
 from node.storage import NoteRow, Store
 
@@ -103,4 +104,6 @@ async def set_comment_status(
             await store.approve_author(note.author_id)
     updated = await store.note_by_id(note_id)
     assert updated is not None
+    if note.status != "approved" and updated.status == "approved":
+        await events.comment_public(store, updated)  # now public: its post's author is told
     return updated

@@ -17,6 +17,7 @@ from activitypub.vocab import Document
 from node.context import Node
 from node.federation import delivery, remote
 from node.federation.actors import LocalActor, local_actor
+from node.notifications import events
 from node.storage import FollowerRow, LinkRow, RemoteActorRow, utcnow
 
 NODEINFO_REL = "nodeinfo.diaspora.software/ns/schema/2."
@@ -223,6 +224,7 @@ async def on_group_follow(
     link = await node.store.save_link(
         actor.actor_id, state="pending", their_follow_id=follow_id, **_details(actor)
     )
+    await events.link_request(node.store, link.id, actor.actor_id)
     return (
         "held",
         f"link request from {handle_of(actor)} waits for `conode links approve {link.id}`",

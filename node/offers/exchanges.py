@@ -19,7 +19,8 @@ from node.content import html
 from node.context import Node
 from node.federation import remote
 from node.federation.actors import local_actor, local_actor_by_row_id
-from node.storage import NoteRow, OfferRow, PostRow, utcnow
+from node.notifications import events
+from node.storage import AgreementRow, NoteRow, OfferRow, PostRow, utcnow
 
 from .terms import KINDS, OfferError, hours_label, parse_hours
 
@@ -70,6 +71,18 @@ async def ledger_entries(
     ]
 
 
+async def tell_parties(node: Node, agreement: AgreementRow, kind: str, actor_id: str) -> None:
+    """The members taking part in an exchange hear of a step someone else (`actor_id`) took:
+    `match`, `agreement` or `hours` (node/notifications/events.py)."""
+    path = agreement.object_id.removeprefix(node.settings.url)
+    for party in sorted({agreement.provider_id, agreement.receiver_id} - {actor_id}):
+        member_id = await local_member_id(node, party)
+        if member_id is not None:
+            await events.about_agreement(
+                node.store, member_id, kind, path, actor_id, agreement.title
+            )
+
+
 async def offer_for(node: Node, object_id: str) -> tuple[PostRow, OfferRow] | None:
     """Our offer or request with this object id (or intent id, `…#primary`)."""
     prefix = f"{node.settings.url}/posts/"
@@ -97,9 +110,12 @@ async def record_reply(node: Node, object_id: str) -> bool:
     post, offer = found
     if note.author_id == await author_id_of(node, post):
         return False
-    return await node.store.insert_response(
+    recorded = await node.store.insert_response(
         offer_id=offer.id, note_id=note.id, actor_id=note.author_id, kind="reply", minutes=None
     )
+    if recorded:
+        await events.response(node.store, post, note)
+    return recorded
 
 
 def minutes_of(terms: Terms) -> int | None:
@@ -173,6 +189,7 @@ async def on_offer(node: Node, activity: Document, actor_id: str) -> Result:
             kind="agreement",
             minutes=proposed.minutes,
         )
+        await events.response(node.store, proposed.post, note)
     return "accepted", "offer of an agreement stored as a response"
 
 

@@ -19,7 +19,7 @@ from node.federation.actors import LocalActor
 from node.storage import AgreementRow, NoteRow, PostRow, utcnow
 
 from . import proposals as offers
-from .exchanges import handle_of, ledger_entries
+from .exchanges import handle_of, ledger_entries, tell_parties
 from .terms import OfferError, hours_label, hours_text, parse_hours
 
 
@@ -126,6 +126,7 @@ async def complete(node: Node, by: LocalActor | None, ref: str, hours: str) -> A
             await offers.deliver(node, author, create, inbox)
         if offer.status not in offers.CLOSED:
             await offers.set_status(node, post, offer, "fulfilled", [inbox] if inbox else [])
+    await tell_parties(node, agreement, "hours", author.actor_id)
     return await node.store.agreement(agreement.object_id) or agreement
 
 

@@ -16,7 +16,7 @@ from node.federation import following
 from node.federation.actors import LocalActor
 from node.storage import AgreementRow, NoteRow, OfferRow, PostRow, utcnow
 
-from .exchanges import handle_of
+from .exchanges import handle_of, tell_parties
 from .proposals import check_may_act, deliver, find_offer, inbox_of, rejections, set_status
 from .terms import OfferError, hours_text
 
@@ -83,6 +83,7 @@ async def match(node: Node, by: LocalActor | None, ref: str, response_id: int) -
         if inbox is not None:
             await deliver(node, author, accept, inbox)
         await set_status(node, post, offer, "taken", [inbox] if inbox else [], rejected)
+    await tell_parties(node, agreement, "match", author.actor_id)
     if response.kind == "reply":
         await _tell(node, author, post, note)
     return agreement

@@ -16,7 +16,7 @@ from node.federation import remote
 from node.federation.actors import local_actor_by_row_id
 from node.storage import NoteRow
 
-from .exchanges import MAX_ID, Result, dropped, ledger_entries, minutes_of
+from .exchanges import MAX_ID, Result, dropped, ledger_entries, minutes_of, tell_parties
 from .terms import OfferError
 
 MAX_TITLE = 500
@@ -78,7 +78,7 @@ async def on_accept(node: Node, activity: Document, actor_id: str) -> Result:
     title = await _proposal_title(node, note.in_reply_to, actor_id)
     if title is None:
         return dropped("accept by someone who is not the proposal's author")
-    await node.store.insert_agreement(
+    agreement = await node.store.insert_agreement(
         object_id=terms.agreement_id,
         offer_id=None,
         response_id=None,
@@ -89,6 +89,7 @@ async def on_accept(node: Node, activity: Document, actor_id: str) -> Result:
         receiver_id=terms.receiver_id,
         minutes=minutes,
     )
+    await tell_parties(node, agreement, "agreement", actor_id)
     return "accepted", "our member's response was accepted: agreement recorded"
 
 
@@ -115,4 +116,5 @@ async def on_confirmation(node: Node, note: Document, actor_id: str) -> Result |
     entries = await ledger_entries(node, agreement.provider_id, agreement.receiver_id, minutes)
     if not await node.store.complete_agreement(agreement.id, minutes, entries):
         return "duplicate", "agreement already completed"
+    await tell_parties(node, agreement, "hours", actor_id)
     return "accepted", "agreement completed by the proposer: hours written to the ledger"

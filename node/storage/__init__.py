@@ -13,6 +13,8 @@ from .inbound_batch import InboundBatchQueries
 from .interactions import InteractionQueries
 from .knocking import KnockingQueries
 from .links import LinkedPostRow, LinkQueries, LinkRow
+from .mail import MailQueries
+from .members import MemberQueries
 from .migrations import MIGRATIONS_DIR, head_revision, migrate
 from .moderation import ModerationQueries
 from .offers import OfferQueries
@@ -49,6 +51,8 @@ class Store(
     OfferQueries,
     LinkQueries,
     SiteQueries,
+    MemberQueries,
+    MailQueries,
 ):
     """One database: connection lifecycle plus every query the node needs."""
 

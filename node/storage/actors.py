@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from .connection import StoreBase
 from .content import comments_of_author_changed
 from .rows import LocalActorRow, RemoteActorRow, _local_actor, _remote_actor, utcnow
-from .schema import local_actors, remote_actors
+from .schema import local_actors, remote_actors, remote_avatars
 
 # What a comment shows of its remote author (node/content/threads.py): a change re-renders
 # their comments.
@@ -131,3 +131,35 @@ class ActorQueries(StoreBase):
         query = sa.select(remote_actors).where(remote_actors.c.key_id == key_id)
         row = await self._db.fetch_one(query)
         return _remote_actor(row) if row else None
+
+    # --- remote people's pictures (node/content/avatars.py) ---
+
+    async def actors_needing_avatars(self, limit: int) -> list[tuple[str, str]]:
+        """(actor id, icon URL) of remote actors whose picture was never fetched, or changed."""
+        r, a = remote_actors, remote_avatars
+        query = (
+            sa.select(r.c.actor_id, r.c.icon_url)
+            .outerjoin(a, a.c.actor_id == r.c.actor_id)
+            .where(
+                r.c.icon_url.is_not(None), sa.or_(a.c.id.is_(None), a.c.source_url != r.c.icon_url)
+            )
+            .limit(limit)
+        )
+        return [(str(row[0]), str(row[1])) for row in await self._db.fetch_all(query)]
+
+    async def save_remote_avatar(
+        self, key: str, actor_id: str, source_url: str, data: bytes | None, problem: str
+    ) -> None:
+        a = remote_avatars
+        values: dict[str, object] = {"actor_id": actor_id, "source_url": source_url}
+        values.update(data=data, problem=problem[:200], fetched_at=utcnow())
+        query = (
+            self._upsert(a)
+            .values(key=key, **values)
+            .on_conflict_do_update(index_elements=[a.c.key], set_=values)
+        )
+        await self._db.execute(query)
+
+    async def remote_avatar(self, key: str) -> dict[str, object] | None:
+        row = await self._db.fetch_one(sa.select(remote_avatars).where(remote_avatars.c.key == key))
+        return dict(row._mapping) if row else None

@@ -65,20 +65,23 @@ class ModerationQueries(StoreBase):
 
     async def add_report(
         self, activity_id: str, actor_id: str, content: str, object_ids: list[str]
-    ) -> bool:
+    ) -> int | None:
+        """The new report's number; None when this activity was stored before."""
         condition = reports.c.activity_id == activity_id
         if await self._db.fetch_val(sa.select(sa.func.count()).where(condition)):
-            return False
-        await self._db.execute(
-            reports.insert().values(
+            return None
+        query = (
+            reports.insert()
+            .values(
                 activity_id=activity_id,
                 actor_id=actor_id,
                 content=content,
                 object_ids=json.dumps(object_ids),
                 created_at=utcnow(),
             )
+            .returning(reports.c.id)
         )
-        return True
+        return int(await self._db.fetch_val(query))
 
     async def reports(self) -> list[dict[str, Any]]:
         query = sa.select(reports).order_by(reports.c.id)

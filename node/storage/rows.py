@@ -50,6 +50,9 @@ class LocalActorRow:
     session_generation: int = 0
     ed25519_public: str | None = None  # FEP-521a multibase; None until the key is made
     ed25519_private_sealed: str | None = None
+    bio: str = ""
+    avatar_id: str | None = None
+    email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,7 @@ class RemoteActorRow:
     public_key_pem: str
     fetched_at: datetime
     id: int | None = None
+    icon_url: str | None = None
 
     @property
     def handle(self) -> str:

@@ -37,6 +37,11 @@ local_actors = sa.Table(
     # public half as a FEP-521a multibase value for the actor document
     sa.Column("ed25519_public", sa.String(64), nullable=True),
     sa.Column("ed25519_private_sealed", sa.Text, nullable=True),
+    # members' own space (migration 0012): the bio as written (Markdown; `summary` holds it
+    # sanitised as HTML), the avatar (media rows `<avatar_id>-<size>`), an address for mail
+    sa.Column("bio", sa.Text, nullable=False, server_default=""),
+    sa.Column("avatar_id", sa.String(32), nullable=True),
+    sa.Column("email", sa.String(320), nullable=True),
 )
 
 # --- remote actors we have fetched (keys, inboxes) ---------------------------------------------
@@ -56,6 +61,7 @@ remote_actors = sa.Table(
     sa.Column("key_id", URL, nullable=False, index=True),
     sa.Column("public_key_pem", sa.Text, nullable=False),
     sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("icon_url", URL, nullable=True),  # their picture, as they publish it (0012)
 )
 
 # --- the social graph ------------------------------------------------------------------------
@@ -484,4 +490,74 @@ block_suggestions = sa.Table(
     sa.Column("status", sa.String(16), nullable=False, index=True),
     _created(),
     sa.UniqueConstraint("source_actor_id", "target"),
+)
+
+
+# --- members' own space (migration 0012) ------------------------------------------------------
+
+# Single-use links to choose a new password, made by an admin; only the token's SHA-256 is kept.
+password_resets = sa.Table(
+    "password_resets",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("actor_row_id", sa.Integer, sa.ForeignKey("local_actors.id"), nullable=False),
+    sa.Column("created_by", sa.Integer, sa.ForeignKey("local_actors.id"), nullable=True),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+    _created(),
+)
+
+# What a member sees on /notifications. The unique triple makes an activity that arrives twice
+# (a retried delivery) notify once.
+notifications = sa.Table(
+    "notifications",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("recipient_id", sa.Integer, sa.ForeignKey("local_actors.id"), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("actor_id", URL, nullable=False, server_default=""),  # who did it
+    sa.Column("url", URL, nullable=False),  # the thing itself
+    sa.Column("text", sa.String(500), nullable=False, server_default=""),  # plain text
+    _created(),
+    sa.Column("read_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("mailed_at", sa.DateTime(timezone=True), nullable=True),  # queued as mail
+    sa.UniqueConstraint("recipient_id", "kind", "url"),
+    sa.Index("ix_notifications_recipient_unread", "recipient_id", "read_at"),
+)
+
+# Mail waiting to go out through CONODE_SMTP_URL, worked by the worker like deliveries: a lease
+# while one sends it (a worker killed mid-send leaves it to be sent again), retries with backoff.
+# status: pending | sent | failed
+mail_jobs = sa.Table(
+    "mail_jobs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("recipient", sa.String(320), nullable=False),
+    sa.Column("subject", sa.String(200), nullable=False),
+    sa.Column("body_text", sa.Text, nullable=False),
+    sa.Column("body_html", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("last_error", sa.Text, nullable=False, server_default=""),
+    _created(),
+    sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Index("ix_mail_jobs_due", "status", "next_attempt_at"),
+)
+
+# Remote people's pictures, fetched once by the worker through the guarded client, checked and
+# made small, so pages load nothing from other sites. `data` None: fetching failed or was
+# refused (a placeholder shows); a changed `icon_url` is fetched again.
+remote_avatars = sa.Table(
+    "remote_avatars",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(32), nullable=False, unique=True),  # sha256 of actor_id
+    sa.Column("actor_id", URL, nullable=False),
+    sa.Column("source_url", URL, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=True),
+    sa.Column("problem", sa.String(200), nullable=False, server_default=""),
+    sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=False),
 )

@@ -38,6 +38,13 @@ class WebQueries(StoreBase):
         row = await self._db.fetch_one(sa.select(m).where(m.c.public_id == public_id))
         return _media_row(row) if row else None
 
+    async def delete_unattached_media(self, public_ids: list[str]) -> None:
+        """Remove media that belong to no post (a member's replaced picture, every size)."""
+        m = self._media
+        await self._db.execute(
+            m.delete().where(m.c.public_id.in_(public_ids), m.c.post_id.is_(None))
+        )
+
     async def attach_media(self, media_ids: list[int], post_id: int) -> None:
         m = self._media
         await self._db.execute(m.update().where(m.c.id.in_(media_ids)).values(post_id=post_id))

@@ -7,9 +7,10 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from node.accounts import credentials, sessions
 from node.accounts import members as accounts
-from node.accounts import sessions
 from node.federation.actors import LocalActor
+from node.storage import LocalActorRow
 
 from .guards import for_admins, for_admins_form, public_form, text_field
 from .responses import error_page, node_of, render
@@ -24,7 +25,13 @@ NOTICES = {
 
 
 async def _members_page(
-    request: Request, status: int = 200, *, link: str = "", notice: str = "", error: str = ""
+    request: Request,
+    status: int = 200,
+    *,
+    link: str = "",
+    notice: str = "",
+    error: str = "",
+    reset: tuple[str, str] | None = None,
 ) -> Response:
     store = node_of(request).store
     members = [row for row in await store.local_actors("Person") if row.deleted_at is None]
@@ -35,6 +42,7 @@ async def _members_page(
         members=members,
         invitations=await store.invitations(),
         link=link,
+        reset=reset,
         notice=notice,
         error=error,
         section="members",
@@ -65,11 +73,16 @@ async def invite(request: Request, member: LocalActor, form: FormData) -> Respon
     return await _members_page(request, link=link)
 
 
+async def _member_in_path(request: Request) -> LocalActorRow | None:
+    row = await node_of(request).store.local_actor(request.path_params["username"].lower())
+    return row if row is not None and row.kind == "Person" else None
+
+
 @for_admins_form
 async def change_member(request: Request, member: LocalActor, form: FormData) -> Response:
     node = node_of(request)
-    target = await node.store.local_actor(request.path_params["username"].lower())
-    if target is None or target.kind != "Person":
+    target = await _member_in_path(request)
+    if target is None:
         return error_page(request, 404, "No member by that name here.")
     action = text_field(form, "action", 32)
     if action == "delete" and form.get("confirm") != "yes":
@@ -79,6 +92,23 @@ async def change_member(request: Request, member: LocalActor, form: FormData) ->
     except accounts.AccountError as exc:
         return await _members_page(request, 400, error=str(exc))
     return RedirectResponse(f"/admin/members?done={action}&name={target.username}", 303)
+
+
+@for_admins_form
+async def reset_link(request: Request, member: LocalActor, form: FormData) -> Response:
+    """A single-use link for a member to choose a new password, shown once on the page."""
+    node = node_of(request)
+    target = await _member_in_path(request)
+    if target is None:
+        return error_page(request, 404, "No member by that name here.")
+    if target.is_admin:
+        return await _members_page(request, 400, error=accounts.ADMINS_BY_CLI)
+    try:
+        link = await credentials.reset_link(node, target, member.row)
+    except accounts.AccountError as exc:
+        return await _members_page(request, 400, error=str(exc))
+    await node.store.record_moderation(member.row.id, "reset_link", f"@{target.username}")
+    return await _members_page(request, reset=(target.username, link))
 
 
 async def join_page(request: Request) -> Response:

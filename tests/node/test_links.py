@@ -84,6 +84,9 @@ async def test_a_group_asking_to_link_waits_for_an_admin_and_a_person_is_accepte
     network: Network,
 ) -> None:
     # Given carol (a Person) and gts.example's Group both follow our Group
+    from .web import add_member
+
+    await add_member(network.node.store, network.node.settings, "mia", admin=True)
     _add_actor(network, "community", "Group")
     person = await _follow_our_group(network, "carol")
     group = await _follow_our_group(network, "community")
@@ -97,6 +100,11 @@ async def test_a_group_asking_to_link_waits_for_an_admin_and_a_person_is_accepte
     assert accepted == [person["id"]]
     (link,) = await network.node.store.links()
     assert (link.state, link.actor_id) == ("pending", network.other.actor_id("community"))
+    # And the admin is told of the request, once
+    mia = await network.node.store.local_actor("mia")
+    assert mia is not None
+    told = await network.node.store.notifications_of(mia.id)
+    assert [(n["kind"], n["actor_id"]) for n in told] == [("link_request", link.actor_id)]
 
     # When our admin approves
     await links.approve_link(network.node, link.id)

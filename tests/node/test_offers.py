@@ -458,3 +458,7 @@ async def test_a_member_answering_a_remote_offer_records_its_agreement(network: 
     assert balances == {ALICE: 60, BEN: -60}
     (done,) = await network.node.store.agreements()
     assert (done.status, done.completed_minutes) == ("completed", 60)
+    # And ben was told of each step alice took, once, and of nothing bob forged
+    told = await network.node.store.notifications_of(row.id)
+    assert [(n["kind"], n["actor_id"]) for n in told] == [("hours", ALICE), ("agreement", ALICE)]
+    assert told[0]["url"] == "https://mastodon.example/agreements/1"

@@ -1,0 +1,186 @@
+"""Mail through a real SMTP server (aiosmtpd on a loopback port): a reply from another server
+to a member's offer gives one notification and one mail; with the mail server down for a while
+the mail arrives after it comes back; a worker killed mid-send loses nothing."""
+
+from __future__ import annotations
+
+import dataclasses
+import email
+import email.policy
+from collections.abc import Iterator
+from datetime import timedelta
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from node.notifications import mail
+from node.settings import Settings
+from node.storage import utcnow
+
+from ..conftest import TEST_URL, free_port
+from .conftest import Network
+from .test_notifications import _offer
+from .web import add_member
+
+ADDRESS = "ann@example.org"
+
+
+class Inbox:
+    """An aiosmtpd handler keeping every message it is given."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(parsed, EmailMessage)
+        self.messages.append(parsed)
+        return "250 OK"
+
+
+@dataclasses.dataclass
+class Smtp:
+    port: int
+    inbox: Inbox
+    controller: Controller | None = None
+
+    def start(self) -> None:
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+@pytest.fixture
+def smtp() -> Iterator[Smtp]:
+    server = Smtp(free_port(), Inbox())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def settings(settings: Settings, smtp: Smtp) -> Settings:
+    url = f"smtp://127.0.0.1:{smtp.port}"
+    return dataclasses.replace(settings, smtp_url=url, mail_from="timebank@example.org")
+
+
+async def _ann_with_offer_and_reply(network: Network) -> str:
+    await add_member(network.node.store, network.node.settings, "ann")
+    row = await network.node.store.local_actor("ann")
+    assert row is not None
+    await network.node.store.update_account(row.id, email=ADDRESS)
+    object_id = await _offer(network, "ann")
+    reply = network.mastodon.reply("alice", object_id, "Subject: pwned\r\nBcc: x@y.z I can help")
+    response = await network.mastodon.send("alice", reply, f"{TEST_URL}/inbox")
+    assert response.status_code == 202
+    return object_id
+
+
+async def test_a_remote_reply_to_an_offer_sends_one_mail(network: Network, smtp: Smtp) -> None:
+    object_id = await _ann_with_offer_and_reply(network)
+    await network.drain()
+    await network.drain()
+    (message,) = smtp.inbox.messages
+    assert message["To"] == ADDRESS and message["From"] == "timebank@example.org"
+    assert message["Subject"].startswith("Someone answered your offer or request")
+    assert "pwned" not in str(message["Subject"]) and message["Bcc"] is None
+    assert message["List-Unsubscribe"] == f"<{network.node.settings.url}/settings>"
+    text = message.get_body(("plain",))
+    html = message.get_body(("html",))
+    assert text is not None and html is not None
+    assert object_id.split("#")[0].rsplit("/", 1)[1] in text.get_content()
+    assert "@alice@mastodon.example" in html.get_content()
+
+
+async def test_mail_waits_for_a_server_that_is_down(network: Network, smtp: Smtp) -> None:
+    smtp.stop()
+    await _ann_with_offer_and_reply(network)
+    await network.drain()
+    (job,) = await network.node.store.mail_jobs()
+    assert (job["status"], job["attempts"]) == ("pending", 1) and job["last_error"]
+    # Nothing is tried again before its time
+    assert await mail.run_once(network.node) == 0
+    # When the server is back and the retry is due, the mail goes out once
+    smtp.start()
+    later = utcnow() + timedelta(minutes=2)
+    assert await mail.run_once(network.node, now=later) == 1
+    assert len(smtp.inbox.messages) == 1
+    (job,) = await network.node.store.mail_jobs()
+    assert (job["status"], job["attempts"]) == ("sent", 2)
+    assert await mail.run_once(network.node, now=later + timedelta(hours=1)) == 0
+
+
+async def test_a_worker_killed_mid_send_loses_nothing(network: Network, smtp: Smtp) -> None:
+    await _ann_with_offer_and_reply(network)
+    await network.drain()  # the inbox acts, the mail is queued and sent
+    smtp.inbox.messages.clear()
+    # Given a second mail claimed by a worker that then died before recording anything
+    row = await network.node.store.local_actor("ann")
+    assert row is not None
+    await network.node.store.add_notification(row.id, "agreement", "/agreements/x", text="Lift")
+    assert await mail.queue_due(network.node) == 1
+    now = utcnow()
+    assert len(await network.node.store.claim_mail(now, now + mail.LEASE, 10)) == 1
+    # Then no other pass takes it while the lease holds, and the next after it sends it
+    assert await mail.run_once(network.node, now=now + timedelta(minutes=1)) == 0
+    assert await mail.run_once(network.node, now=now + mail.LEASE + timedelta(seconds=1)) == 1
+    (message,) = smtp.inbox.messages
+    assert message["Subject"].startswith("Your response was accepted")
+
+
+def test_mail_settings_are_checked() -> None:
+    from node.settings import SettingsError, load_settings
+
+    plain = load_settings({"CONODE_URL": "https://river.example"}, env_file=None)
+    assert plain.smtp_url == "" and plain.mail_sender == "conode@river.example"
+    for name, value in (
+        ("CONODE_SMTP_URL", "http://mail.example"),
+        ("CONODE_SMTP_URL", "smtp://mail.example:port"),
+        ("CONODE_MAIL_FROM", "x@y.z\r\nBcc: a@b.c"),
+    ):
+        with pytest.raises(SettingsError):
+            load_settings({name: value}, env_file=None)
+    chosen = load_settings({"CONODE_SMTP_URL": "smtps://u:p@mail.example:465"}, env_file=None)
+    assert chosen.smtp_url == "smtps://u:p@mail.example:465"
+
+
+async def _forgot(network: Network, username: str) -> str:
+    from .web import csrf_of
+
+    page = await network.http.get(f"{TEST_URL}/forgot")
+    assert page.status_code == 200
+    form = {"csrf": csrf_of(page.text), "username": username}
+    answer = await network.http.post(f"{TEST_URL}/forgot", data=form)
+    assert answer.status_code == 200
+    return answer.text.split("<main", 1)[1]
+
+
+async def test_forgot_password_mails_a_link_and_answers_the_same_for_anyone(
+    network: Network, smtp: Smtp
+) -> None:
+    store, settings = network.node.store, network.node.settings
+    await add_member(store, settings, "ann")
+    await add_member(store, settings, "bob")  # no address
+    ann = await store.local_actor("ann")
+    assert ann is not None
+    await store.update_account(ann.id, email=ADDRESS)
+    login = await network.http.get(f"{TEST_URL}/login")
+    assert 'href="/forgot"' in login.text
+    # Whoever is asked for, the answer is the same
+    answers = {name: await _forgot(network, name) for name in ("ann", "bob", "nobody")}
+    assert answers["ann"] == answers["bob"] == answers["nobody"]
+    await network.drain()
+    # And only ann, who gave an address, gets a mail with a working link
+    (message,) = smtp.inbox.messages
+    assert message["To"] == ADDRESS and "password" in message["Subject"].lower()
+    body = message.get_body(("plain",))
+    assert body is not None
+    link = next(word for word in body.get_content().split() if "/reset/" in word)
+    assert link.startswith(f"{settings.url}/reset/")
+    assert (await network.http.get(link.replace(settings.url, TEST_URL))).status_code == 200
