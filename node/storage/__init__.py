@@ -10,7 +10,9 @@ from .deliveries import DeliveryQueries
 from .delivery_batch import DeliveryBatchQueries
 from .inbound import InboundQueries
 from .inbound_batch import InboundBatchQueries
+from .keyset import Cursor, Page, Window
 from .links import LinkedPostRow, LinkQueries, LinkRow
+from .listing import ListingQueries
 from .migrations import MIGRATIONS_DIR, head_revision, migrate
 from .moderation import ModerationQueries
 from .offers import OfferQueries
@@ -45,6 +47,7 @@ class Store(
     OfferQueries,
     LinkQueries,
     SiteQueries,
+    ListingQueries,
 ):
     """One database: connection lifecycle plus every query the node needs."""
 
@@ -52,6 +55,7 @@ class Store(
 __all__ = [
     "MIGRATIONS_DIR",
     "AgreementRow",
+    "Cursor",
     "DatabaseUrlError",
     "FollowerRow",
     "LinkRow",
@@ -60,11 +64,13 @@ __all__ = [
     "MediaRow",
     "NoteRow",
     "OfferRow",
+    "Page",
     "PostRow",
     "RemoteActorRow",
     "ResponseRow",
     "Store",
     "StoreBase",
+    "Window",
     "async_url",
     "head_revision",
     "is_sqlite",

@@ -5,11 +5,11 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from node.content.publishing import ARTICLE_KINDS
 from node.federation.actors import local_actor
 from node.network import overview as network
-from node.offers.terms import KINDS as OFFER_KINDS
 
-from . import network_views, offer_pages
+from . import network_views, offer_pages, paging
 from .responses import error_page, node_of, render
 
 HOME_NETWORK_ITEMS = 5
@@ -21,14 +21,15 @@ async def home(request: Request) -> Response:
     members = [local_actor(node.settings, row) for row in await node.store.members(limit=MEMBERS)]
     group_row = await node.store.local_actor(node.settings.group_handle)
     group = local_actor(node.settings, group_row) if group_row else None
-    recent = [p for p in await node.store.recent_posts(30) if p.kind not in OFFER_KINDS][:20]
-    rows = await node.store.local_actors_by_row_id([post.author_id for post in recent])
+    page = await node.store.posts_page(paging.window(request), kinds=ARTICLE_KINDS)
+    rows = await node.store.local_actors_by_row_id([post.author_id for post in page.items])
     authors = {row_id: local_actor(node.settings, row) for row_id, row in rows.items()}
-    posts = [(post, authors.get(post.author_id)) for post in recent]
+    posts = [(post, authors.get(post.author_id)) for post in page.items]
     return render(
         request,
         "home.html",
         posts=posts,
+        pager=paging.links(request, page),
         members=members,
         members_total=await node.store.count_local_actors("Person"),
         group=group,
