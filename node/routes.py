@@ -23,6 +23,7 @@ from .web import (
     pages,
     post_views,
     public_views,
+    search_views,
 )
 
 ROUTES = [
@@ -47,6 +48,7 @@ ROUTES = [
     Route("/posts/{public_id}/replies", post_views.replies),
     Route("/notes/{public_id}", post_views.note_page),
     Route("/tags/{name}", post_views.tag_page),
+    Route("/search", search_views.search_page),
     Route("/authorize_interaction", pages.authorize_interaction),
     # the web interface (issue 7)
     Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),

@@ -28,6 +28,7 @@ from .rows import (
     ResponseRow,
     utcnow,
 )
+from .search import SearchQueries
 from .site import SiteQueries
 from .social import SocialQueries
 from .web import WebQueries
@@ -48,6 +49,7 @@ class Store(
     LinkQueries,
     SiteQueries,
     ListingQueries,
+    SearchQueries,
 ):
     """One database: connection lifecycle plus every query the node needs."""
 
