@@ -17,7 +17,8 @@ from node.federation import delivery
 from node.federation.actors import LocalActor, local_actor, local_actor_by_row_id
 from node.storage import MediaRow, PostRow, utcnow
 
-from . import html, uploads
+from . import html, mentions, uploads
+from .autolink import Links
 
 PostKind = Literal["blog", "report", "offer", "request"]
 ARTICLE_KINDS = ("blog", "report")
@@ -49,6 +50,16 @@ async def author_of(node: Node, post: PostRow) -> LocalActor:
     return author
 
 
+def mentioned_ids(post: PostRow) -> list[str]:
+    return [str(m["href"]) for m in json.loads(post.mentions)]
+
+
+def post_tags(node: Node, post: PostRow) -> list[Document]:
+    """The post's `Hashtag` and `Mention` tags (offers' Notes carry the same)."""
+    tags = [objects.hashtag(name, tag_url(node, name)) for name in json.loads(post.hashtags)]
+    return tags + [objects.mention(m["href"], m["name"]) for m in json.loads(post.mentions)]
+
+
 def article_document(
     node: Node,
     post: PostRow,
@@ -57,7 +68,7 @@ def article_document(
     media: Sequence[MediaRow] = (),
 ) -> Document:
     object_id = post_id(node, post)
-    tags = [objects.hashtag(name, tag_url(node, name)) for name in json.loads(post.hashtags)]
+    tags = post_tags(node, post)
     return objects.article(
         objects.ArticleInfo(
             object_id=object_id,
@@ -68,7 +79,9 @@ def article_document(
             url=object_id,
             published=post.published_at,
             updated=post.updated_at,
-            addressing=objects.public_addressing(f"{author.actor_id}/followers"),
+            addressing=objects.public_addressing(
+                f"{author.actor_id}/followers", *mentioned_ids(post)
+            ),
             tags=tags,
             replies_id=f"{object_id}/replies",
             audience=group_id,
@@ -89,18 +102,29 @@ async def _audience_inboxes(node: Node, author: LocalActor, group: LocalActor | 
     return await node.store.follower_inboxes(ids)
 
 
+async def _mentioned_inboxes(node: Node, activity: Document) -> list[str]:
+    """The inboxes of the other servers' accounts the post mentions (so they are told)."""
+    obj = activity.get("object")
+    tags = obj.get("tag", []) if isinstance(obj, dict) else []
+    ids = [t["href"] for t in tags if t.get("type") == "Mention"]
+    remote = [i for i in ids if not i.startswith(node.settings.url + "/")]
+    rows = await node.store.remote_actors_by_id(remote) if remote else {}
+    return [row.shared_inbox_url or row.inbox_url for row in rows.values()]
+
+
 async def _fan_out(node: Node, author: LocalActor, activity: Document, *, announce: bool) -> None:
     """A Create goes to the author's followers and the group announces it to its own; updates
     and deletes come from the author (only they may speak for the object) but must reach
     everyone who saw the post, the group's followers included."""
     group = await group_actor(node)
+    mentioned = await _mentioned_inboxes(node, activity)
     if not announce:
-        everyone = await _audience_inboxes(node, author, group)
+        everyone = await _audience_inboxes(node, author, group) + mentioned
         await delivery.enqueue(
             node.store, activity=activity, sender=author.username, inbox_urls=everyone
         )
         return
-    author_inboxes = await node.store.follower_inboxes([author.row.id])
+    author_inboxes = await node.store.follower_inboxes([author.row.id]) + mentioned
     await delivery.enqueue(
         node.store, activity=activity, sender=author.username, inbox_urls=author_inboxes
     )
@@ -138,8 +162,9 @@ def _checked(draft: Draft) -> Draft:
     return replace(draft, title=title)
 
 
-def post_row(author: LocalActor, draft: Draft) -> PostRow:
-    """A new post as written (checked, rendered), not stored yet."""
+def post_row(author: LocalActor, draft: Draft, links: Links | None = None) -> PostRow:
+    """A new post as written (checked, rendered: with `links`, its hashtags and mentions
+    linked), not stored yet."""
     draft = _checked(draft)
     summary = draft.summary or html.summary_from_markdown(draft.body, MAX_SUMMARY)
     return PostRow(
@@ -149,16 +174,17 @@ def post_row(author: LocalActor, draft: Draft) -> PostRow:
         title=draft.title,
         summary=summary[:MAX_SUMMARY],
         source=draft.body,
-        content_html=html.render_markdown(draft.body),
+        content_html=html.render_markdown(draft.body, links),
         hashtags=json.dumps(html.hashtags(f"{draft.title}\n{draft.body}")),
         published_at=utcnow(),
+        mentions=mentions.stored(links) if links else "[]",
     )
 
 
 async def create_post(node: Node, author: LocalActor, draft: Draft) -> PostRow:
     if draft.kind not in ARTICLE_KINDS:
         raise PublishError(f"--kind {draft.kind} is published by the offers module")
-    row = post_row(author, draft)
+    row = post_row(author, draft, await mentions.links_for(node, draft.body))
     async with node.store.transaction():
         post = await node.store.insert_post(row)
         if draft.media_ids:
@@ -170,7 +196,12 @@ async def create_post(node: Node, author: LocalActor, draft: Draft) -> PostRow:
 
 
 def post_changes(
-    post: PostRow, *, title: str | None, body: str | None, summary: str | None
+    post: PostRow,
+    *,
+    title: str | None,
+    body: str | None,
+    summary: str | None,
+    links: Links | None = None,
 ) -> dict[str, Any]:
     """The columns an edit changes, checked and rendered (offers edit their posts too)."""
     if post.deleted_at is not None:
@@ -182,9 +213,10 @@ def post_changes(
     return {
         "title": draft.title,
         "source": source,
-        "content_html": html.render_markdown(source),
+        "content_html": html.render_markdown(source, links),
         "summary": summary[:MAX_SUMMARY],
         "hashtags": json.dumps(html.hashtags(f"{draft.title}\n{source}")),
+        "mentions": mentions.stored(links) if links else "[]",
         "updated_at": utcnow(),
     }
 
@@ -194,7 +226,9 @@ async def edit_post(
 ) -> PostRow:
     if post.kind not in ARTICLE_KINDS:
         raise PublishError(f"a {post.kind} is edited by the offers module")
-    changes = post_changes(post, title=title, body=body, summary=summary)
+    source = body if body is not None else post.source
+    links = await mentions.links_for(node, source)
+    changes = post_changes(post, title=title, body=body, summary=summary, links=links)
     now: datetime = changes["updated_at"]
     author = await author_of(node, post)
     async with node.store.transaction():

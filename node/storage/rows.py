@@ -105,6 +105,7 @@ class PostRow:
     deleted_at: datetime | None = None
     id: int | None = None
     comments_version: int = 0  # see schema.posts
+    mentions: str = "[]"  # JSON, see schema.posts
 
 
 def _post(row: Any) -> PostRow:

@@ -102,6 +102,8 @@ posts = sa.Table(
     # Bumped with every change to what the post's comment list shows, so each web process can
     # keep that list rendered and know, from the post row it reads anyway, when it is stale.
     sa.Column("comments_version", sa.Integer, nullable=False, server_default="0"),
+    # accounts the post mentions, as its Mention tags: JSON [{"href": actor id, "name": @a@b}]
+    sa.Column("mentions", sa.Text, nullable=False, server_default="[]"),
 )
 
 # Notes: every reply we know of, on our posts (comments) or written by our members.

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import asyncio
 import re
+from dataclasses import asdict
 
 import httpx
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from node.content import publishing
 from node.federation.actors import LocalActor, local_actor
 from node.offers import proposals as offers
 from node.settings import Settings
-from node.storage import MIGRATIONS_DIR, Store, migrate
+from node.storage import MIGRATIONS_DIR, Store, async_url, migrate
+from node.storage.schema import posts
 
 from ..conftest import TEST_URL
 from .conftest import Network
@@ -175,15 +178,23 @@ def test_the_migration_indexes_what_was_written_before_it(settings: Settings) ->
 
 
 async def _write_a_post(settings: Settings) -> None:
+    """A post as revision 0009 stored it (written with that revision's columns only)."""
     store = Store(settings.database_url)
     await store.connect()
     try:
         row = await store.local_actor("ben")
         assert row is not None
         draft = publishing.Draft("report", "Older report", "A platypus in the weir.")
-        await store.insert_post(publishing.post_row(local_actor(settings, row), draft))
+        post = publishing.post_row(local_actor(settings, row), draft)
+        values = {k: v for k, v in asdict(post).items() if k not in ("id", "mentions")}
     finally:
         await store.disconnect()
+    engine = create_async_engine(async_url(settings.database_url))
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(posts.insert().values(**values))
+    finally:
+        await engine.dispose()
 
 
 async def _search_store(database_url: str, terms: list[str]) -> list[str]:

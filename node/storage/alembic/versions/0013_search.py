@@ -1,4 +1,6 @@
-"""Search: a full-text index of posts (with their offers' category and place), members and
+"""Search, and the accounts a post mentions (posts.mentions, its `Mention` tags).
+
+Search: a full-text index of posts (with their offers' category and place), members and
 what came through links, kept by triggers in the transaction of every write, so no code path
 can forget it. SQLite: FTS5 tables whose rowid is the row's id; PostgreSQL: tsvector tables
 with GIN indexes. Only what may be shown is indexed: posts not deleted, people neither deleted
@@ -12,6 +14,7 @@ Revision ID: 0013
 Revises: 0009
 """
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
@@ -203,6 +206,7 @@ def _postgresql_downgrade() -> None:
 
 
 def upgrade() -> None:
+    op.add_column("posts", sa.Column("mentions", sa.Text(), server_default="[]", nullable=False))
     if op.get_bind().dialect.name == "postgresql":
         _postgresql_upgrade()
         return
@@ -213,8 +217,10 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         _postgresql_downgrade()
-        return
-    for statement in sqlite_triggers():
-        op.execute(f"DROP TRIGGER IF EXISTS {statement.split()[2]}")
-    for table in ("search_posts", "search_members", "search_linked"):
-        op.execute(f"DROP TABLE IF EXISTS {table}")
+    else:
+        for statement in sqlite_triggers():
+            op.execute(f"DROP TRIGGER IF EXISTS {statement.split()[2]}")
+        for table in ("search_posts", "search_members", "search_linked"):
+            op.execute(f"DROP TABLE IF EXISTS {table}")
+    with op.batch_alter_table("posts") as batch:
+        batch.drop_column("mentions")
