@@ -154,11 +154,11 @@ class Draft:
 def _checked(draft: Draft) -> Draft:
     title = " ".join(draft.title.split())
     if not title:
-        raise PublishError("a post needs a --title")
+        raise PublishError("A post needs a title.")
     if len(title) > MAX_TITLE:
-        raise PublishError(f"the title is {len(title)} characters; keep it under {MAX_TITLE}")
+        raise PublishError(f"The title is {len(title)} characters; keep it under {MAX_TITLE}")
     if not draft.body.strip():
-        raise PublishError("a post needs a body (--body or --body-file)")
+        raise PublishError("A post needs some text.")
     return replace(draft, title=title)
 
 
@@ -183,7 +183,7 @@ def post_row(author: LocalActor, draft: Draft, links: Links | None = None) -> Po
 
 async def create_post(node: Node, author: LocalActor, draft: Draft) -> PostRow:
     if draft.kind not in ARTICLE_KINDS:
-        raise PublishError(f"--kind {draft.kind} is published by the offers module")
+        raise PublishError(f"A {draft.kind} is published with its terms, as an offer")
     row = post_row(author, draft, await mentions.links_for(node, draft.body))
     async with node.store.transaction():
         post = await node.store.insert_post(row)
@@ -193,6 +193,17 @@ async def create_post(node: Node, author: LocalActor, draft: Draft) -> PostRow:
         create = objects.create(f"{document['id']}/activity", document)
         await _fan_out(node, author, create, announce=True)
     return post
+
+
+def _edited_summary(post: PostRow, source: str, given: str | None) -> str:
+    """The author's own summary stays (or the new one they give); one we generated from the
+    old text is generated again from the new text. The edit form hands the old summary back
+    unchanged, so a summary equal to what the old text generates is taken as ours."""
+    generated = html.summary_from_markdown(post.source, MAX_SUMMARY)[:MAX_SUMMARY]
+    summary = post.summary if given is None else given
+    if summary.strip() and summary.strip() != generated.strip():
+        return summary
+    return html.summary_from_markdown(source, MAX_SUMMARY)
 
 
 def post_changes(
@@ -208,8 +219,7 @@ def post_changes(
         raise PublishError(f"post {post.public_id} was deleted")
     source = body if body is not None else post.source
     draft = _checked(Draft("blog", title or post.title, source, summary))
-    if summary is None:
-        summary = html.summary_from_markdown(source, MAX_SUMMARY) if body else post.summary
+    summary = _edited_summary(post, source, summary)
     return {
         "title": draft.title,
         "source": source,

@@ -146,6 +146,7 @@ async def directory(node: Node) -> list[dict[str, Any]]:
         "members": await node.store.count_local_actors("Person"),
         "last_heard_at": None,
         "reachable": True,
-        "trust_moderation": False,
     }
-    return [here] + [link_entry(link) for link in await node.store.links("linked")]
+    # Whose moderation we trust is our admins' business, not the public's (the CLI shows it).
+    shown = [link_entry(link) for link in await node.store.links("linked")]
+    return [here] + [{k: v for k, v in e.items() if k != "trust_moderation"} for e in shown]

@@ -127,7 +127,7 @@ async def create_offer(
     """Check everything first (nothing is stored on a bad input), then store the post and its
     terms and queue the Create (followers) and the group's Announce in one transaction."""
     if draft.kind not in KINDS:
-        raise OfferError(f"--kind {draft.kind} is not an offer or a request")
+        raise OfferError(f"{draft.kind!r} is not an offer or a request")
     row = publishing.post_row(author, draft, await mentions.links_for(node, draft.body))
     values = {
         "category": check_category(node.settings, terms.category),

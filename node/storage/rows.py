@@ -8,6 +8,8 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
+from activitypub import webfinger
+
 _RowT = TypeVar("_RowT")
 
 
@@ -67,7 +69,8 @@ class RemoteActorRow:
 
     @property
     def handle(self) -> str:
-        return f"@{self.username}@{self.host}"
+        """@name@host, with the port when their server has one (`host` leaves it out)."""
+        return f"@{self.username}@{webfinger.host_of(self.actor_id) or self.host}"
 
 
 def _remote_actor(row: Any) -> RemoteActorRow:
