@@ -146,7 +146,7 @@ class ListingQueries(StoreBase):
     async def moderation_page(self, window: Window) -> Page[dict[str, Any]]:
         """Moderation actions with who took them, newest first."""
         a = moderation_actions
-        query = sa.select(a, local_actors.c.username).join(
+        query = sa.select(a, local_actors.c.username, local_actors.c.kind).join(
             local_actors, local_actors.c.id == a.c.moderator_id
         )
         query = windowed(query, window, id_column=a.c.id)

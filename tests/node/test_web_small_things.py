@@ -5,7 +5,11 @@ itself, the home page has a Follow button and a signed-out reader is asked to si
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
+import subprocess
+import sys
 
 from node.offers import exchanges, matching
 from node.storage import RemoteActorRow, utcnow
@@ -144,3 +148,26 @@ async def test_a_signed_out_reader_is_asked_to_sign_in_to_comment(network: Netwo
     await sign_in(network.http, "ann")
     page = (await network.http.get(url, headers=HTML)).text
     assert "Sign in to comment" not in page and 'name="body"' in page
+
+
+async def test_the_moderation_log_shows_actions_taken_from_the_command_line(
+    network: Network,
+) -> None:
+    # Given an admin blocks a server with the command line, on the node's database
+    settings = network.node.settings
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("CONODE_")}
+    environ.update(
+        CONODE_DATABASE_URL=settings.database_url,
+        CONODE_KEYS_DIR=str(settings.keys_dir),
+        CONODE_URL=settings.url,
+    )
+    command = [sys.executable, "-m", "node.cli", "block", "add", "spam.example", "--reason", "spam"]
+    done = await asyncio.to_thread(
+        subprocess.run, command, env=environ, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    # Then the moderation log in the browser shows it, taken from the command line
+    await add_member(network.node.store, settings, "mona", admin=True)
+    await sign_in(network.http, "mona")
+    log = (await network.http.get(f"{TEST_URL}/moderation/log", headers=HTML)).text
+    assert re.search(r"<td>command line</td><td>block</td><td>spam\.example</td><td>spam</td>", log)
