@@ -188,9 +188,17 @@ async def note_page(request: Request) -> Response:
     if note.post_id is not None:
         post = await node.store.post_by_id(note.post_id)
         if post is not None:
-            target = f"{post_id(node, post)}#comment-{note.id}"
+            page = await _page_of(node, post, note.id or 0)
+            query = f"?comments={page}" if page > 1 else ""
+            target = f"{post_id(node, post)}{query}#comment-{note.id}"
             return RedirectResponse(target, status_code=303, headers={"Vary": "Accept"})
     return RedirectResponse(note.in_reply_to, status_code=303, headers={"Vary": "Accept"})
+
+
+async def _page_of(node: Node, post: PostRow, note_id: int) -> int:
+    """The page of the post's comments that shows this one (1 when it is not shown)."""
+    pages = threads.thread_pages(await node.store.comment_links(post.id or 0), THREADS_PER_PAGE)
+    return next((n for n, ids in enumerate(pages, 1) if note_id in ids), 1)
 
 
 async def tag_page(request: Request) -> Response:

@@ -4,6 +4,7 @@ threads, none left out."""
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import replace
 from datetime import timedelta
@@ -151,6 +152,7 @@ async def _seed_comments(network: Network, post_url: str, count: int) -> list[No
     for n in range(count):
         author = f"https://mastodon.example/users/u{n}"
         note = approved_comment(post.id, post_url, author, n)
+        note = replace(note, published_at=note.published_at - timedelta(days=1))  # before now
         if n % 4:
             note = replace(note, in_reply_to=parent)
         assert await network.node.store.insert_note(note)
@@ -217,3 +219,36 @@ async def test_the_moderation_queue_log_and_members_are_paged(network: Network) 
     assert more is not None
     older = (await network.http.get(TEST_URL + more.group(1))).text
     assert "<td>29</td>" in older and "<td>29</td>" not in log
+
+
+async def test_a_members_reply_links_to_the_page_of_comments_that_shows_it(
+    network: Network,
+) -> None:
+    # Given a post with 60 threads, and a member's comment that starts the 61st
+    post_url = await network.post("A lively discussion")
+    await _seed_comments(network, post_url, 240)
+    await add_member(network.node.store, network.node.settings, "ann")
+    await sign_in(network.http, "ann")
+    page = (await network.http.get(post_url)).text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert csrf is not None
+    sent = await network.http.post(
+        f"{post_url}/comments", data={"csrf": csrf.group(1), "body": "Late to the party"}
+    )
+    assert sent.status_code == 303, sent.text[:300]
+    (note,) = [
+        n
+        for n in await network.node.store.visible_comments(
+            (await network.node.store.post(post_url.rsplit("/", 1)[1])).id or 0,
+            limit=1000,  # type: ignore[union-attr]
+        )
+        if n.local_author_id is not None
+    ]
+    # When its /notes/ URL is opened in a browser, it leads to page 2, where the comment is
+    assert note.document is not None
+    note_url = json.loads(note.document)["id"]
+    moved = await network.http.get(note_url, headers={"Accept": "text/html"})
+    assert moved.status_code == 303
+    assert moved.headers["location"] == f"{post_url}?comments=2#comment-{note.id}"
+    shown = (await network.http.get(moved.headers["location"])).text
+    assert f'id="comment-{note.id}"' in shown
