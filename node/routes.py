@@ -89,6 +89,7 @@ ROUTES = [
     Route("/agreements/{public_id}", offer_views.agreement_page),
     # linked nodes (issue 5)
     Route("/network", network_views.network_home),
+    Route("/network/feed", network_views.feed_collection),
     Route("/network/blocks.json", network_views.blocks),
     Route("/network/{name}.json", network_views.network_page),
 ]

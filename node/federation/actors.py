@@ -172,4 +172,7 @@ def actor_document(settings: Settings, actor: LocalActor) -> Document:
         # The instance actor is infrastructure, not someone to follow or find in search.
         discoverable=row.kind != "Application",
     )
-    return objects.actor(info)
+    document = objects.actor(info)
+    if kind == "Group":  # the network feed (ActivityPub 4.1: supplementary collections)
+        document["streams"] = [f"{settings.url}/network/feed"]
+    return document

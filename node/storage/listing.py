@@ -116,6 +116,11 @@ class ListingQueries(StoreBase):
         rows = [_from_row(LinkedPostRow, row, booleans=("announced",)) for row in found]
         return paged(rows, window, lambda row: by_moment(row.published_at, row.id))
 
+    async def count_linked_posts(self) -> int:
+        lp = linked_posts
+        query = sa.select(sa.func.count()).select_from(lp).where(lp.c.deleted_at.is_(None))
+        return int(await self._db.fetch_val(query) or 0)
+
     async def members_page(self, window: Window) -> Page[LocalActorRow]:
         """People not deleted, in the order they joined."""
         la = local_actors
