@@ -49,6 +49,8 @@ ROUTES = [
     Route("/notes/{public_id}", post_views.note_page),
     Route("/tags/{name}", post_views.tag_page),
     Route("/search", search_views.search_page),
+    Route("/archive", pages.archive),
+    Route("/archive/{month}", pages.archive_month),
     Route("/authorize_interaction", pages.authorize_interaction),
     # the web interface (issue 7)
     Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),

@@ -4,6 +4,7 @@ activity and moderation logs, and a post's comments by thread."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -81,9 +82,15 @@ class ListingQueries(StoreBase):
         kinds: tuple[str, ...] | None = None,
         author_id: int | None = None,
         tag: str | None = None,
+        between: tuple[datetime, datetime] | None = None,
     ) -> Page[PostRow]:
-        """Posts not deleted, newest first: of these kinds, by this author, with this tag."""
+        """Posts not deleted, newest first: of these kinds, by this author, with this tag,
+        published from `between[0]` up to (not including) `between[1]`."""
         query = sa.select(posts).where(posts.c.deleted_at.is_(None))
+        if between is not None:
+            query = query.where(
+                posts.c.published_at >= between[0], posts.c.published_at < between[1]
+            )
         if kinds is not None:
             query = query.where(posts.c.kind.in_(kinds))
         if author_id is not None:
@@ -93,6 +100,16 @@ class ListingQueries(StoreBase):
         query = windowed(query, window, id_column=posts.c.id, moment_column=posts.c.published_at)
         rows = [_post(row) for row in await self._db.fetch_all(query)]
         return paged(rows, window, lambda post: by_moment(post.published_at, post.id))
+
+    async def first_published(self, kinds: tuple[str, ...]) -> datetime | None:
+        """When the oldest post of these kinds still shown was published (the archive's start)."""
+        query = sa.select(sa.func.min(posts.c.published_at)).where(
+            posts.c.deleted_at.is_(None), posts.c.kind.in_(kinds)
+        )
+        found = await self._db.fetch_val(query)
+        if isinstance(found, str):  # SQLite hands an aggregate's datetime back as text
+            found = datetime.fromisoformat(found)
+        return _aware(found) if found is not None else None
 
     async def offers_page(
         self, window: Window, *, kind: str | None, category: str | None, state: str | None

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from node.content.publishing import ARTICLE_KINDS
 from node.federation.actors import local_actor
 from node.network import overview as network
+from node.storage import utcnow
 
 from . import network_views, offer_pages, paging
 from .responses import error_page, node_of, render
@@ -51,3 +54,38 @@ async def authorize_interaction(request: Request) -> Response:
     if uri.startswith(node.settings.url + "/"):
         return RedirectResponse(uri, status_code=303)
     return error_page(request, 404, "That address is not on this node.")
+
+
+def _months(first: datetime, last: datetime) -> list[date]:
+    """The first day of every month from `first`'s to `last`'s, newest first."""
+    months, month = [], date(first.year, first.month, 1)
+    while month <= last.date():
+        months.append(month)
+        month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    return months[::-1]
+
+
+async def archive(request: Request) -> Response:
+    """`/archive`: every month since the first post, each a link to its posts."""
+    first = await node_of(request).store.first_published(ARTICLE_KINDS)
+    months = _months(first, utcnow()) if first else []
+    return render(request, "archive.html", months=months)
+
+
+async def archive_month(request: Request) -> Response:
+    """`/archive/{year}-{month}`: the reports and blog posts published that month, in pages."""
+    try:
+        start = datetime.strptime(request.path_params["month"], "%Y-%m").replace(tzinfo=UTC)
+    except ValueError:
+        return error_page(request, 404, "The archive has months like 2025-06.")
+    end = datetime(start.year + start.month // 12, start.month % 12 + 1, 1, tzinfo=UTC)
+    node = node_of(request)
+    window = paging.window(request)
+    page = await node.store.posts_page(window, kinds=ARTICLE_KINDS, between=(start, end))
+    return render(
+        request,
+        "archive_month.html",
+        month=start,
+        posts=page.items,
+        pager=paging.links(request, page),
+    )

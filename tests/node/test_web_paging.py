@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -252,3 +252,31 @@ async def test_a_members_reply_links_to_the_page_of_comments_that_shows_it(
     assert moved.headers["location"] == f"{post_url}?comments=2#comment-{note.id}"
     shown = (await network.http.get(moved.headers["location"])).text
     assert f'id="comment-{note.id}"' in shown
+
+
+async def test_the_archive_lists_every_month_and_each_month_its_posts(network: Network) -> None:
+    # Given posts in three months (and none in the month between two of them)
+    node = network.node
+    row = await node.store.local_actor("ben")
+    assert row is not None
+    author = local_actor(node.settings, row)
+    now = utcnow()
+    this_month = datetime(now.year, now.month, 1, tzinfo=UTC)
+    moments = {"old": this_month - timedelta(days=70), "recent": this_month + timedelta(hours=1)}
+    for name, moment in moments.items():
+        draft = publishing.Draft("report", f"The {name} report", "Text.")
+        await node.store.insert_post(
+            replace(publishing.post_row(author, draft), published_at=moment)
+        )
+    # Then the archive lists every month from the first post's to this one
+    archive = (await network.http.get(f"{TEST_URL}/archive")).text
+    months = re.findall(r'<a href="(/archive/\d{4}-\d{2})">', archive)
+    assert months[0] == f"/archive/{this_month:%Y-%m}"
+    assert months[-1] == f"/archive/{moments['old']:%Y-%m}"
+    assert len(months) in (3, 4)  # 70 days back spans three or four calendar months
+    # and each month shows only what was published in it
+    old = (await network.http.get(f"{TEST_URL}{months[-1]}")).text
+    assert "The old report" in old and "The recent report" not in old
+    recent = (await network.http.get(f"{TEST_URL}{months[0]}")).text
+    assert "The recent report" in recent and "The old report" not in recent
+    assert (await network.http.get(f"{TEST_URL}/archive/June")).status_code == 404
