@@ -62,6 +62,7 @@ ROUTES = [
     Route("/posts/{public_id}/edit", member_views.edit_page, methods=["GET"]),
     Route("/posts/{public_id}/edit", member_views.edit, methods=["POST"]),
     Route("/posts/{public_id}/comments", member_views.comment, methods=["POST"]),
+    Route("/posts/{public_id}/delete", member_views.delete, methods=["POST"]),
     Route("/media/{public_id}", public_views.media),
     Route("/about", public_views.about),
     Route("/about/edit", admin_pages.about_editor, methods=["GET"]),

@@ -171,3 +171,33 @@ async def test_the_moderation_log_shows_actions_taken_from_the_command_line(
     await sign_in(network.http, "mona")
     log = (await network.http.get(f"{TEST_URL}/moderation/log", headers=HTML)).text
     assert re.search(r"<td>command line</td><td>block</td><td>spam\.example</td><td>spam</td>", log)
+
+
+async def test_a_moderator_edits_and_deletes_any_post_from_its_page(network: Network) -> None:
+    store, settings = network.node.store, network.node.settings
+    url = await network.post("Off-topic advert", body="Buy things.")
+    path = url.removeprefix(TEST_URL)
+    # Given a member who is not its author: no Edit link, and neither edit nor delete works
+    await add_member(store, settings, "ann")
+    await sign_in(network.http, "ann")
+    page = (await network.http.get(url, headers=HTML)).text
+    assert f'href="{path}/edit"' not in page and "Delete this post" not in page
+    assert (await network.http.get(f"{TEST_URL}{path}/edit")).status_code == 403
+    form = {"csrf": await token(network.http)}
+    assert (await network.http.post(f"{TEST_URL}{path}/delete", data=form)).status_code == 403
+    # When a moderator (here an admin) opens it, they may edit it and delete it
+    await network.http.post(f"{TEST_URL}/logout", data=form)
+    await add_member(store, settings, "mona", admin=True)
+    await sign_in(network.http, "mona")
+    page = (await network.http.get(url, headers=HTML)).text
+    assert f'href="{path}/edit"' in page and "Delete this post" in page
+    await _edit(network, path, title="Advert (edited by a moderator)", body="Removed.")
+    article = (await network.http.get(url, headers=AP)).json()
+    assert article["name"] == "Advert (edited by a moderator)"
+    assert article["attributedTo"].endswith("/users/ben")  # still ben's post
+    form = {"csrf": await token(network.http)}
+    deleted = await network.http.post(f"{TEST_URL}{path}/delete", data=form)
+    assert deleted.status_code == 303
+    assert (await network.http.get(url, headers=HTML)).status_code == 410
+    history = await store.moderation_history()
+    assert [h["action"] for h in history][:1] == ["delete_post"]
