@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from node.accounts.sessions import NodeSessions
+from node.web.paging import BadPageLink, bad_page_link
 from node.web.ratelimit import RateLimit
 from node.web.secure_fetch import AuthorizedFetch
 from node.web.security_headers import SecurityHeaders, security_headers
@@ -70,7 +71,7 @@ def create_app(
             Middleware(NodeSessions, https_only=https),
         ],
         lifespan=lifespan,
-        exception_handlers={Exception: _server_error},
+        exception_handlers={Exception: _server_error, BadPageLink: bad_page_link},
     )
     app.state.https = https
     return app

@@ -25,6 +25,7 @@ from .web import (
     pages,
     post_views,
     public_views,
+    search_views,
     settings_views,
 )
 
@@ -52,6 +53,9 @@ ROUTES = [
     Route("/notes/{public_id}", post_views.note_page),
     Route("/tags/{name}", post_views.tag_page),
     Route("/quotes/{public_id}", conversation_views.quote_authorization),
+    Route("/search", search_views.search_page),
+    Route("/archive", pages.archive),
+    Route("/archive/{month}", pages.archive_month),
     Route("/authorize_interaction", pages.authorize_interaction),
     # the web interface (issue 7)
     Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
@@ -63,6 +67,7 @@ ROUTES = [
     Route("/posts/{public_id}/edit", member_views.edit_page, methods=["GET"]),
     Route("/posts/{public_id}/edit", member_views.edit, methods=["POST"]),
     Route("/posts/{public_id}/comments", member_views.comment, methods=["POST"]),
+    Route("/posts/{public_id}/delete", member_views.delete, methods=["POST"]),
     Route("/media/{public_id}", public_views.media),
     Route("/about", public_views.about),
     Route("/about/edit", admin_pages.about_editor, methods=["GET"]),
@@ -106,6 +111,7 @@ ROUTES = [
     Route("/reset/{token}", settings_views.reset, methods=["POST"]),
     # linked nodes (issue 5)
     Route("/network", network_views.network_home),
+    Route("/network/feed", network_views.feed_collection),
     Route("/network/blocks.json", network_views.blocks),
     Route("/network/{name}.json", network_views.network_page),
 ]

@@ -22,30 +22,32 @@ CHARACTERS_KEPT = 16_000_000  # ~16 MB of markup; a 200-comment list renders to 
 class RenderedComments:
     version: int
     html: str
-    count: int
+    count: int  # comments on the post, on every page
+    pages: int = 1  # pages of threads (node/content/threads.py)
 
 
 class CommentCache:
-    """The most recently viewed posts' rendered comment lists, by post row id, up to a size."""
+    """The most recently viewed posts' rendered comment pages, by post row id and page, up to
+    a size."""
 
     def __init__(self, characters: int = CHARACTERS_KEPT) -> None:
         self._budget = characters
         self._kept = 0
-        self._entries: OrderedDict[int, RenderedComments] = OrderedDict()
+        self._entries: OrderedDict[tuple[int, int], RenderedComments] = OrderedDict()
 
-    def get(self, post_id: int, version: int) -> RenderedComments | None:
-        entry = self._entries.get(post_id)
+    def get(self, post_id: int, version: int, page: int = 1) -> RenderedComments | None:
+        entry = self._entries.get((post_id, page))
         if entry is None or entry.version != version:
             return None
-        self._entries.move_to_end(post_id)
+        self._entries.move_to_end((post_id, page))
         return entry
 
-    def put(self, post_id: int, entry: RenderedComments) -> None:
-        old = self._entries.pop(post_id, None)
+    def put(self, post_id: int, entry: RenderedComments, page: int = 1) -> None:
+        old = self._entries.pop((post_id, page), None)
         self._kept -= len(old.html) if old else 0
         if len(entry.html) > self._budget:
             return
-        self._entries[post_id] = entry
+        self._entries[(post_id, page)] = entry
         self._kept += len(entry.html)
         while self._kept > self._budget:
             _, evicted = self._entries.popitem(last=False)

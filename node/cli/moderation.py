@@ -34,6 +34,14 @@ def _with_store(settings: Settings, action: Callable[[Store], Awaitable[int]]) -
     return asyncio.run(main())
 
 
+async def _record(store: Store, action: str, target: str, detail: str = "") -> None:
+    """Log a moderation action taken here, as the node's own (Application) actor, so the
+    moderation log shows what was done from the command line as well as from the web."""
+    node_actor = await store.local_actor_of_kind("Application")
+    if node_actor is not None:
+        await store.record_moderation(node_actor.id, action, target, detail)
+
+
 def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
@@ -75,6 +83,7 @@ def cmd_comments_list(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_comments_action(settings: Settings, args: argparse.Namespace) -> int:
     async def act(store: Store) -> int:
         note = await moderation.set_comment_status(store, args.id, ACTIONS[args.comment_command])
+        await _record(store, args.comment_command, f"comment {note.id}", note.author_id)
         print(f"comment {note.id} is now {note.status}")
         return 0
 
@@ -85,12 +94,15 @@ def cmd_block(settings: Settings, args: argparse.Namespace) -> int:
     async def act(store: Store) -> int:
         if args.block_command == "add":
             result = await moderation.block(store, args.target, args.reason or "")
+            await _record(store, "block", result.target, args.reason or "")
             print(
                 f"blocked {result.kind} {result.target}: {result.rejected_comments} pending "
                 f"comments rejected, {result.removed_followers} followers removed"
             )
         elif args.block_command == "remove":
             removed = await moderation.unblock(store, args.target)
+            if removed:
+                await _record(store, "unblock", args.target)
             print(f"unblocked {args.target}" if removed else f"{args.target} was not blocked")
         else:
             items = await store.blocks()

@@ -19,13 +19,16 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
 from collections.abc import Sequence
 from functools import cache
 
 import nh3
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+
+from . import autolink
+from .autolink import Links
+from .autolink import hashtags as hashtags  # where publishing and the CLI look for it
 
 # PROTOCOL.md: the HTML that survives Mastodon's sanitiser.
 ALLOWED_TAGS: frozenset[str] = frozenset(
@@ -71,6 +74,8 @@ _POST_CLEANER = nh3.Cleaner(
     tags=POST_ALLOWED_TAGS,
     clean_content_tags=DROPPED_WITH_CONTENT,
     attributes={"*": set(), "a": {"href", "title"}, "img": {"src", "alt", "title"}},
+    # Markdown cannot write a class: only our own hashtag and mention links carry these
+    allowed_classes={"a": MICROFORMAT_CLASSES, "span": MICROFORMAT_CLASSES},
     attribute_filter=_only_web_images,
     strip_comments=True,
     link_rel=POST_LINK_REL,
@@ -131,48 +136,16 @@ def _retag(tokens: Sequence[Token]) -> None:
             _retag(token.children)
 
 
-def render_markdown(text: str) -> str:
-    """A member's Markdown as HTML fit to publish and federate."""
+def render_markdown(text: str, links: Links | None = None) -> str:
+    """A member's Markdown as HTML fit to publish and federate; with `links`, hashtags and
+    resolved mentions become the links Mastodon writes (node/content/autolink.py)."""
     md = _markdown()
     tokens = md.parse(text)
     _retag(tokens)
-    return _POST_CLEANER.clean(md.renderer.render(tokens, md.options, {}))
-
-
-# Mastodon's hashtag rules (app/models/concerns/tag/naming.rb): word characters and the
-# separators below, at least one letter; older Mastodon's HASHTAG_RE refuses a `#` right after
-# a word character, `/` or `)`. We also refuse `##tag` and `&#x27;`-style entities.
-_HASHTAG_SEPARATORS = "_\u00b7\u30fb\u200c"
-_HASHTAG_START_RE = re.compile(r"(?<![\w/)#&])[#\uff03]")
-_NOT_PROSE_RE = re.compile(
-    r"```.*?```|~~~.*?~~~|`[^`\n]*`"  # code: `#include` is not a tag
-    r"|[a-zA-Z][a-zA-Z0-9+.-]*://\S*"  # URLs: http://x/#frag
-    r"|\]\([^)\s]*",  # Markdown link targets: [see](#section)
-    re.DOTALL,
-)
-
-
-def _is_hashtag_char(char: str) -> bool:
-    return char.isalnum() or char in _HASHTAG_SEPARATORS or unicodedata.category(char)[0] == "M"
-
-
-def _hashtag_at(text: str, start: int) -> str | None:
-    end = start
-    while end < len(text) and _is_hashtag_char(text[end]):
-        end += 1
-    name = text[start:end].rstrip(_HASHTAG_SEPARATORS[1:])
-    return name if any(char.isalpha() for char in name) else None
-
-
-def hashtags(text: str) -> list[str]:
-    """Hashtags in Markdown or plain text, without `#`, first spelling kept, case-insensitive."""
-    prose = _NOT_PROSE_RE.sub(" ", text)
-    found: dict[str, str] = {}
-    for match in _HASHTAG_START_RE.finditer(prose):
-        name = _hashtag_at(prose, match.end())
-        if name is not None:
-            found.setdefault(name.casefold(), name)
-    return list(found.values())
+    if links is not None:
+        autolink.link_tokens(tokens, links)
+    clean = _POST_CLEANER.clean(md.renderer.render(tokens, md.options, {}))
+    return autolink.tag_rel(clean) if links is not None else clean
 
 
 # A space before each block-level tag, so "<p>a</p><p>b</p>" reads "a b", not "ab".

@@ -17,7 +17,8 @@ from node.federation import delivery, integrity
 from node.federation.actors import LocalActor, local_actor, local_actor_by_row_id
 from node.storage import MediaRow, PostRow, utcnow
 
-from . import html, interaction_policy, uploads
+from . import html, interaction_policy, mentions, uploads
+from .autolink import Links
 
 PostKind = Literal["blog", "report", "offer", "request"]
 ARTICLE_KINDS = ("blog", "report")
@@ -49,6 +50,16 @@ async def author_of(node: Node, post: PostRow) -> LocalActor:
     return author
 
 
+def mentioned_ids(post: PostRow) -> list[str]:
+    return [str(m["href"]) for m in json.loads(post.mentions)]
+
+
+def post_tags(node: Node, post: PostRow) -> list[Document]:
+    """The post's `Hashtag` and `Mention` tags (offers' Notes carry the same)."""
+    tags = [objects.hashtag(name, tag_url(node, name)) for name in json.loads(post.hashtags)]
+    return tags + [objects.mention(m["href"], m["name"]) for m in json.loads(post.mentions)]
+
+
 def article_document(
     node: Node,
     post: PostRow,
@@ -57,7 +68,7 @@ def article_document(
     media: Sequence[MediaRow] = (),
 ) -> Document:
     object_id = post_id(node, post)
-    tags = [objects.hashtag(name, tag_url(node, name)) for name in json.loads(post.hashtags)]
+    tags = post_tags(node, post)
     document = objects.article(
         objects.ArticleInfo(
             object_id=object_id,
@@ -68,7 +79,9 @@ def article_document(
             url=object_id,
             published=post.published_at,
             updated=post.updated_at,
-            addressing=objects.public_addressing(f"{author.actor_id}/followers"),
+            addressing=objects.public_addressing(
+                f"{author.actor_id}/followers", *mentioned_ids(post)
+            ),
             tags=tags,
             replies_id=f"{object_id}/replies",
             audience=group_id,
@@ -93,18 +106,29 @@ async def _audience_inboxes(node: Node, author: LocalActor, group: LocalActor | 
     return await node.store.follower_inboxes(ids)
 
 
+async def _mentioned_inboxes(node: Node, activity: Document) -> list[str]:
+    """The inboxes of the other servers' accounts the post mentions (so they are told)."""
+    obj = activity.get("object")
+    tags = obj.get("tag", []) if isinstance(obj, dict) else []
+    ids = [t["href"] for t in tags if t.get("type") == "Mention"]
+    remote = [i for i in ids if not i.startswith(node.settings.url + "/")]
+    rows = await node.store.remote_actors_by_id(remote) if remote else {}
+    return [row.shared_inbox_url or row.inbox_url for row in rows.values()]
+
+
 async def _fan_out(node: Node, author: LocalActor, activity: Document, *, announce: bool) -> None:
     """A Create goes to the author's followers and the group announces it to its own; updates
     and deletes come from the author (only they may speak for the object) but must reach
     everyone who saw the post, the group's followers included."""
     group = await group_actor(node)
+    mentioned = await _mentioned_inboxes(node, activity)
     if not announce:
-        everyone = await _audience_inboxes(node, author, group)
+        everyone = await _audience_inboxes(node, author, group) + mentioned
         await delivery.enqueue(
             node.store, activity=activity, sender=author.username, inbox_urls=everyone
         )
         return
-    author_inboxes = await node.store.follower_inboxes([author.row.id])
+    author_inboxes = await node.store.follower_inboxes([author.row.id]) + mentioned
     await delivery.enqueue(
         node.store, activity=activity, sender=author.username, inbox_urls=author_inboxes
     )
@@ -136,16 +160,17 @@ class Draft:
 def _checked(draft: Draft) -> Draft:
     title = " ".join(draft.title.split())
     if not title:
-        raise PublishError("a post needs a --title")
+        raise PublishError("A post needs a title.")
     if len(title) > MAX_TITLE:
-        raise PublishError(f"the title is {len(title)} characters; keep it under {MAX_TITLE}")
+        raise PublishError(f"The title is {len(title)} characters; keep it under {MAX_TITLE}")
     if not draft.body.strip():
-        raise PublishError("a post needs a body (--body or --body-file)")
+        raise PublishError("A post needs some text.")
     return replace(draft, title=title)
 
 
-def post_row(author: LocalActor, draft: Draft) -> PostRow:
-    """A new post as written (checked, rendered), not stored yet."""
+def post_row(author: LocalActor, draft: Draft, links: Links | None = None) -> PostRow:
+    """A new post as written (checked, rendered: with `links`, its hashtags and mentions
+    linked), not stored yet."""
     draft = _checked(draft)
     summary = draft.summary or html.summary_from_markdown(draft.body, MAX_SUMMARY)
     try:
@@ -159,18 +184,19 @@ def post_row(author: LocalActor, draft: Draft) -> PostRow:
         title=draft.title,
         summary=summary[:MAX_SUMMARY],
         source=draft.body,
-        content_html=html.render_markdown(draft.body),
+        content_html=html.render_markdown(draft.body, links),
         hashtags=json.dumps(html.hashtags(f"{draft.title}\n{draft.body}")),
         published_at=utcnow(),
         reply_policy=replies,
         quote_policy=quotes,
+        mentions=mentions.stored(links) if links else "[]",
     )
 
 
 async def create_post(node: Node, author: LocalActor, draft: Draft) -> PostRow:
     if draft.kind not in ARTICLE_KINDS:
-        raise PublishError(f"--kind {draft.kind} is published by the offers module")
-    row = post_row(author, draft)
+        raise PublishError(f"A {draft.kind} is published with its terms, as an offer")
+    row = post_row(author, draft, await mentions.links_for(node, draft.body))
     async with node.store.transaction():
         post = await node.store.insert_post(row)
         if draft.media_ids:
@@ -182,22 +208,38 @@ async def create_post(node: Node, author: LocalActor, draft: Draft) -> PostRow:
     return post
 
 
+def _edited_summary(post: PostRow, source: str, given: str | None) -> str:
+    """The author's own summary stays (or the new one they give); one we generated from the
+    old text is generated again from the new text. The edit form hands the old summary back
+    unchanged, so a summary equal to what the old text generates is taken as ours."""
+    generated = html.summary_from_markdown(post.source, MAX_SUMMARY)[:MAX_SUMMARY]
+    summary = post.summary if given is None else given
+    if summary.strip() and summary.strip() != generated.strip():
+        return summary
+    return html.summary_from_markdown(source, MAX_SUMMARY)
+
+
 def post_changes(
-    post: PostRow, *, title: str | None, body: str | None, summary: str | None
+    post: PostRow,
+    *,
+    title: str | None,
+    body: str | None,
+    summary: str | None,
+    links: Links | None = None,
 ) -> dict[str, Any]:
     """The columns an edit changes, checked and rendered (offers edit their posts too)."""
     if post.deleted_at is not None:
         raise PublishError(f"post {post.public_id} was deleted")
     source = body if body is not None else post.source
     draft = _checked(Draft("blog", title or post.title, source, summary))
-    if summary is None:
-        summary = html.summary_from_markdown(source, MAX_SUMMARY) if body else post.summary
+    summary = _edited_summary(post, source, summary)
     return {
         "title": draft.title,
         "source": source,
-        "content_html": html.render_markdown(source),
+        "content_html": html.render_markdown(source, links),
         "summary": summary[:MAX_SUMMARY],
         "hashtags": json.dumps(html.hashtags(f"{draft.title}\n{source}")),
+        "mentions": mentions.stored(links) if links else "[]",
         "updated_at": utcnow(),
     }
 
@@ -207,7 +249,9 @@ async def edit_post(
 ) -> PostRow:
     if post.kind not in ARTICLE_KINDS:
         raise PublishError(f"a {post.kind} is edited by the offers module")
-    changes = post_changes(post, title=title, body=body, summary=summary)
+    source = body if body is not None else post.source
+    links = await mentions.links_for(node, source)
+    changes = post_changes(post, title=title, body=body, summary=summary, links=links)
     now: datetime = changes["updated_at"]
     author = await author_of(node, post)
     async with node.store.transaction():

@@ -46,7 +46,7 @@ async def reply(
     node: Node, member: LocalActor, object_id: str, body: str, *, on_stored: OnStored | None = None
 ) -> NoteRow:
     if not body.strip():
-        raise FollowingError("a reply needs a body (--body or --body-file)")
+        raise FollowingError("A reply needs some text.")
     target, post_id = await _target(node, object_id)
     authors = as_list(target.get("attributedTo"))
     target_author = id_of(authors[0]) if authors else None

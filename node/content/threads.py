@@ -95,3 +95,34 @@ def thread(views: list[CommentView]) -> list[CommentView]:
         depth[view.note.object_id] = depth.get(parent.note.object_id, 0) + 1
         parent.replies.append(view)
     return top
+
+
+def thread_pages(links: list[tuple[int, str, str]], per_page: int) -> list[list[int]]:
+    """The comments' row ids, given as (row id, object id, in reply to) oldest first, cut into
+    pages of `per_page` top-level threads with every reply on its thread's page (as WordPress
+    pages comments): a page never splits a conversation, and new threads go on the last page,
+    so the earlier pages stay as they were."""
+    parent_of = {object_id: parent for _, object_id, parent in links}
+    root_page: dict[str, int] = {}
+    pages: list[list[int]] = []
+    roots = 0
+    for row_id, object_id, _ in links:
+        root = _root(object_id, parent_of)
+        if root not in root_page:
+            root_page[root] = roots // per_page
+            roots += 1
+            if root_page[root] == len(pages):
+                pages.append([])
+        pages[root_page[root]].append(row_id)
+    return pages
+
+
+def _root(object_id: str, parent_of: dict[str, str]) -> str:
+    """The top-level comment of the thread this one is in (its own id when it is one)."""
+    seen = {object_id}
+    while (parent := parent_of.get(object_id)) is not None and parent in parent_of:
+        if parent in seen:  # a loop of replies (forged ids): the thread starts here
+            break
+        seen.add(parent)
+        object_id = parent
+    return object_id

@@ -214,4 +214,6 @@ def actor_document(settings: Settings, actor: LocalActor) -> Document:
                 "publicKeyMultibase": row.ed25519_public,
             }
         ]
+    if kind == "Group":  # the network feed (ActivityPub 4.1: supplementary collections)
+        document["streams"] = [f"{settings.url}/network/feed"]
     return document

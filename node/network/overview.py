@@ -13,7 +13,7 @@ from typing import Any
 from node.content.publishing import post_id
 from node.context import Node
 from node.federation.actors import local_actor_by_row_id
-from node.storage import LinkedPostRow, LinkRow, PostRow
+from node.storage import Cursor, LinkedPostRow, LinkRow, Page, PostRow, Window
 
 from . import links
 
@@ -77,6 +77,30 @@ async def feed(node: Node, *, limit: int = FEED_SIZE) -> list[dict[str, Any]]:
     return _newest_first(local + shared, limit)
 
 
+async def feed_page(node: Node, window: Window) -> Page[dict[str, Any]]:
+    """A page of the feed: local and linked entries merged by (published, row id)."""
+    local = await node.store.posts_page(window)
+    shared = await node.store.linked_posts_page(window)
+    authors: dict[int, str | None] = {}
+    merged = [
+        (Cursor(p.id or 0, p.published_at), await _local_entry(node, p, authors))
+        for p in local.items
+    ] + [(Cursor(row.id, row.published_at), _linked_entry(row)) for row in shared.items]
+    merged.sort(key=lambda pair: (pair[0].moment, pair[0].row_id), reverse=True)
+    size = window.size
+    if window.backward:
+        more = len(merged) > size or bool(local.prev or shared.prev)
+        taken = merged[-size:]
+        prev = taken[0][0] if more and taken else None
+        following = taken[-1][0] if taken else window.cursor
+        return Page([entry for _, entry in taken], following, prev)
+    more = len(merged) > size or bool(local.next or shared.next)
+    taken = merged[:size]
+    following = taken[-1][0] if more and taken else None
+    prev = taken[0][0] if window.cursor is not None and taken else None
+    return Page([entry for _, entry in taken], following, prev)
+
+
 async def linked_feed(node: Node, *, limit: int) -> list[dict[str, Any]]:
     """Only what came through links, newest first (the home page's network section)."""
     return [_linked_entry(row) for row in await node.store.recent_linked_posts(limit=limit)]
@@ -122,6 +146,7 @@ async def directory(node: Node) -> list[dict[str, Any]]:
         "members": await node.store.count_local_actors("Person"),
         "last_heard_at": None,
         "reachable": True,
-        "trust_moderation": False,
     }
-    return [here] + [link_entry(link) for link in await node.store.links("linked")]
+    # Whose moderation we trust is our admins' business, not the public's (the CLI shows it).
+    shown = [link_entry(link) for link in await node.store.links("linked")]
+    return [here] + [{k: v for k, v in e.items() if k != "trust_moderation"} for e in shown]

@@ -6,13 +6,12 @@ responder), closed or expired. Every change of status is federated as an `Update
 from __future__ import annotations
 
 import html as html_escape
-import json
 import secrets
 from dataclasses import dataclass
 
 from activitypub import marketplace, objects
 from activitypub.vocab import Document
-from node.content import publishing
+from node.content import mentions, publishing
 from node.context import Node
 from node.federation import delivery, remote
 from node.federation.actors import LocalActor
@@ -89,8 +88,10 @@ def offer_document(
         attributed_to=author.actor_id,
         content=_headline(post, offer) + post.content_html + _details(offer),
         published=post.published_at,
-        addressing=objects.public_addressing(f"{author.actor_id}/followers"),
-        tags=[objects.hashtag(n, publishing.tag_url(node, n)) for n in json.loads(post.hashtags)],
+        addressing=objects.public_addressing(
+            f"{author.actor_id}/followers", *publishing.mentioned_ids(post)
+        ),
+        tags=publishing.post_tags(node, post),
         updated=post.updated_at,
     )
     document = objects.note(info) | {"@context": marketplace.CONTEXT, "name": post.title}
@@ -126,8 +127,8 @@ async def create_offer(
     """Check everything first (nothing is stored on a bad input), then store the post and its
     terms and queue the Create (followers) and the group's Announce in one transaction."""
     if draft.kind not in KINDS:
-        raise OfferError(f"--kind {draft.kind} is not an offer or a request")
-    row = publishing.post_row(author, draft)
+        raise OfferError(f"{draft.kind!r} is not an offer or a request")
+    row = publishing.post_row(author, draft, await mentions.links_for(node, draft.body))
     values = {
         "category": check_category(node.settings, terms.category),
         "minutes": parse_hours(terms.hours) if terms.hours is not None else None,
@@ -214,7 +215,8 @@ async def edit_offer(
     node: Node, post: PostRow, *, title: str | None, body: str | None, summary: str | None
 ) -> PostRow:
     """New title or text, same terms and status; the Update goes where the offer went."""
-    changes = publishing.post_changes(post, title=title, body=body, summary=summary)
+    links = await mentions.links_for(node, body if body is not None else post.source)
+    changes = publishing.post_changes(post, title=title, body=body, summary=summary, links=links)
     post, offer = await find_offer(node, post.public_id)
     async with node.store.transaction():
         await node.store.update_post(post.id or 0, **changes)

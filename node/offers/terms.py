@@ -25,19 +25,20 @@ class OfferError(ValueError):
     """Give-and-take input that cannot be used; the message says what to change."""
 
 
-def parse_hours(text: str | float | int, what: str = "--hours") -> int:
-    """Hours as written (text or a JSON number) → minutes; raises OfferError."""
+def parse_hours(text: str | float | int, what: str = "The hours") -> int:
+    """Hours as written (text or a JSON number) → minutes; raises OfferError in words that
+    suit a form and a command line alike (`what` names the field)."""
     try:
         value = Decimal(str(text).strip())
     except InvalidOperation:
-        raise OfferError(f"{what} {text!r} is not a number of hours (e.g. 2 or 1.5)") from None
+        raise OfferError(f"{what} ({text!r}) must be a number of hours, e.g. 2 or 1.5") from None
     if not value.is_finite() or value <= 0:
-        raise OfferError(f"{what} {text!r}: hours must be more than 0")
+        raise OfferError(f"{what} ({text!r}) must be more than 0")
     if value > MAX_HOURS:
-        raise OfferError(f"{what} {text!r}: at most {MAX_HOURS} hours at a time")
+        raise OfferError(f"{what} ({text!r}) can be at most {MAX_HOURS} at a time")
     minutes = value * 60
     if minutes % QUARTER_HOUR != 0:
-        raise OfferError(f"{what} {text!r}: hours count in quarter hours (e.g. 1, 1.5 or 0.25)")
+        raise OfferError(f"{what} ({text!r}) count in quarter hours, e.g. 1, 1.5 or 0.25")
     return int(minutes)
 
 
@@ -74,7 +75,7 @@ def category_slug(name: str) -> str:
 def check_place(text: str | None) -> str | None:
     place = " ".join((text or "").split())
     if len(place) > MAX_PLACE:
-        raise OfferError(f"--place is {len(place)} characters; keep it under {MAX_PLACE}")
+        raise OfferError(f"The place is {len(place)} characters; keep it under {MAX_PLACE}")
     return place or None
 
 
@@ -89,10 +90,10 @@ def parse_expiry(text: str | None, now: datetime) -> datetime | None:
         else:
             moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        raise OfferError(f"--expires {text!r} is not a date (YYYY-MM-DD)") from None
+        raise OfferError(f"The end date ({text!r}) is not a date like 2025-06-30") from None
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     if moment <= now:
-        raise OfferError(f"--expires {text!r} is in the past")
+        raise OfferError(f"The end date ({text!r}) is in the past")
     if moment - now > MAX_EXPIRY:
-        raise OfferError(f"--expires {text!r} is more than a year away")
+        raise OfferError(f"The end date ({text!r}) is more than a year away")
     return moment.astimezone(UTC)

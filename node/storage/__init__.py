@@ -11,8 +11,10 @@ from .delivery_batch import DeliveryBatchQueries
 from .inbound import InboundQueries
 from .inbound_batch import InboundBatchQueries
 from .interactions import InteractionQueries
+from .keyset import Cursor, Page, Window
 from .knocking import KnockingQueries
 from .links import LinkedPostRow, LinkQueries, LinkRow
+from .listing import ListingQueries
 from .mail import MailQueries
 from .members import MemberQueries
 from .migrations import MIGRATIONS_DIR, head_revision, migrate
@@ -30,6 +32,7 @@ from .rows import (
     ResponseRow,
     utcnow,
 )
+from .search import SearchQueries
 from .site import SiteQueries
 from .social import SocialQueries
 from .web import WebQueries
@@ -53,6 +56,8 @@ class Store(
     SiteQueries,
     MemberQueries,
     MailQueries,
+    ListingQueries,
+    SearchQueries,
 ):
     """One database: connection lifecycle plus every query the node needs."""
 
@@ -60,6 +65,7 @@ class Store(
 __all__ = [
     "MIGRATIONS_DIR",
     "AgreementRow",
+    "Cursor",
     "DatabaseUrlError",
     "FollowerRow",
     "LinkRow",
@@ -68,11 +74,13 @@ __all__ = [
     "MediaRow",
     "NoteRow",
     "OfferRow",
+    "Page",
     "PostRow",
     "RemoteActorRow",
     "ResponseRow",
     "Store",
     "StoreBase",
+    "Window",
     "async_url",
     "head_revision",
     "is_sqlite",

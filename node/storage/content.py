@@ -67,17 +67,6 @@ class ContentQueries(StoreBase):
         )
         return [_post(row) for row in await self._db.fetch_all(query)]
 
-    async def posts_tagged(self, tag: str, limit: int = 50) -> list[PostRow]:
-        # Tags are stored as a JSON list of names; match the quoted name, case-insensitively.
-        pattern = f'%"{tag.lower()}"%'
-        query = (
-            sa.select(posts)
-            .where(posts.c.deleted_at.is_(None), sa.func.lower(posts.c.hashtags).like(pattern))
-            .order_by(posts.c.published_at.desc(), posts.c.id.desc())
-            .limit(limit)
-        )
-        return [_post(row) for row in await self._db.fetch_all(query)]
-
     async def count_posts(self, author_id: int | None = None) -> int:
         query = sa.select(sa.func.count()).select_from(posts).where(posts.c.deleted_at.is_(None))
         if author_id is not None:

@@ -10,6 +10,7 @@ import asyncpg
 import sqlalchemy as sa
 
 from .connection import StoreBase
+from .listing import log_query
 from .rows import _aware, utcnow
 from .schema import activity_log, inbound
 
@@ -111,13 +112,7 @@ class InboundQueries(StoreBase):
         outcome: str | None = None,
         limit: int = 200,
     ) -> list[dict[str, Any]]:
-        query = sa.select(activity_log)
-        if direction:
-            query = query.where(activity_log.c.direction == direction)
-        if host:
-            query = query.where(activity_log.c.host == host)
-        if outcome:
-            query = query.where(activity_log.c.outcome == outcome)
+        query = log_query(direction=direction, host=host, outcome=outcome)
         query = query.order_by(activity_log.c.id.desc()).limit(limit)
         rows = [dict(row._mapping) for row in await self._db.fetch_all(query)]
         for row in rows:

@@ -8,6 +8,8 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
+from activitypub import webfinger
+
 _RowT = TypeVar("_RowT")
 
 
@@ -73,7 +75,8 @@ class RemoteActorRow:
 
     @property
     def handle(self) -> str:
-        return f"@{self.username}@{self.host}"
+        """@name@host, with the port when their server has one (`host` leaves it out)."""
+        return f"@{self.username}@{webfinger.host_of(self.actor_id) or self.host}"
 
 
 def _remote_actor(row: Any) -> RemoteActorRow:
@@ -113,6 +116,7 @@ class PostRow:
     comments_version: int = 0  # see schema.posts
     reply_policy: str = "anyone"  # anyone | followers | members
     quote_policy: str = "followers"  # anyone | followers | nobody
+    mentions: str = "[]"  # JSON, see schema.posts
 
 
 def _post(row: Any) -> PostRow:

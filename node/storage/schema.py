@@ -115,6 +115,8 @@ posts = sa.Table(
     # Who may reply and quote (migration 0014): node/content/interaction_policy.py
     sa.Column("reply_policy", sa.String(16), nullable=False, server_default="anyone"),
     sa.Column("quote_policy", sa.String(16), nullable=False, server_default="followers"),
+    # accounts the post mentions, as its Mention tags: JSON [{"href": actor id, "name": @a@b}]
+    sa.Column("mentions", sa.Text, nullable=False, server_default="[]"),
 )
 
 # Quotes of our posts we allowed (FEP-044f): each is a QuoteAuthorization at /quotes/<public_id>.

@@ -9,11 +9,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from .connection import StoreBase
-from .rows import OfferRow, PostRow, _aware, _labelled, _post_and_offer, utcnow
+from .listing import board_query
+from .rows import OfferRow, PostRow, _aware, _post_and_offer, utcnow
 from .schema import invitations, local_actors, offers, post_views, posts
 
 VIEW_ROWS = 500  # posts per statement, under both databases' bind-parameter limits
-OPEN_STATES = ("open",)  # taken, fulfilled, withdrawn and expired are no longer open
 
 
 class SiteQueries(StoreBase):
@@ -103,21 +103,8 @@ class SiteQueries(StoreBase):
         self, *, kind: str | None, category: str | None, state: str | None, limit: int = 100
     ) -> list[tuple[PostRow, OfferRow]]:
         """Newest first; `state` is "open", "closed" (any other status) or None (all)."""
-        o, p = offers, posts
-        query = (
-            sa.select(*_labelled(p, "post_"), *_labelled(o, "offer_"))
-            .join(o, o.c.post_id == p.c.id)
-            .where(p.c.deleted_at.is_(None))
-        )
-        if kind is not None:
-            query = query.where(p.c.kind == kind)
-        if category is not None:
-            query = query.where(sa.func.lower(o.c.category) == category)
-        if state == "open":
-            query = query.where(o.c.status.in_(OPEN_STATES))
-        elif state == "closed":
-            query = query.where(o.c.status.not_in(OPEN_STATES))
-        query = query.order_by(p.c.published_at.desc(), p.c.id.desc()).limit(limit)
+        query = board_query(kind=kind, category=category, state=state)
+        query = query.order_by(posts.c.published_at.desc(), posts.c.id.desc()).limit(limit)
         return [_post_and_offer(row) for row in await self._db.fetch_all(query)]
 
     async def count_open_offers(self) -> int:

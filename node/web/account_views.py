@@ -12,9 +12,11 @@ from node.accounts import members as accounts
 from node.federation.actors import LocalActor
 from node.storage import LocalActorRow
 
+from . import paging
 from .guards import for_admins, for_admins_form, public_form, text_field
 from .responses import error_page, node_of, render
 
+MEMBERS_PAGE = 100
 NOTICES = {
     "make_moderator": "@{name} is now a moderator.",
     "unmake_moderator": "@{name} is no longer a moderator.",
@@ -34,12 +36,14 @@ async def _members_page(
     reset: tuple[str, str] | None = None,
 ) -> Response:
     store = node_of(request).store
-    members = [row for row in await store.local_actors("Person") if row.deleted_at is None]
+    page = await store.members_page(paging.window(request, MEMBERS_PAGE))
     return render(
         request,
         "members.html",
         status,
-        members=members,
+        members=page.items,
+        members_total=await store.count_local_actors("Person"),
+        pager=paging.links(request, page),
         invitations=await store.invitations(),
         link=link,
         reset=reset,

@@ -13,8 +13,9 @@ from node.federation import limits
 from node.federation.actors import LocalActor, actor_document, local_actor
 from node.network import sharing
 from node.offers import proposals as offers
-from node.storage import PostRow
+from node.storage import Page, PostRow
 
+from . import paging
 from .responses import activity_response, error_page, node_of, render, wants_json
 
 COLLECTIONS = ("outbox", "followers", "following", "featured")
@@ -36,10 +37,17 @@ async def _actor_or_profile(request: Request, actor: LocalActor) -> Response:
     node = node_of(request)
     if wants_json(request):
         return activity_response(actor_document(node.settings, actor))
-    posts: list[PostRow] = []
+    page: Page[PostRow] = Page([], None, None)
     if actor.kind == "Person":
-        posts = await node.store.posts_by(actor.row.id, limit=OUTBOX_PAGE_SIZE)
-    return render(request, "profile.html", actor=actor, handle=_handle(request, actor), posts=posts)
+        page = await node.store.posts_page(paging.window(request), author_id=actor.row.id)
+    return render(
+        request,
+        "profile.html",
+        actor=actor,
+        handle=_handle(request, actor),
+        posts=page.items,
+        pager=paging.links(request, page),
+    )
 
 
 def _handle(request: Request, actor: LocalActor) -> str:

@@ -14,6 +14,7 @@ from node.federation import report_forwarding
 from node.federation.actors import LocalActor
 from node.moderation import rules as moderation
 
+from . import paging
 from .guards import (
     for_admins,
     for_admins_form,
@@ -24,6 +25,8 @@ from .guards import (
 from .responses import error_page, node_of, render
 
 LOG_DIRECTIONS = ("inbound", "delivery")
+LOG_PAGE = 100
+ACTIONS = "actions_"  # the moderation actions' own page links on the log page
 
 
 async def _reported_content(request: Request, object_ids: list[str]) -> list[dict[str, Any]]:
@@ -77,12 +80,17 @@ async def activity_log(request: Request, member: LocalActor) -> Response:
         "outcome": query.get("outcome", "").strip()[:32],
     }
     store = node_of(request).store
-    entries = await store.log_entries(**{k: v or None for k, v in filters.items()}, limit=300)
+    entries = await store.log_page(
+        paging.window(request, LOG_PAGE), **{k: v or None for k, v in filters.items()}
+    )
+    actions = await store.moderation_page(paging.window(request, LOG_PAGE, ACTIONS))
     return render(
         request,
         "log.html",
-        entries=entries[::-1],
-        actions=await store.moderation_history(100),
+        entries=entries.items,
+        pager=paging.links(request, entries),
+        actions=actions.items,
+        actions_pager=paging.links(request, actions, ACTIONS),
         filters=filters,
         directions=LOG_DIRECTIONS,
         section="log",

@@ -13,6 +13,7 @@ from node.moderation import comment_queue
 from node.moderation.rules import ModerationError
 from node.storage import NoteRow, PostRow
 
+from . import paging
 from .guards import for_moderators, for_moderators_form, text_field
 from .responses import error_page, node_of, render
 
@@ -37,9 +38,11 @@ NOTICES = {
 }
 
 
-async def _queue_items(request: Request, status: str) -> list[tuple[threads.CommentView, PostRow]]:
+async def _queue_items(
+    request: Request, notes: list[NoteRow]
+) -> list[tuple[threads.CommentView, PostRow]]:
     node = node_of(request)
-    notes = [n for n in await node.store.notes_with_status(status) if n.local_author_id is None]
+    notes = [n for n in notes if n.local_author_id is None]
     posts: dict[int, PostRow | None] = {}
     for note in notes:
         post_id = note.post_id or 0
@@ -56,13 +59,15 @@ async def queue(request: Request, member: LocalActor) -> Response:
     done = request.query_params.get("done", "")
     number = request.query_params.get("comment", "")
     notice = NOTICES[done].format(id=number) if done in NOTICES and number.isdigit() else ""
+    page = await node_of(request).store.comments_page(paging.window(request), status=status)
     return render(
         request,
         "queue.html",
         status=status,
         statuses=STATUSES,
         actions=_buttons(status),
-        items=await _queue_items(request, status),
+        items=await _queue_items(request, page.items),
+        pager=paging.links(request, page),
         notice=notice,
         undo=comment_queue.UNDO.get(done) if notice else None,
         undo_comment=number,

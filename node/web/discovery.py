@@ -97,6 +97,7 @@ async def nodeinfo_document(request: Request) -> Response:
         metadata={
             "nodeName": node.settings.name,
             "groupActor": f"{node.settings.url}/groups/{node.settings.group_handle}",
+            "networkFeed": f"{node.settings.url}/network/feed",
             "linkedNodes": [
                 links.node_url(link.actor_id) for link in await node.store.links("linked")
             ],

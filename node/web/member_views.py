@@ -160,9 +160,24 @@ async def _own_post(request: Request, member: LocalActor) -> PostRow | Response:
     post = await node_of(request).store.post(request.path_params["public_id"])
     if post is None or post.deleted_at is not None:
         return error_page(request, 404, "No such post.")
-    if post.author_id != member.row.id:
-        return error_page(request, 403, "Only its author can edit a post.")
+    if post.author_id != member.row.id and not (member.row.is_moderator or member.row.is_admin):
+        return error_page(request, 403, "Only its author or a moderator can change a post.")
     return post
+
+
+@for_members_form
+async def delete(request: Request, member: LocalActor, form: FormData) -> Response:
+    """The author, or a moderator, deletes a post from its page; a moderator's deletion of
+    someone else's post is in the moderation log."""
+    post = await _own_post(request, member)
+    if isinstance(post, Response):
+        return post
+    node = node_of(request)
+    await publishing.delete_post(node, post)
+    if post.author_id != member.row.id:
+        target = publishing.post_id(node, post)
+        await node.store.record_moderation(member.row.id, "delete_post", target, post.title)
+    return RedirectResponse("/", status_code=303)
 
 
 @for_members

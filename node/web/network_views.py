@@ -9,13 +9,15 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from activitypub import objects
 from activitypub.signatures import SignatureError
 from node.content import html
 from node.federation import remote
 from node.network import overview as network
 from node.network import shared_blocks
 
-from .responses import error_page, json_response, node_of, render
+from . import paging
+from .responses import activity_response, error_page, json_response, node_of, render
 
 PAGES = {
     "feed": network.feed,
@@ -49,19 +51,40 @@ async def blocks(request: Request) -> Response:
 
 
 NETWORK_PAGE_ITEMS = 20
+FEED_PAGE_ITEMS = 50
 SUMMARY_CHARS = 280
 
 
 async def network_home(request: Request) -> Response:
     """`/network`: every node in the network, then what they publish, newest first."""
     node = node_of(request)
+    page = await network.feed_page(node, paging.window(request, NETWORK_PAGE_ITEMS))
     return render(
         request,
         "network.html",
         nodes=[shown_node(entry) for entry in await network.directory(node)],
-        feed=[shown_entry(e) for e in await network.feed(node, limit=NETWORK_PAGE_ITEMS)],
+        feed=[shown_entry(e) for e in page.items],
+        pager=paging.links(request, page),
         offers=[shown_entry(e) for e in await network.offers_board(node, limit=NETWORK_PAGE_ITEMS)],
     )
+
+
+async def feed_collection(request: Request) -> Response:
+    """`/network/feed`: the network feed as an ActivityStreams OrderedCollection of object ids,
+    newest first, in keyset pages (`?page=true`, then `&after=`), so other software can
+    follow it; linked from NodeInfo `metadata.networkFeed` and the Group actor's `streams`."""
+    node = node_of(request)
+    collection_id = f"{node.settings.url}/network/feed"
+    if "page" not in request.query_params:
+        total = await node.store.count_posts() + await node.store.count_linked_posts()
+        return activity_response(
+            objects.ordered_collection(collection_id, total, f"{collection_id}?page=true")
+        )
+    page = await network.feed_page(node, paging.window(request, FEED_PAGE_ITEMS))
+    following = f"{collection_id}?page=true&after={page.next.token()}" if page.next else None
+    this = f"{collection_id}?{request.url.query}"
+    items = [entry["id"] for entry in page.items]
+    return activity_response(objects.ordered_collection_page(this, collection_id, items, following))
 
 
 def shown_entry(entry: dict[str, Any]) -> dict[str, Any]:

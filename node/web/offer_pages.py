@@ -21,6 +21,7 @@ from node.offers import proposals as offers
 from node.offers.terms import KINDS, OfferError, category_slug, hours_label
 from node.storage import OfferRow, PostRow
 
+from . import paging
 from .guards import for_members_form, text_field
 from .responses import error_page, node_of, render
 
@@ -70,7 +71,8 @@ def _filters(request: Request) -> dict[str, str]:
 async def board_page(request: Request) -> Response:
     node = node_of(request)
     chosen = _filters(request)
-    board = await node.store.offers_listing(
+    board = await node.store.offers_page(
+        paging.window(request),
         kind=chosen["kind"] or None,
         category=chosen["category"] or None,
         state=None if chosen["state"] == "all" else chosen["state"],
@@ -78,7 +80,8 @@ async def board_page(request: Request) -> Response:
     return render(
         request,
         "offers.html",
-        offers=await items(node, board),
+        offers=await items(node, board.items),
+        pager=paging.links(request, board),
         filters=chosen,
         kinds=KINDS,
         categories=node.settings.offer_categories,

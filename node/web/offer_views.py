@@ -9,13 +9,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from activitypub import objects
+from activitypub.webfinger import host_of
+from node.content import html
 from node.content.publishing import author_of, post_id, published_document
+from node.context import Node
 from node.offers import matching
 from node.offers import proposals as offers
 from node.offers.terms import KINDS, category_slug
+from node.storage import RemoteActorRow
 
 from . import offer_pages, post_views
-from .responses import activity_response, error_page, node_of, wants_json
+from .responses import activity_response, error_page, node_of, render, wants_json
 
 BOARD_PAGE_SIZE = 20
 
@@ -80,4 +84,22 @@ async def agreement_page(request: Request) -> Response:
     agreement = await node.store.agreement(object_id)
     if agreement is None or agreement.offer_id is None:
         return error_page(request, 404, "No such agreement.")
-    return activity_response(matching.agreement_document(agreement))
+    if wants_json(request):
+        return activity_response(matching.agreement_document(agreement))
+    names = await node.store.remote_actors_by_id([agreement.provider_id, agreement.receiver_id])
+    return render(
+        request,
+        "agreement.html",
+        agreement=agreement,
+        provider=_who(node, agreement.provider_id, names),
+        receiver=_who(node, agreement.receiver_id, names),
+        document_id=object_id,
+    )
+
+
+def _who(node: Node, actor_id: str, remote: dict[str, RemoteActorRow]) -> dict[str, str]:
+    """How a party to an agreement is named: @name@host, linked to their actor (http(s) only)."""
+    row = remote.get(actor_id)
+    name = row.username if row and row.username else actor_id.rstrip("/").rsplit("/", 1)[-1]
+    host = node.settings.host if actor_id.startswith(node.settings.url + "/") else host_of(actor_id)
+    return {"handle": f"@{name}@{host}", "url": html.safe_url(actor_id) or ""}

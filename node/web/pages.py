@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from node.content.publishing import ARTICLE_KINDS
 from node.federation.actors import local_actor
 from node.network import overview as network
-from node.offers.terms import KINDS as OFFER_KINDS
+from node.storage import utcnow
 
-from . import network_views, offer_pages
+from . import network_views, offer_pages, paging
 from .responses import error_page, node_of, render
 
 HOME_NETWORK_ITEMS = 5
@@ -21,14 +24,15 @@ async def home(request: Request) -> Response:
     members = [local_actor(node.settings, row) for row in await node.store.members(limit=MEMBERS)]
     group_row = await node.store.local_actor(node.settings.group_handle)
     group = local_actor(node.settings, group_row) if group_row else None
-    recent = [p for p in await node.store.recent_posts(30) if p.kind not in OFFER_KINDS][:20]
-    rows = await node.store.local_actors_by_row_id([post.author_id for post in recent])
+    page = await node.store.posts_page(paging.window(request), kinds=ARTICLE_KINDS)
+    rows = await node.store.local_actors_by_row_id([post.author_id for post in page.items])
     authors = {row_id: local_actor(node.settings, row) for row_id, row in rows.items()}
-    posts = [(post, authors.get(post.author_id)) for post in recent]
+    posts = [(post, authors.get(post.author_id)) for post in page.items]
     return render(
         request,
         "home.html",
         posts=posts,
+        pager=paging.links(request, page),
         members=members,
         members_total=await node.store.count_local_actors("Person"),
         group=group,
@@ -50,3 +54,38 @@ async def authorize_interaction(request: Request) -> Response:
     if uri.startswith(node.settings.url + "/"):
         return RedirectResponse(uri, status_code=303)
     return error_page(request, 404, "That address is not on this node.")
+
+
+def _months(first: datetime, last: datetime) -> list[date]:
+    """The first day of every month from `first`'s to `last`'s, newest first."""
+    months, month = [], date(first.year, first.month, 1)
+    while month <= last.date():
+        months.append(month)
+        month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    return months[::-1]
+
+
+async def archive(request: Request) -> Response:
+    """`/archive`: every month since the first post, each a link to its posts."""
+    first = await node_of(request).store.first_published(ARTICLE_KINDS)
+    months = _months(first, utcnow()) if first else []
+    return render(request, "archive.html", months=months)
+
+
+async def archive_month(request: Request) -> Response:
+    """`/archive/{year}-{month}`: the reports and blog posts published that month, in pages."""
+    try:
+        start = datetime.strptime(request.path_params["month"], "%Y-%m").replace(tzinfo=UTC)
+    except ValueError:
+        return error_page(request, 404, "The archive has months like 2025-06.")
+    end = datetime(start.year + start.month // 12, start.month % 12 + 1, 1, tzinfo=UTC)
+    node = node_of(request)
+    window = paging.window(request)
+    page = await node.store.posts_page(window, kinds=ARTICLE_KINDS, between=(start, end))
+    return render(
+        request,
+        "archive_month.html",
+        month=start,
+        posts=page.items,
+        pager=paging.links(request, page),
+    )

@@ -22,6 +22,7 @@ from node.federation import limits
 from node.federation.actors import LocalActor
 from node.storage import MediaRow, PostRow
 
+from . import paging
 from .responses import (
     activity_response,
     error_page,
@@ -32,7 +33,7 @@ from .responses import (
 )
 
 REPLIES_PAGE_SIZE = 20
-COMMENTS_SHOWN = 500  # on the page, oldest first
+THREADS_PER_PAGE = 50  # top-level comments on a page of a post, each with all its replies
 
 
 async def post_or_error(request: Request, post: PostRow | None = None) -> PostRow | Response:
@@ -78,7 +79,10 @@ async def render_post(
     row_id = found.id or 0
     if media is None:
         media = await node.store.media_of_post(row_id)
-    comments = await _comments(request, found)
+    page = _comment_page(request)
+    comments = await _comments(request, found, page)
+    if page > comments.pages:
+        return error_page(request, 404, "This post has no page of comments with that number.")
     reactions = await node.store.reaction_counts(document["id"])
     if visits.counts_as_view(request):
         node.views.add(row_id)
@@ -92,6 +96,7 @@ async def render_post(
         media=media,
         comments_html=comments.html,
         comment_count=comments.count,
+        pager=_comment_links(request, page, comments.pages),
         likes=reactions.get("Like", 0),
         boosts=reactions.get("Announce", 0),
         views=await node.store.views_of(row_id) + node.views.pending(row_id),
@@ -102,20 +107,39 @@ async def render_post(
     return response
 
 
-async def _comments(request: Request, post: PostRow) -> RenderedComments:
-    """The comment list, as kept for anonymous visitors or rendered for the signed-in one."""
+def _comment_page(request: Request) -> int:
+    raw = request.query_params.get("comments")
+    page = limits.page_number(raw)
+    if raw is not None and page is None:
+        raise paging.BadPageLink(raw)
+    return page or 1
+
+
+def _comment_links(request: Request, page: int, pages: int) -> paging.PageLinks:
+    path = request.url.path
+    return paging.PageLinks(
+        f"{path}?comments={page + 1}" if page < pages else None,
+        (f"{path}?comments={page - 1}" if page > 2 else path) if page > 1 else None,
+    )
+
+
+async def _comments(request: Request, post: PostRow, page: int) -> RenderedComments:
+    """A page of the comment threads, as kept for anonymous visitors or rendered for the
+    signed-in one."""
     node = node_of(request)
     row_id, version = post.id or 0, post.comments_version
     anonymous = sessions.viewer(request) is None
-    kept = node.comments.get(row_id, version) if anonymous else None
+    kept = node.comments.get(row_id, version, page) if anonymous else None
     if kept is not None:
         return kept
-    notes = await node.store.visible_comments(row_id, limit=COMMENTS_SHOWN)
-    views = await threads.comment_views(node, notes)
+    links = await node.store.comment_links(row_id)
+    pages = threads.thread_pages(links, THREADS_PER_PAGE)
+    shown = pages[page - 1] if page <= len(pages) else []
+    views = await threads.comment_views(node, await node.store.notes_by_ids(shown))
     markup = render_fragment(request, "_comments.html", post=post, comments=threads.thread(views))
-    rendered = RenderedComments(version, markup, len(views))
+    rendered = RenderedComments(version, markup, len(links), max(len(pages), 1))
     if anonymous:
-        node.comments.put(row_id, rendered)
+        node.comments.put(row_id, rendered, page)
     return rendered
 
 
@@ -164,9 +188,17 @@ async def note_page(request: Request) -> Response:
     if note.post_id is not None:
         post = await node.store.post_by_id(note.post_id)
         if post is not None:
-            target = f"{post_id(node, post)}#comment-{note.id}"
+            page = await _page_of(node, post, note.id or 0)
+            query = f"?comments={page}" if page > 1 else ""
+            target = f"{post_id(node, post)}{query}#comment-{note.id}"
             return RedirectResponse(target, status_code=303, headers={"Vary": "Accept"})
     return RedirectResponse(note.in_reply_to, status_code=303, headers={"Vary": "Accept"})
+
+
+async def _page_of(node: Node, post: PostRow, note_id: int) -> int:
+    """The page of the post's comments that shows this one (1 when it is not shown)."""
+    pages = threads.thread_pages(await node.store.comment_links(post.id or 0), THREADS_PER_PAGE)
+    return next((n for n, ids in enumerate(pages, 1) if note_id in ids), 1)
 
 
 async def tag_page(request: Request) -> Response:
@@ -175,6 +207,6 @@ async def tag_page(request: Request) -> Response:
     name = request.path_params["name"].lower()
     if not name.replace("_", "").isalnum():
         return error_page(request, 404, "No such tag.")
-    found = await node.store.posts_tagged(name)
-    items = [(post, post_id(node, post)) for post in found]
-    return render(request, "tag.html", tag=name, posts=items)
+    page = await node.store.posts_page(paging.window(request), tag=name)
+    items = [(post, post_id(node, post)) for post in page.items]
+    return render(request, "tag.html", tag=name, posts=items, pager=paging.links(request, page))

@@ -13,6 +13,7 @@ from starlette.responses import HTMLResponse, Response
 from activitypub.vocab import ACTIVITY_JSON, Document, wants_activity_json
 from node.accounts import sessions
 from node.context import Node
+from node.offers.terms import hours_label
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
@@ -25,6 +26,15 @@ _environment = jinja2.Environment(
     # file time on every render cost ~1% of a page view.
     auto_reload=False,
 )
+
+
+def counted(number: int, word: str) -> str:
+    """ "1 like", "2 likes": a count with its noun, as English reads."""
+    return f"{number} {word}" if number == 1 else f"{number} {word}s"
+
+
+_environment.filters["counted"] = counted
+_environment.filters["hours"] = hours_label  # minutes as "1 hour", "1.5 hours"
 
 
 def node_of(request: Request) -> Node:

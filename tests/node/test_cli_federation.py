@@ -401,8 +401,8 @@ def test_post_create_sets_who_may_reply_and_quote(served: ServedNode) -> None:
             "are for reports and blog posts",
         ),
         (["ben", "--kind", "report", "--body", "B"], "the following arguments are required"),
-        (["ben", "--kind", "report", "--title", "  ", "--body", "B"], "a post needs a --title"),
-        (["ben", "--kind", "report", "--title", "T", "--body", " "], "a post needs a body"),
+        (["ben", "--kind", "report", "--title", "  ", "--body", "B"], "A post needs a title"),
+        (["ben", "--kind", "report", "--title", "T", "--body", " "], "A post needs some text"),
         (["zoe", "--kind", "report", "--title", "T", "--body", "B"], "no member 'zoe'"),
         (["ben", "--kind", "blog", "--title", "T", "--body-file", "nope.md"], "cannot read"),
         (["ben", "--kind", "offer", "--title", "T", "--body", "B", "--hours", "-1"], "more than 0"),
@@ -540,7 +540,7 @@ def test_reply_to_a_remote_note_prints_the_id_of_a_note_delivered_to_its_author(
 
     # And an object that cannot be fetched, or an empty body, is refused with a sentence
     _refused(served.run("reply", "ben", f"{remote.url}/gone", "--body", "Hi"), "cannot fetch")
-    _refused(served.run("reply", "ben", note_id, "--body", "  "), "a reply needs a body")
+    _refused(served.run("reply", "ben", note_id, "--body", "  "), "A reply needs some text")
 
 
 # --- comments -----------------------------------------------------------------------------------

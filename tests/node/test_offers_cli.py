@@ -98,9 +98,9 @@ def test_bad_input_gets_a_clear_error_and_changes_nothing(in_process: Run) -> No
     for name in ("ben", "carol"):
         ok("user", "create", name)
     for reason, args in [
-        ("hours must be more than 0", _offer("ben", "--hours", "-2")),
-        ("at most 100 hours", _offer("ben", "--hours", "1000")),
-        ("not a number of hours", _offer("ben", "--hours", "lots")),
+        ("must be more than 0", _offer("ben", "--hours", "-2")),
+        ("at most 100 at a time", _offer("ben", "--hours", "1000")),
+        ("must be a number of hours", _offer("ben", "--hours", "lots")),
         ("quarter hours", _offer("ben", "--hours", "0.1")),
         ("unknown category 'knitting'", _offer("ben", "--category", "knitting")),
         ("no member 'community'", _offer("community")),  # the group is nobody's to speak for

@@ -87,3 +87,32 @@ async def test_a_linked_post_keeps_only_a_permalink_on_its_own_host(network: Net
     assert "https://elsewhere.example/phish" not in urls
     assert not any(url.startswith("javascript:") for url in urls)
     assert kept["id"] + "/page" in urls
+
+
+async def test_the_network_feed_is_an_ordered_collection_other_software_can_find(
+    network: Network,
+) -> None:
+    # Given 55 local posts and a linked node's article
+    await _linked(network)
+    article = _article(network, name="carol")
+    await _announce(network, article["id"])
+    local = [await network.post(f"Report {n}") for n in range(55)]
+    ap = {"Accept": "application/activity+json"}
+    # Then NodeInfo and the Group actor point at the collection
+    nodeinfo = (await network.http.get("https://conode.example/nodeinfo/2.1")).json()
+    feed_url = nodeinfo["metadata"]["networkFeed"]
+    assert feed_url == "https://conode.example/network/feed"
+    group = (await network.http.get("https://conode.example/groups/community", headers=ap)).json()
+    assert feed_url in group["streams"]
+    # and following its pages from `first` reaches every item once, newest first
+    collection = (await network.http.get(feed_url, headers=ap)).json()
+    assert collection["type"] == "OrderedCollection" and collection["totalItems"] == 56
+    items: list[str] = []
+    url: str | None = collection["first"]
+    while url:
+        page = (await network.http.get(url, headers=ap)).json()
+        assert page["type"] == "OrderedCollectionPage" and page["partOf"] == feed_url
+        items += page["orderedItems"]
+        url = page.get("next")
+    assert sorted(items) == sorted([*local, article["id"]])
+    assert items.index(local[-1]) < items.index(local[0])

@@ -119,7 +119,7 @@ async def test_closing_from_the_web_and_errors_shown_as_sentences(network: Netwo
     await add_member(network.node.store, network.node.settings, "mia", admin=True)
     await sign_in(network.http, "mia")  # an admin may act for any offer
     bad = await _manage(network, object_id, action="complete", agreement="x", hours="lots")
-    assert bad.status_code == 400 and "not a number of hours" in bad.text
+    assert bad.status_code == 400 and "must be a number of hours" in bad.text
     closed = await _manage(network, object_id, action="close", status="withdrawn")
     assert closed.status_code == 303
     _, offer = await offers.find_offer(network.node, object_id)
@@ -142,7 +142,7 @@ async def test_a_member_writes_an_offer_with_its_terms_from_the_web(network: Net
         "action": "publish",
     }
     bad = await network.http.post(f"{TEST_URL}/write", data={**form, "hours": "lots"})
-    assert bad.status_code == 400 and "not a number of hours" in bad.text
+    assert bad.status_code == 400 and "must be a number of hours" in bad.text
     assert await network.node.store.offers_board() == []
     made = await network.http.post(f"{TEST_URL}/write", data=form)
     assert made.status_code == 303, made.text
