@@ -106,7 +106,7 @@ def _linked_hit(row: LinkedPostRow, terms: list[str]) -> Hit:
 
 async def search(node: Node, query: str, *, kind: str, scope: str) -> dict[str, list[Hit]]:
     """What matches every word of the query, by kind, best first; nothing deleted, suspended
-    or not public is in the index (migration 0013)."""
+    or not public is in the index (migration 0015)."""
     terms = terms_of(query)
     found: dict[str, list[Hit]] = {name: [] for name in KINDS if kind in ("", name)}
     if not terms:

@@ -1,4 +1,4 @@
-"""Full-text search over the index migration 0013 keeps by triggers: posts, offers and
+"""Full-text search over the index migration 0015 keeps by triggers: posts, offers and
 requests (title, summary, body, category, place), members, and what came through links; best
 match first. SQLite reads FTS5 (bm25), PostgreSQL tsvector with GIN (ts_rank).
 

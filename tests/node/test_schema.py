@@ -13,7 +13,7 @@ from node.storage.schema import metadata
 
 
 def _declared(name: str | None, type_: str, parent_names: object) -> bool:
-    """The search index tables (migration 0013) are the database's own, written by triggers and
+    """The search index tables (migration 0015) are the database's own, written by triggers and
     different on each database; schema.py declares every other table."""
     return not (type_ == "table" and name is not None and name.startswith("search_"))
 
