@@ -197,3 +197,27 @@ def init_node(node: ServedNode, *members: str) -> None:
     node.ok("init")
     for member in members:
         node.ok("user", "create", member)
+
+
+@contextlib.contextmanager
+def serving_nodes(directory: Path, *nodes: tuple[str, str]) -> Iterator[list[ServedNode]]:
+    """Nodes named by (name, member), each initialised with its member and serving on a
+    loopback port, with its own database and keys under `directory / name`."""
+    from .conftest import free_port
+
+    with contextlib.ExitStack() as stack:
+        served = []
+        for name, member in nodes:
+            home = directory / name
+            home.mkdir()
+            database_url = stack.enter_context(fresh_database(home))
+            url = f"http://127.0.0.1:{free_port()}"
+            node = ServedNode(name.upper(), url, node_env(database_url, home, url), home)
+            # Registered before starting, so a node that fails to come up is still stopped.
+            stack.callback(node.stop)
+            init_node(node, member)
+            served.append(node)
+        with printed_on_failure(*served):
+            for node in served:
+                node.start()
+        yield served

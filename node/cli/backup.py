@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 from node.federation import actors
-from node.ops import backup, dump, vault
+from node.ops import backup, dump, secret_check, vault
 from node.ops.backup import BackupError
 from node.settings import Settings
 from node.storage import MIGRATIONS_DIR, Store, is_sqlite, migrate, redact, sqlite_path
@@ -56,7 +56,7 @@ def _database_bytes(settings: Settings) -> tuple[str, bytes]:
 
 
 def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
-    secret = vault.load_secret(settings.secret_path)
+    secret = asyncio.run(secret_check.load_checked_secret(settings))
     passphrase = read_passphrase(confirm=True)
     revision = asyncio.run(_revision(settings.database_url))
     if revision is None:

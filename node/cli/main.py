@@ -17,7 +17,7 @@ from node.federation import actors, following
 from node.moderation.rules import ModerationError
 from node.network import links
 from node.offers.terms import OfferError
-from node.ops import vault
+from node.ops import secret_check, vault
 from node.ops.backup import BackupError
 from node.settings import Settings, SettingsError, load_settings
 from node.storage import DatabaseUrlError, Store, head_revision, migrate, redact
@@ -71,6 +71,7 @@ async def _open_store(settings: Settings) -> Store:
 
 def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
     created: list[str] = []
+    asyncio.run(secret_check.check_before_init(settings))  # before anything is written
     if vault.create_secret(settings.secret_path):
         created.append(f"node secret {settings.secret_path} (mode 0600; back it up)")
     before = migrate(settings.database_url)
@@ -191,7 +192,7 @@ def _check_schema(settings: Settings) -> None:
             await store.disconnect()
 
     asyncio.run(check())
-    vault.load_secret(settings.secret_path)
+    asyncio.run(secret_check.load_checked_secret(settings))
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
