@@ -55,7 +55,19 @@ def _database_bytes(settings: Settings) -> tuple[str, bytes]:
         return backup.SQLITE_MEMBER, copy.read_bytes()
 
 
+def _check_destination(file: Path) -> None:
+    folder = file.resolve().parent
+    if not folder.is_dir():
+        raise BackupError(
+            f"{folder} does not exist: create it first, or write the backup into a directory "
+            "that exists"
+        )
+    if not os.access(folder, os.W_OK):
+        raise BackupError(f"{folder} is not writable for this user: choose another directory")
+
+
 def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    _check_destination(Path(args.file))
     secret = asyncio.run(secret_check.load_checked_secret(settings))
     passphrase = read_passphrase(confirm=True)
     revision = asyncio.run(_revision(settings.database_url))
@@ -176,10 +188,10 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "backup", help="write a consistent online backup of the database and the node secret"
     )
     made.add_argument("file", help="the backup file to write (mode 0600)")
-    made.set_defaults(handler=cmd_backup)
+    made.set_defaults(handler=cmd_backup, needs_schema=False)
     restore = commands.add_parser("restore", help="restore a backup written by `conode backup`")
     restore.add_argument("file", help="the backup file")
     restore.add_argument(
         "--force", action="store_true", help="replace an existing database and node secret"
     )
-    restore.set_defaults(handler=cmd_restore)
+    restore.set_defaults(handler=cmd_restore, needs_schema=False)
