@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import sqlite3
 import subprocess
 from collections.abc import Iterator
@@ -18,27 +17,17 @@ from node.cli.main import build_parser
 from node.storage import sqlite_path
 
 from ..processes import CONODE
+from .test_cli import conode, env
+
+__all__ = ["env"]  # the fixture: a database with nothing in it, its own keys directory
 
 PASSPHRASE = "correct horse battery staple\n"
-
-
-@pytest.fixture
-def env(empty_database_url: str, tmp_path: Path) -> dict[str, str]:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("CONODE_")}
-    environ.update(
-        CONODE_DATABASE_URL=empty_database_url,
-        CONODE_KEYS_DIR=str(tmp_path / "keys"),
-        CONODE_ALLOW_PRIVATE_NETWORKS="1",
-    )
-    return environ
 
 
 def run(
     env: dict[str, str], *args: str, stdin: str = "", cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CONODE, *args], env=env, input=stdin, capture_output=True, text=True, timeout=30, cwd=cwd
-    )
+    return conode(env, *args, stdin=stdin, cwd=cwd)
 
 
 def refused(result: subprocess.CompletedProcess[str], *words: str) -> None:
