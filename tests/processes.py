@@ -127,8 +127,8 @@ class ServedNode:
     def host(self) -> str:
         return self.url.removeprefix("http://")
 
-    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return conode(self.env, *args, cwd=self.directory)
+    def run(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return conode(self.env, *args, stdin=stdin, cwd=self.directory)
 
     def ok(self, *args: str) -> str:
         return conode_ok(self.env, *args, cwd=self.directory)
@@ -221,3 +221,18 @@ def serving_nodes(directory: Path, *nodes: tuple[str, str]) -> Iterator[list[Ser
             for node in served:
                 node.start()
         yield served
+
+
+@contextlib.contextmanager
+def initialised_node(directory: Path, *members: str) -> Iterator[ServedNode]:
+    """A node initialised with its members in `directory`, not serving yet (`start()`)."""
+    from .conftest import free_port
+
+    with fresh_database(directory) as database_url:
+        url = f"http://127.0.0.1:{free_port()}"
+        node = ServedNode("A", url, node_env(database_url, directory, url), directory)
+        try:
+            init_node(node, *members)
+            yield node
+        finally:
+            node.stop()

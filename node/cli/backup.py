@@ -1,7 +1,8 @@
 """`conode backup FILE` and `conode restore FILE [--force]` (the file format: node/ops/backup.py).
 
 The passphrase that encrypts the node secret is read from standard input (one line), or asked
-for twice at a terminal. Restoring on a running node is not supported: stop it first.
+for twice at a terminal. Restore refuses while a `serve` or `worker` of the node has a fresh
+heartbeat (node/worker.py): it would keep writing to the database being replaced.
 """
 
 from __future__ import annotations
@@ -20,7 +21,16 @@ from node.federation import actors
 from node.ops import backup, dump, secret_check, vault
 from node.ops.backup import BackupError
 from node.settings import Settings
-from node.storage import MIGRATIONS_DIR, Store, is_sqlite, migrate, redact, sqlite_path
+from node.storage import (
+    MIGRATIONS_DIR,
+    Store,
+    is_sqlite,
+    migrate,
+    redact,
+    sqlite_path,
+    utcnow,
+)
+from node.worker import HEARTBEAT_FRESH
 
 
 def read_passphrase(*, confirm: bool) -> str:
@@ -165,7 +175,33 @@ async def _check_keys(settings: Settings, secret: bytes) -> int:
     return len(rows)
 
 
+async def _running_processes(database_url: str) -> list[dict[str, object]]:
+    path = sqlite_path(database_url)
+    if path is not None and not path.exists():
+        return []
+    store = Store(database_url)
+    await store.connect()
+    try:
+        return await store.heartbeats_since(utcnow() - HEARTBEAT_FRESH)
+    finally:
+        await store.disconnect()
+
+
+def _refuse_while_running(settings: Settings) -> None:
+    """A running serve or worker keeps the database open: a restore under it would be lost."""
+    running = asyncio.run(_running_processes(settings.database_url))
+    if running:
+        names = ", ".join(
+            f"conode {row['process']} on {row['host']} ({row['name']})" for row in running
+        )
+        raise BackupError(
+            f"{names} still uses {redact(settings.database_url)}: stop it first "
+            "(systemctl stop, or Ctrl-C), then restore"
+        )
+
+
 def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
+    _refuse_while_running(settings)
     archive = backup.read_archive(Path(args.file))
     backup.verify(archive)
     passphrase = read_passphrase(confirm=False)

@@ -8,6 +8,7 @@ from .connection import DatabaseUrlError, StoreBase, async_url, is_sqlite, redac
 from .content import ContentQueries
 from .deliveries import DeliveryQueries
 from .delivery_batch import DeliveryBatchQueries
+from .heartbeats import HeartbeatQueries
 from .inbound import InboundQueries
 from .inbound_batch import InboundBatchQueries
 from .links import LinkedPostRow, LinkQueries, LinkRow
@@ -45,6 +46,7 @@ class Store(
     OfferQueries,
     LinkQueries,
     SiteQueries,
+    HeartbeatQueries,
 ):
     """One database: connection lifecycle plus every query the node needs."""
 

@@ -25,9 +25,7 @@ from ..conftest import free_port
 from ..processes import (
     CONODE,
     ServedNode,
-    fresh_database,
-    init_node,
-    node_env,
+    initialised_node,
     printed_on_failure,
     serving_nodes,
     wait_until,
@@ -40,14 +38,8 @@ ADVICE = "conode restore"
 @pytest.fixture
 def node(tmp_path: Path) -> Iterator[ServedNode]:
     """An initialised node with the member ann (not serving)."""
-    with fresh_database(tmp_path) as database_url:
-        url = f"http://127.0.0.1:{free_port()}"
-        served = ServedNode("A", url, node_env(database_url, tmp_path, url), tmp_path)
-        init_node(served, "ann")
-        try:
-            yield served
-        finally:
-            served.stop()
+    with initialised_node(tmp_path, "ann") as served:
+        yield served
 
 
 def _secret_path(node: ServedNode) -> Path:
