@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 from node.federation import actors
-from node.ops import backup, dump, secret_check, vault
+from node.ops import backup, dump, restore_undo, secret_check, vault
 from node.ops.backup import BackupError
 from node.settings import Settings
 from node.storage import (
@@ -208,9 +208,10 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     digest = backup.manifest_digest(archive.database)
     secret = backup.open_secret(archive.manifest["secret"], passphrase, digest)
     _check_secret(settings, secret, args.force)
-    _restore_database(settings, archive, args.force)
-    _write_secret(settings, secret)
-    count = asyncio.run(_check_keys(settings, secret))
+    with restore_undo.undo_on_failure(settings.database_url, settings.secret_path):
+        _restore_database(settings, archive, args.force)
+        _write_secret(settings, secret)
+        count = asyncio.run(_check_keys(settings, secret))
     print(
         f"restored {args.file} (schema {archive.manifest['schema_revision']}, made "
         f"{archive.manifest['created_at']}) into {redact(settings.database_url)}; "

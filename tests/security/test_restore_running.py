@@ -5,6 +5,8 @@ same restore goes through. Real `conode serve` and `conode worker` processes."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import secrets
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -13,9 +15,17 @@ from pathlib import Path
 
 import pytest
 
-from node.storage import Store, utcnow
+from node.ops import backup, dump
+from node.storage import Store, sqlite_path, utcnow
 
-from ..processes import CONODE, ServedNode, initialised_node, wait_until
+from ..processes import (
+    CONODE,
+    ServedNode,
+    fresh_database,
+    initialised_node,
+    node_env,
+    wait_until,
+)
 
 PASSPHRASE = "correct horse battery staple\n"
 
@@ -86,3 +96,36 @@ def test_restore_refuses_while_a_worker_runs(node: ServedNode, tmp_path: Path) -
     finally:
         worker.terminate()
         worker.wait(timeout=15)
+
+
+def test_a_failed_restore_leaves_the_target_as_it_found_it(
+    node: ServedNode, tmp_path: Path
+) -> None:
+    # Given a good backup, and one whose secret opens none of its keys
+    good, bad = tmp_path / "good.backup", tmp_path / "bad.backup"
+    _backup(node, good)
+    archive = backup.read_archive(good)
+    digest = backup.manifest_digest(archive.database)
+    wrong = backup.seal_secret(secrets.token_bytes(32), PASSPHRASE.strip(), digest)
+    backup.write_archive(
+        bad, dataclasses.replace(archive, manifest={**archive.manifest, "secret": wrong})
+    )
+    target_dir = tmp_path / "target"
+    target_dir.mkdir()
+    with fresh_database(target_dir) as database_url:
+        target = ServedNode("T", node.url, node_env(database_url, target_dir, node.url), target_dir)
+        # When the bad one is restored into an empty database and keys directory
+        result = target.run("restore", str(bad), stdin=PASSPHRASE)
+        # Then it fails with a sentence and leaves nothing behind
+        assert result.returncode == 2, result.stdout
+        assert "does not open" in result.stderr and "Traceback" not in result.stderr
+        assert not (target_dir / "keys" / "node.secret").exists()
+        assert not asyncio.run(_has_database(database_url))
+        # And the retry with the good backup goes through
+        retry = target.run("restore", str(good), stdin=PASSPHRASE)
+        assert retry.returncode == 0, retry.stderr
+
+
+async def _has_database(database_url: str) -> bool:
+    path = sqlite_path(database_url)
+    return path.exists() if path is not None else await dump.has_tables(database_url)
