@@ -129,9 +129,10 @@ def _restore_database(settings: Settings, archive: backup.Archive, force: bool) 
             f"{redact(url)} already holds a database: restore into an empty one, "
             "or add --force to replace it"
         )
+    if archive.member == backup.SQLITE_MEMBER and path is None:
+        archive = _as_dump(archive)  # SQLite into PostgreSQL: moved row by row
     if archive.member == backup.SQLITE_MEMBER:
-        if path is None:
-            raise BackupError("a SQLite backup restores into a SQLite database only")
+        assert path is not None
         _restore_sqlite_file(path, archive.database)
     else:
         if path is not None:
@@ -142,6 +143,15 @@ def _restore_database(settings: Settings, archive: backup.Archive, force: bool) 
         _upgrade(url, str(archive.manifest["schema_revision"]))
         asyncio.run(dump.load_rows(url, archive.database.splitlines()))
     migrate(url)
+
+
+def _as_dump(archive: backup.Archive) -> backup.Archive:
+    """A SQLite backup as the row dump a PostgreSQL backup holds (node/ops/dump.py)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        copy = Path(scratch) / "backup.db"
+        copy.write_bytes(archive.database)
+        rows = asyncio.run(_dump(f"sqlite:///{copy}"))
+    return backup.Archive(archive.manifest, rows, backup.DUMP_MEMBER)
 
 
 def _check_secret(settings: Settings, secret: bytes, force: bool) -> None:
