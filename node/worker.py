@@ -7,20 +7,28 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
+import time
+from datetime import datetime, timedelta
 
 from .content import avatars
 from .context import Node, open_node
-from .federation import delivery
+from .federation import delivery, retry_policy
 from .inbound import activities
 from .network import link_checks
 from .notifications import mail
 from .offers import proposals as offers
 from .settings import Settings
+from .storage import utcnow
 
 logger = logging.getLogger(__name__)
 
 # Wait this long when nothing was due; a busy queue is worked without pause.
 IDLE_SECONDS = 0.5
+# A running process records that it is alive this often (`conode restore` refuses while a
+# heartbeat is younger than HEARTBEAT_FRESH).
+HEARTBEAT_SECONDS = 10.0
+HEARTBEAT_FRESH = timedelta(seconds=3 * HEARTBEAT_SECONDS)
 # Wait this long after a pass failed (say, the database is restarting) before the next one.
 ERROR_PAUSE_SECONDS = 5.0
 
@@ -36,18 +44,39 @@ async def run_once(node: Node) -> int:
     return processed + await delivery.run_once(node)
 
 
-async def run_in_background(node: Node, stop: asyncio.Event) -> None:
+async def run_in_background(node: Node, stop: asyncio.Event, *, process: str = "serve") -> None:
     """Work the queues until `stop` is set; the pass in progress is finished first, so no row
-    is left leased. The web app's lifespan runs this as a task for `conode serve`."""
-    while not stop.is_set():
-        try:
-            processed = await run_once(node)
-        except Exception:  # the worker loop outlives one bad pass (STYLE.md allows it here)
-            logger.exception("worker pass failed; next try in %.0fs", ERROR_PAUSE_SECONDS)
-            await _wait(stop, ERROR_PAUSE_SECONDS)
-            continue
-        if processed == 0:
-            await _wait(stop, IDLE_SECONDS)
+    is left leased. The web app's lifespan runs this as a task for `conode serve`. A heartbeat
+    row says the process runs (`process`: serve | worker) until it stops."""
+    name, started, beaten = retry_policy.worker_name(), utcnow(), float("-inf")
+    try:
+        while not stop.is_set():
+            if time.monotonic() - beaten >= HEARTBEAT_SECONDS:
+                beaten = time.monotonic()
+                await _beat(node, name, process, started)
+            await _work(node, stop)
+    finally:
+        with contextlib.suppress(Exception):  # the database may be what stopped us
+            await node.store.end_heartbeat(name)
+
+
+async def _beat(node: Node, name: str, process: str, started: datetime) -> None:
+    try:
+        await node.store.beat(name, process, socket.gethostname()[:255], started)
+    except Exception:  # the worker loop outlives a database that is restarting
+        logger.exception("could not record this process's heartbeat")
+
+
+async def _work(node: Node, stop: asyncio.Event) -> None:
+    """One pass, then a pause when there was nothing to do or the pass failed."""
+    try:
+        processed = await run_once(node)
+    except Exception:  # the worker loop outlives one bad pass (STYLE.md allows it here)
+        logger.exception("worker pass failed; next try in %.0fs", ERROR_PAUSE_SECONDS)
+        await _wait(stop, ERROR_PAUSE_SECONDS)
+        return
+    if processed == 0:
+        await _wait(stop, IDLE_SECONDS)
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:
@@ -65,7 +94,7 @@ async def run_forever(settings: Settings, *, stop: asyncio.Event | None = None) 
             loop.add_signal_handler(signum, stop.set)
     try:
         async with open_node(settings) as node:
-            await run_in_background(node, stop)
+            await run_in_background(node, stop, process="worker")
     finally:
         if handle_signals:
             for signum in (signal.SIGTERM, signal.SIGINT):

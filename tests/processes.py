@@ -127,8 +127,8 @@ class ServedNode:
     def host(self) -> str:
         return self.url.removeprefix("http://")
 
-    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return conode(self.env, *args, cwd=self.directory)
+    def run(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return conode(self.env, *args, stdin=stdin, cwd=self.directory)
 
     def ok(self, *args: str) -> str:
         return conode_ok(self.env, *args, cwd=self.directory)
@@ -197,3 +197,42 @@ def init_node(node: ServedNode, *members: str) -> None:
     node.ok("init")
     for member in members:
         node.ok("user", "create", member)
+
+
+@contextlib.contextmanager
+def serving_nodes(directory: Path, *nodes: tuple[str, str]) -> Iterator[list[ServedNode]]:
+    """Nodes named by (name, member), each initialised with its member and serving on a
+    loopback port, with its own database and keys under `directory / name`."""
+    from .conftest import free_port
+
+    with contextlib.ExitStack() as stack:
+        served = []
+        for name, member in nodes:
+            home = directory / name
+            home.mkdir()
+            database_url = stack.enter_context(fresh_database(home))
+            url = f"http://127.0.0.1:{free_port()}"
+            node = ServedNode(name.upper(), url, node_env(database_url, home, url), home)
+            # Registered before starting, so a node that fails to come up is still stopped.
+            stack.callback(node.stop)
+            init_node(node, member)
+            served.append(node)
+        with printed_on_failure(*served):
+            for node in served:
+                node.start()
+        yield served
+
+
+@contextlib.contextmanager
+def initialised_node(directory: Path, *members: str) -> Iterator[ServedNode]:
+    """A node initialised with its members in `directory`, not serving yet (`start()`)."""
+    from .conftest import free_port
+
+    with fresh_database(directory) as database_url:
+        url = f"http://127.0.0.1:{free_port()}"
+        node = ServedNode("A", url, node_env(database_url, directory, url), directory)
+        try:
+            init_node(node, *members)
+            yield node
+        finally:
+            node.stop()

@@ -1,7 +1,8 @@
 """`conode backup FILE` and `conode restore FILE [--force]` (the file format: node/ops/backup.py).
 
 The passphrase that encrypts the node secret is read from standard input (one line), or asked
-for twice at a terminal. Restoring on a running node is not supported: stop it first.
+for twice at a terminal. Restore refuses while a `serve` or `worker` of the node has a fresh
+heartbeat (node/worker.py): it would keep writing to the database being replaced.
 """
 
 from __future__ import annotations
@@ -17,10 +18,19 @@ import tempfile
 from pathlib import Path
 
 from node.federation import actors
-from node.ops import backup, dump, vault
+from node.ops import backup, dump, restore_undo, secret_check, vault
 from node.ops.backup import BackupError
 from node.settings import Settings
-from node.storage import MIGRATIONS_DIR, Store, is_sqlite, migrate, redact, sqlite_path
+from node.storage import (
+    MIGRATIONS_DIR,
+    Store,
+    is_sqlite,
+    migrate,
+    redact,
+    sqlite_path,
+    utcnow,
+)
+from node.worker import HEARTBEAT_FRESH
 
 
 def read_passphrase(*, confirm: bool) -> str:
@@ -55,8 +65,20 @@ def _database_bytes(settings: Settings) -> tuple[str, bytes]:
         return backup.SQLITE_MEMBER, copy.read_bytes()
 
 
+def _check_destination(file: Path) -> None:
+    folder = file.resolve().parent
+    if not folder.is_dir():
+        raise BackupError(
+            f"{folder} does not exist: create it first, or write the backup into a directory "
+            "that exists"
+        )
+    if not os.access(folder, os.W_OK):
+        raise BackupError(f"{folder} is not writable for this user: choose another directory")
+
+
 def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
-    secret = vault.load_secret(settings.secret_path)
+    _check_destination(Path(args.file))
+    secret = asyncio.run(secret_check.load_checked_secret(settings))
     passphrase = read_passphrase(confirm=True)
     revision = asyncio.run(_revision(settings.database_url))
     if revision is None:
@@ -107,9 +129,10 @@ def _restore_database(settings: Settings, archive: backup.Archive, force: bool) 
             f"{redact(url)} already holds a database: restore into an empty one, "
             "or add --force to replace it"
         )
+    if archive.member == backup.SQLITE_MEMBER and path is None:
+        archive = _as_dump(archive)  # SQLite into PostgreSQL: moved row by row
     if archive.member == backup.SQLITE_MEMBER:
-        if path is None:
-            raise BackupError("a SQLite backup restores into a SQLite database only")
+        assert path is not None
         _restore_sqlite_file(path, archive.database)
     else:
         if path is not None:
@@ -120,6 +143,15 @@ def _restore_database(settings: Settings, archive: backup.Archive, force: bool) 
         _upgrade(url, str(archive.manifest["schema_revision"]))
         asyncio.run(dump.load_rows(url, archive.database.splitlines()))
     migrate(url)
+
+
+def _as_dump(archive: backup.Archive) -> backup.Archive:
+    """A SQLite backup as the row dump a PostgreSQL backup holds (node/ops/dump.py)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        copy = Path(scratch) / "backup.db"
+        copy.write_bytes(archive.database)
+        rows = asyncio.run(_dump(f"sqlite:///{copy}"))
+    return backup.Archive(archive.manifest, rows, backup.DUMP_MEMBER)
 
 
 def _check_secret(settings: Settings, secret: bytes, force: bool) -> None:
@@ -153,16 +185,43 @@ async def _check_keys(settings: Settings, secret: bytes) -> int:
     return len(rows)
 
 
+async def _running_processes(database_url: str) -> list[dict[str, object]]:
+    path = sqlite_path(database_url)
+    if path is not None and not path.exists():
+        return []
+    store = Store(database_url)
+    await store.connect()
+    try:
+        return await store.heartbeats_since(utcnow() - HEARTBEAT_FRESH)
+    finally:
+        await store.disconnect()
+
+
+def _refuse_while_running(settings: Settings) -> None:
+    """A running serve or worker keeps the database open: a restore under it would be lost."""
+    running = asyncio.run(_running_processes(settings.database_url))
+    if running:
+        names = ", ".join(
+            f"conode {row['process']} on {row['host']} ({row['name']})" for row in running
+        )
+        raise BackupError(
+            f"{names} still uses {redact(settings.database_url)}: stop it first "
+            "(systemctl stop, or Ctrl-C), then restore"
+        )
+
+
 def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
+    _refuse_while_running(settings)
     archive = backup.read_archive(Path(args.file))
     backup.verify(archive)
     passphrase = read_passphrase(confirm=False)
     digest = backup.manifest_digest(archive.database)
     secret = backup.open_secret(archive.manifest["secret"], passphrase, digest)
     _check_secret(settings, secret, args.force)
-    _restore_database(settings, archive, args.force)
-    _write_secret(settings, secret)
-    count = asyncio.run(_check_keys(settings, secret))
+    with restore_undo.undo_on_failure(settings.database_url, settings.secret_path):
+        _restore_database(settings, archive, args.force)
+        _write_secret(settings, secret)
+        count = asyncio.run(_check_keys(settings, secret))
     print(
         f"restored {args.file} (schema {archive.manifest['schema_revision']}, made "
         f"{archive.manifest['created_at']}) into {redact(settings.database_url)}; "
@@ -176,10 +235,10 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "backup", help="write a consistent online backup of the database and the node secret"
     )
     made.add_argument("file", help="the backup file to write (mode 0600)")
-    made.set_defaults(handler=cmd_backup)
+    made.set_defaults(handler=cmd_backup, needs_schema=False)
     restore = commands.add_parser("restore", help="restore a backup written by `conode backup`")
     restore.add_argument("file", help="the backup file")
     restore.add_argument(
         "--force", action="store_true", help="replace an existing database and node secret"
     )
-    restore.set_defaults(handler=cmd_restore)
+    restore.set_defaults(handler=cmd_restore, needs_schema=False)

@@ -10,6 +10,7 @@ from node.network import links, shared_blocks
 from node.network import overview as network
 from node.settings import Settings
 
+from .arguments import positive_int
 from .content import run_with_node
 
 
@@ -91,7 +92,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         ("trust", "follow a linked node's block decisions"),
     ):
         action = actions.add_parser(name, help=text)
-        action.add_argument("id", type=int, help="the link's number from `links list`")
+        action.add_argument("id", type=positive_int, help="the link's number from `links list`")
         if name == "trust":
             action.add_argument(
                 "--moderation", action="store_true", required=True,

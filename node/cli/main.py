@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -18,7 +19,7 @@ from node.federation import actors, following, integrity, report_forwarding
 from node.moderation.rules import ModerationError
 from node.network import links
 from node.offers.terms import OfferError
-from node.ops import vault
+from node.ops import secret_check, vault
 from node.ops.backup import BackupError
 from node.settings import Settings, SettingsError, load_settings
 from node.storage import DatabaseUrlError, Store, head_revision, migrate, redact
@@ -50,6 +51,7 @@ from . import (
 from . import (
     users as cli_users,
 )
+from .arguments import port_number
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +80,7 @@ async def _open_store(settings: Settings) -> Store:
 
 def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
     created: list[str] = []
+    asyncio.run(secret_check.check_before_init(settings))  # before anything is written
     if vault.create_secret(settings.secret_path):
         created.append(f"node secret {settings.secret_path} (mode 0600; back it up)")
     before = migrate(settings.database_url)
@@ -188,20 +191,25 @@ def _user_json(settings: Settings, actor: actors.LocalActor) -> dict[str, Any]:
 # serving
 
 
-def _check_schema(settings: Settings) -> None:
+def _require_schema(settings: Settings) -> None:
+    """Every command but init, backup and restore needs a database at the current schema."""
+
     async def check() -> None:
         store = await _open_store(settings)
         try:
-            if await store.schema_revision() != head_revision():
-                raise CliError(
-                    f"the database at {redact(settings.database_url)} is not up to date: "
-                    "run `conode init` first"
-                )
+            revision = await store.schema_revision()
         finally:
             await store.disconnect()
+        where = redact(settings.database_url)
+        if revision is None:
+            raise CliError(f"the database at {where} is not initialised: run `conode init` first")
+        if revision != head_revision():
+            raise CliError(
+                f"the database at {where} is at schema {revision}, this conode needs "
+                f"{head_revision()}: run `conode init` to migrate it"
+            )
 
     asyncio.run(check())
-    vault.load_secret(settings.secret_path)
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -209,7 +217,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from node.app import create_app
 
-    _check_schema(settings)
+    asyncio.run(secret_check.load_checked_secret(settings))  # the schema is checked already
     print(
         f"conode {__version__} serving {settings.name} on http://{args.host}:{args.port}",
         flush=True,
@@ -225,7 +233,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     from node.worker import run_forever
 
-    _check_schema(settings)
+    asyncio.run(secret_check.load_checked_secret(settings))  # the schema is checked already
     print(f"conode {__version__} worker for {settings.url}", flush=True)
     if sys.platform == "win32":
         asyncio.run(run_forever(settings))
@@ -251,11 +259,13 @@ def build_parser() -> argparse.ArgumentParser:
     init = commands.add_parser(
         "init", help="create or migrate the database, keys and node actors (idempotent)"
     )
-    init.set_defaults(handler=cmd_init)
+    init.set_defaults(handler=cmd_init, needs_schema=False)
 
     serve = commands.add_parser("serve", help="serve HTTP and run the delivery worker")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
+    serve.add_argument(
+        "--port", type=port_number, default=8000, help="port to listen on (8000; 1-65535)"
+    )
     serve.set_defaults(handler=cmd_serve)
 
     worker = commands.add_parser("worker", help="run only the background worker (scale-out)")
@@ -292,9 +302,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     for chatty in ("alembic", "httpx"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
+    try:
+        return _dispatch(args)
+    except BrokenPipeError:
+        # `conode … | head`: the reader has gone, which is no error of ours. Point stdout at
+        # /dev/null so the interpreter's final flush does not complain either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # what a shell reports for a command ended by SIGPIPE
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     handler: Command = args.handler
     try:
-        return handler(load_settings(), args)
+        settings = load_settings()
+        if getattr(args, "needs_schema", True):
+            _require_schema(settings)
+        return handler(settings, args)
     except (
         CliError,
         SettingsError,

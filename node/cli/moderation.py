@@ -16,6 +16,7 @@ from node.moderation import rules as moderation
 from node.settings import Settings
 from node.storage import NoteRow, Store
 
+from .arguments import positive_int
 from .content import run_with_node
 
 STATUSES = ("pending", "approved", "rejected", "private", "deleted", "all")
@@ -179,7 +180,9 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         ("delete", "delete a comment's content"),
     ):
         action = actions.add_parser(name, help=text)
-        action.add_argument("id", type=int, help="the comment's number from `comments list`")
+        action.add_argument(
+            "id", type=positive_int, help="the comment's number from `comments list`"
+        )
         action.set_defaults(handler=cmd_comments_action)
 
     block = commands.add_parser("block", help="block a server or an account")
@@ -214,6 +217,6 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     which.add_argument("--deliveries", action="store_true", help="only delivery attempts")
     log.add_argument("--host", metavar="HOST", help="only this remote server")
     log.add_argument("--outcome", metavar="OUTCOME", help="e.g. accepted, held, dropped, refused")
-    log.add_argument("--limit", type=int, default=200, help="newest N entries (200)")
+    log.add_argument("--limit", type=positive_int, default=200, help="newest N entries (200)")
     log.add_argument("--json", action="store_true", help="print one JSON array")
     log.set_defaults(handler=cmd_log)

@@ -19,6 +19,7 @@ from node.offers.terms import hours_label, hours_number
 from node.settings import Settings
 from node.storage import AgreementRow, OfferRow, PostRow
 
+from .arguments import positive_int
 from .content import member, run_with_node
 
 
@@ -219,7 +220,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     listing.set_defaults(handler=cmd_offers_list)
     match = actions.add_parser("match", help="agree with a response; the offer becomes taken")
     match.add_argument("offer_id", help="the offer's id (its URL)")
-    match.add_argument("response_id", type=int, help="the response's number (offers list)")
+    match.add_argument("response_id", type=positive_int, help="the response's number (offers list)")
     close = actions.add_parser("close", help="close an offer as fulfilled or withdrawn")
     close.add_argument("id", help="the offer's id (its URL)")
     how = close.add_mutually_exclusive_group(required=True)

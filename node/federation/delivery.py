@@ -29,12 +29,15 @@ from activitypub.auth import HttpSignatureAuth, host_of_url
 from activitypub.client import DeliveryResult
 from activitypub.vocab import Document
 from node.context import Node
+from node.ops import vault
 from node.storage import Store, utcnow
 
 from . import actors, knocking
 from .retry_policy import (
     HOST_PAUSE_AFTER,
+    MAX_ATTEMPTS,
     Outcome,
+    backoff,
     classify,
     duration,
     host_pause,
@@ -163,15 +166,36 @@ def _accepted(attempted: list[_Attempted]) -> dict[str, str]:
     }
 
 
-async def _signing_key(node: Node, username: str) -> keys.PrivateKey | None:
+@dataclass(frozen=True)
+class _Unsignable:
+    """Why a sender's deliveries cannot be signed; `final`: no later attempt can change it."""
+
+    reason: str
+    final: bool
+
+
+async def _signing_key(node: Node, username: str) -> keys.PrivateKey | _Unsignable:
     row = await node.store.local_actor(username)
     if row is None:
-        return None
+        return _Unsignable(f"sender {username} is gone", final=True)
     actor = actors.local_actor(node.settings, row)
     cache_key = (actor.key_id, row.private_key_sealed)
     if cache_key not in _SIGNING_KEYS:
-        _SIGNING_KEYS[cache_key] = await asyncio.to_thread(_load_key, actor, node.secret)
+        try:
+            _SIGNING_KEYS[cache_key] = await asyncio.to_thread(_load_key, actor, node.secret)
+        except vault.VaultError as exc:
+            # Recorded in the delivery log (`conode log --deliveries`) and retried with backoff,
+            # so restoring the right node.secret lets the queue drain: never a failing pass.
+            logger.error("cannot sign as %s: %s", username, exc)
+            return _Unsignable(f"cannot sign as {username}: {exc}", final=False)
     return _SIGNING_KEYS[cache_key]
+
+
+def _not_sent(delivery: Delivery, unsignable: _Unsignable, moment: datetime) -> Outcome:
+    if unsignable.final or delivery.attempts >= MAX_ATTEMPTS:
+        return Outcome("gave_up", f"{unsignable.reason}: gave up", host_failed=None)
+    later = moment + backoff(delivery.attempts)
+    return Outcome("retry", unsignable.reason, host_failed=None, next_attempt_at=later)
 
 
 def _load_key(actor: actors.LocalActor, secret: bytes) -> keys.PrivateKey:
@@ -198,16 +222,16 @@ class _Attempted:
 async def _attempt(
     node: Node,
     delivery: Delivery,
-    key: keys.PrivateKey | None,
+    key: keys.PrivateKey | _Unsignable,
     gate: asyncio.Semaphore,
     now: datetime | None,
     known: str | None,
 ) -> _Attempted:
     async with gate:
-        if key is None:
-            result = DeliveryResult(status=None, error=f"sender {delivery.sender} is gone")
-            outcome = Outcome("gave_up", f"{result.error}: gave up", host_failed=None)
-            return _Attempted(delivery, result, outcome, now or utcnow())
+        if isinstance(key, _Unsignable):
+            moment = now or utcnow()
+            result = DeliveryResult(status=None, error=key.reason)
+            return _Attempted(delivery, result, _not_sent(delivery, key, moment), moment)
         body = delivery.body.encode()
         if node.deliverer is not None:
             result = await node.deliverer.deliver(

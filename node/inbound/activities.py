@@ -283,7 +283,7 @@ async def _on_create_note(node: Node, note: Document, actor_id: str) -> Outcome:
         author = _note_author(ancestor)
         # A fetched ancestor speaks for itself only if it lives on its author's host.
         trusted = author is not None and remote.same_origin(str(ancestor["id"]), author)
-        if trusted and not await moderation.is_blocked(node.store, author):
+        if trusted and not await moderation.is_blocked_now(node.store, author):
             await _store_comment(node, ancestor, post_id)
     status = await _store_comment(node, note, post_id)
     if status == "duplicate":
@@ -435,10 +435,21 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
+def _sources(activity: Document) -> list[str]:
+    """The activity's id, its object's id and the object's author: where it comes from."""
+    embedded = activity.get("object")
+    author = first_id(embedded.get("attributedTo")) if isinstance(embedded, dict) else None
+    return [url for url in (id_of(activity.get("id")), id_of(embedded), author) if url]
+
+
 async def process(node: Node, activity: Document, actor_id: str) -> Outcome:
     handler = HANDLERS.get(type_of(activity) or "")
     if handler is None:
         return dropped(f"activity type {type_of(activity)!r} is not handled")
+    # The inbox's block list may be a second old; this reads the database, so nothing is
+    # acted on once `conode block add` has returned, whichever process made the block.
+    if await moderation.is_blocked_now(node.store, actor_id, *_sources(activity)):
+        return dropped("blocked")
     return await handler(node, activity, actor_id)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -14,6 +15,15 @@ class ModerationError(ValueError):
     """A moderation command that cannot be carried out; the message says why."""
 
 
+# A DNS name in ASCII (IDNA-encoded): labels of letters, digits and inner hyphens.
+_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
+DOMAIN_PATTERN = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*$")
+NEVER_MATCHES = (
+    "{target!r} could never match: it is neither a domain (example.social), a server on "
+    "another port (example.social:8443) nor an actor id (https://example.social/users/name)"
+)
+
+
 def domain_and_parents(host: str) -> list[str]:
     """`a.b.example` → [a.b.example, b.example, example]: blocking a domain covers subdomains."""
     labels = host.lower().strip(".").split(".")
@@ -24,13 +34,34 @@ def host_of(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
 
 
+def server_names(url: str) -> list[str]:
+    """What a block may name to cover the server of `url`: `host:port` when the URL names a
+    port, then the host and its parent domains."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if not host:
+        return []
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return ([f"{host}:{port}"] if port is not None else []) + domain_and_parents(host)
+
+
+def _names(actor_id: str | None, other_urls: tuple[str, ...]) -> list[str]:
+    return [name for url in (actor_id, *other_urls) if url for name in server_names(url)]
+
+
 async def is_blocked(store: Store, actor_id: str | None, *other_urls: str) -> bool:
-    """Is the actor, or the server of the actor or of any given URL, blocked?"""
-    hosts: list[str] = []
-    for url in (actor_id, *other_urls):
-        if url:
-            hosts.extend(domain_and_parents(host_of(url)))
-    return await store.is_blocked(actor_id, hosts)
+    """Is the actor, or the server of the actor or of any given URL, blocked? Answered from
+    this process's block list, which may be a second old: the inbox's fast first filter."""
+    return await store.is_blocked(actor_id, _names(actor_id, other_urls))
+
+
+async def is_blocked_now(store: Store, actor_id: str | None, *other_urls: str) -> bool:
+    """The same question asked of the database: what a handler checks when it acts, so a
+    block holds from the moment `conode block add` returns, in every process."""
+    return await store.is_blocked_now(actor_id, _names(actor_id, other_urls))
 
 
 async def status_for_new_comment(store: Store, settings: Settings, author_id: str) -> str:
@@ -50,18 +81,26 @@ class BlockResult:
 
 
 def block_target(target: str) -> tuple[str, str]:
-    """(normalised target, kind): an actor id (URL) or a domain."""
+    """(normalised target, kind): an actor id (URL), a domain or a domain:port; a target
+    that no actor id or server name could ever equal is refused (ModerationError)."""
     text = target.strip()
     if text.startswith(("http://", "https://")):
-        if not host_of(text):
-            raise ModerationError(f"{target!r} is not an actor URL")
+        parts = urlsplit(text)
+        if not server_names(text) or parts.path in ("", "/"):
+            raise ModerationError(NEVER_MATCHES.format(target=target))
         return text, "actor"
-    domain = text.lower().strip(".")
-    if not domain or "/" in domain or "@" in domain or " " in domain:
-        raise ModerationError(
-            f"{target!r} is neither a domain (example.social) nor an actor URL (https://…)"
-        )
-    return domain, "domain"
+    host, colon, port = text.lower().partition(":")
+    try:
+        host = host.strip(".").encode("idna").decode("ascii")  # bücher.example: xn--…
+    except UnicodeError:
+        host = ""
+    if not DOMAIN_PATTERN.match(host) or (colon and not _is_port(port)):
+        raise ModerationError(NEVER_MATCHES.format(target=target))
+    return f"{host}:{int(port)}" if colon else host, "domain"
+
+
+def _is_port(text: str) -> bool:
+    return text.isascii() and text.isdigit() and 0 < int(text) < 65536
 
 
 async def block(store: Store, target: str, reason: str) -> BlockResult:

@@ -105,7 +105,7 @@ async def receive_shared(node: Node, link: LinkRow, announced: object) -> tuple[
     if problem is not None:
         return "dropped", problem
     author = author_of(copy) or ""
-    if await moderation.is_blocked(node.store, author, object_id):
+    if await moderation.is_blocked_now(node.store, author, object_id):
         return "dropped", "announced object's author or host is blocked here"
     passed_on = remote.same_origin(link.actor_id, object_id)
     async with node.store.transaction():

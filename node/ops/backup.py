@@ -114,7 +114,10 @@ def manifest(
 def write_archive(path: Path, archive: Archive) -> None:
     """Write atomically (a temporary file renamed over FILE) with mode 0600."""
     path = path.resolve()
-    fd, temporary = tempfile.mkstemp(prefix=".conode-backup-", dir=path.parent)
+    try:
+        fd, temporary = tempfile.mkstemp(prefix=".conode-backup-", dir=path.parent)
+    except OSError as exc:
+        raise BackupError(f"cannot write a backup into {path.parent}: {exc.strerror}") from None
     written = False
     try:
         os.fchmod(fd, 0o600)

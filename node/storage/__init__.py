@@ -8,6 +8,7 @@ from .connection import DatabaseUrlError, StoreBase, async_url, is_sqlite, redac
 from .content import ContentQueries
 from .deliveries import DeliveryQueries
 from .delivery_batch import DeliveryBatchQueries
+from .heartbeats import HeartbeatQueries
 from .inbound import InboundQueries
 from .inbound_batch import InboundBatchQueries
 from .interactions import InteractionQueries
@@ -58,6 +59,7 @@ class Store(
     MailQueries,
     ListingQueries,
     SearchQueries,
+    HeartbeatQueries,
 ):
     """One database: connection lifecycle plus every query the node needs."""
 

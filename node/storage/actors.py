@@ -76,6 +76,13 @@ class ActorQueries(StoreBase):
             query = query.where(local_actors.c.kind == kind)
         return [_local_actor(row) for row in await self._db.fetch_all(query)]
 
+    async def sealed_keys(self) -> list[tuple[str, str]]:
+        """(username, sealed private key) of every local actor; only columns every schema
+        revision has, so it also reads a database `conode init` has not migrated yet."""
+        query = sa.select(local_actors.c.username, local_actors.c.private_key_sealed)
+        rows = await self._db.fetch_all(query.order_by(local_actors.c.id))
+        return [(row[0], row[1]) for row in rows]
+
     async def members(self, *, limit: int) -> list[LocalActorRow]:
         """The first `limit` people who joined and are not deleted."""
         query = (

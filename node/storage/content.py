@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from .connection import StoreBase
-from .rows import NoteRow, PostRow, _note, _on_domain, _post, utcnow
+from .rows import NoteRow, PostRow, _note, _on_server, _post, utcnow
 from .schema import notes, posts, reactions, remote_posts
 
 
@@ -132,7 +132,11 @@ class ContentQueries(StoreBase):
     async def set_status_of_notes_from(
         self, *, actor_id: str | None, host: str | None, old: str, new: str
     ) -> int:
-        author = notes.c.author_id == actor_id if actor_id else _on_domain(notes.c.host, host)
+        author = (
+            notes.c.author_id == actor_id
+            if actor_id
+            else _on_server(notes.c.host, notes.c.author_id, host)
+        )
         condition = sa.and_(author, notes.c.status == old)
         async with self.transaction():
             count = await self._db.fetch_val(sa.select(sa.func.count()).where(condition))

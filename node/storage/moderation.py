@@ -54,6 +54,14 @@ class ModerationQueries(StoreBase):
         blocked = await self._block_list().targets(self._blocked_targets)
         return (actor_id is not None and actor_id in blocked) or not blocked.isdisjoint(hosts)
 
+    async def is_blocked_now(self, actor_id: str | None, hosts: list[str]) -> bool:
+        """As is_blocked, read from the database at this moment (not the process's list)."""
+        targets = [*hosts, *([actor_id] if actor_id else [])]
+        if not targets:
+            return False
+        query = sa.select(sa.func.count()).select_from(blocks)
+        return bool(await self._db.fetch_val(query.where(blocks.c.target.in_(targets))))
+
     async def _blocked_targets(self) -> list[str]:
         return [str(row[0]) for row in await self._db.fetch_all(sa.select(blocks.c.target))]
 

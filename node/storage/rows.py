@@ -175,6 +175,16 @@ def _on_domain(column: sa.Column[str], domain: str | None) -> sa.ColumnElement[b
     return sa.or_(column == domain, column.like(f"%.{domain}"))
 
 
+def _on_server(
+    host_column: sa.Column[str], actor_column: sa.Column[str], domain: str | None
+) -> sa.ColumnElement[bool]:
+    """Rows from a blocked domain, or from the one server a `host:port` block names (host
+    columns hold no port, so that server is known by its actors' ids)."""
+    if domain is not None and ":" in domain:  # validated: letters, digits, - . and the port
+        return actor_column.like(f"%://{domain}/%")
+    return _on_domain(host_column, domain)
+
+
 def _local_actor(row: Any) -> LocalActorRow:
     return _from_row(LocalActorRow, row, booleans=("is_admin", "is_moderator"))
 

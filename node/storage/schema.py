@@ -563,3 +563,17 @@ remote_avatars = sa.Table(
     sa.Column("problem", sa.String(200), nullable=False, server_default=""),
     sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+# --- running processes (migration 0010) ---------------------------------------------------------
+
+# One row per running `conode serve` or `conode worker` (name: hostname:pid), refreshed while it
+# runs and removed when it stops: `conode restore` refuses while a row is fresh.
+heartbeats = sa.Table(
+    "heartbeats",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("process", sa.String(16), nullable=False),  # serve | worker
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+)

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from .connection import StoreBase
-from .rows import FollowerRow, _follower, _on_domain, utcnow
+from .rows import FollowerRow, _follower, _on_server, utcnow
 from .schema import followers, following
 
 
@@ -47,7 +47,9 @@ class SocialQueries(StoreBase):
 
     async def remove_followers_matching(self, *, actor_id: str | None, host: str | None) -> int:
         condition = (
-            followers.c.actor_id == actor_id if actor_id else _on_domain(followers.c.host, host)
+            followers.c.actor_id == actor_id
+            if actor_id
+            else _on_server(followers.c.host, followers.c.actor_id, host)
         )
         count = await self._db.fetch_val(sa.select(sa.func.count()).where(condition))
         await self._db.execute(followers.delete().where(condition))

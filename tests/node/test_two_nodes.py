@@ -7,7 +7,6 @@ Node A has the member ann, node B the member ben. Each node has its own database
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,13 +14,10 @@ from typing import Any
 
 import pytest
 
-from ..conftest import free_port
 from ..processes import (
     ServedNode,
-    fresh_database,
-    init_node,
-    node_env,
     printed_on_failure,
+    serving_nodes,
     wait_until,
 )
 
@@ -38,23 +34,8 @@ class TwoNodes:
 @pytest.fixture
 def two_nodes(tmp_path: Path) -> Iterator[TwoNodes]:
     """Nodes A (member ann) and B (member ben), initialised and serving on 127.0.0.1."""
-    with contextlib.ExitStack() as stack:
-        nodes = []
-        for name, member in (("a", "ann"), ("b", "ben")):
-            directory = tmp_path / name
-            directory.mkdir()
-            database_url = stack.enter_context(fresh_database(directory))
-            url = f"http://127.0.0.1:{free_port()}"
-            node = ServedNode(name.upper(), url, node_env(database_url, directory, url), directory)
-            # Registered before starting, so a node that fails to come up is still stopped.
-            stack.callback(node.stop)
-            init_node(node, member)
-            nodes.append(node)
-        pair = TwoNodes(*nodes)
-        with printed_on_failure(pair.a, pair.b):
-            for node in nodes:
-                node.start()
-        yield pair
+    with serving_nodes(tmp_path, ("a", "ann"), ("b", "ben")) as (a, b):
+        yield TwoNodes(a, b)
 
 
 def _inbound(node: ServedNode, type_: str, actor_id: str) -> list[dict[str, Any]]:
