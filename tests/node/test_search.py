@@ -170,7 +170,7 @@ def test_the_migration_indexes_what_was_written_before_it(settings: Settings) ->
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["database_url"] = database_url
-    command.downgrade(config, "0009")
+    command.downgrade(config, "0014")  # the revision before search
     asyncio.run(_write_a_post(settings))
     # When the node is upgraded, then the post is found
     migrate(database_url)
@@ -178,7 +178,7 @@ def test_the_migration_indexes_what_was_written_before_it(settings: Settings) ->
 
 
 async def _write_a_post(settings: Settings) -> None:
-    """A post as revision 0009 stored it (written with that revision's columns only)."""
+    """A post as revision 0014 stored it (written with that revision's columns only)."""
     store = Store(settings.database_url)
     await store.connect()
     try:
