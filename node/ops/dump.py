@@ -28,6 +28,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from node.storage import async_url
 
 SKIPPED_TABLES = frozenset({"alembic_version"})  # the revision travels in the manifest
+# The search index (migration 0015) is derived: its triggers rebuild it from the rows a restore
+# inserts, and SQLite's FTS5 shadow tables have no counterpart on PostgreSQL.
+DERIVED_PREFIX = "search_"
 INSERT_ROWS = 500
 
 
@@ -58,7 +61,11 @@ def _decode(value: Any) -> Any:
 async def _tables(connection: AsyncConnection) -> list[sa.Table]:
     metadata = sa.MetaData()
     await connection.run_sync(lambda sync: metadata.reflect(sync))
-    return [t for t in metadata.sorted_tables if t.name not in SKIPPED_TABLES]
+    return [
+        t
+        for t in metadata.sorted_tables
+        if t.name not in SKIPPED_TABLES and not t.name.startswith(DERIVED_PREFIX)
+    ]
 
 
 async def dump_rows(database_url: str) -> AsyncIterator[bytes]:
@@ -96,8 +103,24 @@ async def drop_tables(database_url: str) -> None:
             metadata = sa.MetaData()
             await connection.run_sync(lambda sync: metadata.reflect(sync))
             await connection.run_sync(lambda sync: metadata.drop_all(sync))
+            if connection.dialect.name == "postgresql":
+                await _drop_functions(connection)
     finally:
         await engine.dispose()
+
+
+async def _drop_functions(connection: AsyncConnection) -> None:
+    """The search index's trigger functions (migration 0015) outlive the tables a restore drops,
+    and the migrations it runs next create them again."""
+    found = await connection.execute(
+        sa.text(
+            "SELECT p.oid::regprocedure::text FROM pg_proc p"
+            " JOIN pg_namespace n ON n.oid = p.pronamespace"
+            " WHERE n.nspname = current_schema() AND p.proname LIKE '%search%'"
+        )
+    )
+    for (signature,) in found.all():
+        await connection.execute(sa.text(f"DROP FUNCTION IF EXISTS {signature} CASCADE"))
 
 
 async def load_rows(database_url: str, lines: Iterable[bytes]) -> int:
