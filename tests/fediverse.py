@@ -85,6 +85,7 @@ class FakeServer:
     # Mastodon does to a signature it cannot read) and, in secure mode, wants GETs signed too.
     accepts: Accepts = "any"
     knocks: list[tuple[str, str, str]] = field(default_factory=list)  # (method, path, scheme)
+    also_known_as: dict[str, list[str]] = field(default_factory=dict)  # name -> alsoKnownAs
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(100))
 
     def __post_init__(self) -> None:
@@ -124,7 +125,7 @@ class FakeServer:
                 "owner": actor_id,
                 "publicKeyPem": keys.public_pem_from_private(self.users[name]),
             },
-        }
+        } | ({"alsoKnownAs": self.also_known_as[name]} if name in self.also_known_as else {})
 
     # --- what it serves ---
 
@@ -360,6 +361,10 @@ class FakeServer:
             "actor": self.actor_id(name),
             "object": obj,
         }
+
+    def move(self, name: str, target: str) -> dict[str, Any]:
+        """Mastodon's Move: the account itself (actor = object) moved to `target`."""
+        return self.simple(name, "Move", self.actor_id(name)) | {"target": target}
 
     def received(self, type_: str) -> list[dict[str, Any]]:
         return [r.activity for r in self.inbox if r.activity.get("type") == type_]

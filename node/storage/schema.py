@@ -42,6 +42,11 @@ local_actors = sa.Table(
     sa.Column("bio", sa.Text, nullable=False, server_default=""),
     sa.Column("avatar_id", sa.String(32), nullable=True),
     sa.Column("email", sa.String(320), nullable=True),
+    # moving (migration 0021): the accounts elsewhere this one says it also is (a JSON list of
+    # actor ids, `alsoKnownAs`), and the account it moved to (`movedTo`) and when
+    sa.Column("also_known_as", sa.Text, nullable=False, server_default="[]"),
+    sa.Column("moved_to", URL, nullable=True),
+    sa.Column("moved_at", sa.DateTime(timezone=True), nullable=True),
 )
 
 # --- remote actors we have fetched (keys, inboxes) ---------------------------------------------
