@@ -86,6 +86,7 @@ class FakeServer:
     accepts: Accepts = "any"
     knocks: list[tuple[str, str, str]] = field(default_factory=list)  # (method, path, scheme)
     also_known_as: dict[str, list[str]] = field(default_factory=dict)  # name -> alsoKnownAs
+    moved_to: dict[str, str] = field(default_factory=dict)  # name -> movedTo
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(100))
 
     def __post_init__(self) -> None:
@@ -125,7 +126,16 @@ class FakeServer:
                 "owner": actor_id,
                 "publicKeyPem": keys.public_pem_from_private(self.users[name]),
             },
-        } | ({"alsoKnownAs": self.also_known_as[name]} if name in self.also_known_as else {})
+        } | self._moving(name)
+
+    def _moving(self, name: str) -> dict[str, Any]:
+        """Mastodon's moving terms on the actor, when set."""
+        terms: dict[str, Any] = {}
+        if name in self.also_known_as:
+            terms["alsoKnownAs"] = self.also_known_as[name]
+        if name in self.moved_to:
+            terms["movedTo"] = self.moved_to[name]
+        return terms
 
     # --- what it serves ---
 
