@@ -63,4 +63,5 @@ async def on_move(node: Node, activity: Document, actor_id: str) -> Result:
     if old_id not in aliases:
         return "dropped", f"move refused: {new_id} does not list {old_id} in alsoKnownAs"
     moved = [row_id for row_id in followers if await _follow_the_move(node, row_id, old_id, new_id)]
-    return "accepted", f"moved to {new_id}: {len(moved)} members here followed the move"
+    followed = f"members here who followed the old account follow the move: {len(moved)}"
+    return "accepted", f"moved to {new_id}; {followed}"

@@ -77,7 +77,7 @@ async def offer_hours(
         object_id=agreement_id,
         offer_id=None,
         response_id=None,
-        proposal_id=str(move["id"]),
+        proposal_id=target.actor_id,  # what the member's history links to: the other account
         title=title,
         proposer_id=member.actor_id,
         provider_id=provider,
@@ -185,7 +185,7 @@ async def on_offer(node: Node, activity: Document, actor_id: str) -> Result | No
             object_id=terms.agreement_id,
             offer_id=None,
             response_id=None,
-            proposal_id=id_of(activity["instrument"]) or "",
+            proposal_id=actor_id,  # the history links to the other account
             title=title,
             proposer_id=actor_id,
             provider_id=terms.provider_id,

@@ -414,7 +414,7 @@ agreements = sa.Table(
     sa.Column("object_id", URL, nullable=False, unique=True),
     sa.Column("offer_id", sa.Integer, sa.ForeignKey("offers.id"), nullable=True, index=True),
     sa.Column("response_id", sa.Integer, sa.ForeignKey("offer_responses.id"), nullable=True),
-    sa.Column("proposal_id", URL, nullable=False),  # the offer's object id, ours or remote
+    sa.Column("proposal_id", URL, nullable=False),  # the offer's id; a move: the other account
     sa.Column("title", sa.String(500), nullable=False),
     sa.Column("proposer_id", URL, nullable=False),  # who accepted and confirms it
     sa.Column("provider_id", URL, nullable=False),  # who gives the hours

@@ -92,6 +92,7 @@ def test_a_member_moves_between_linked_nodes_with_followers_and_hours(tmp_path: 
             "B to act on the Move",
         )
         assert on_b["outcome"] == "accepted", on_b["reason"]
+        assert on_b["reason"].endswith("follow the move: 1")
         # And the hours moved: anna holds on B what ann held on A, and ann holds nothing
         wait_until(lambda: _balance(b, "anna") == -2.0 or None, "anna's hours on B")
         wait_until(lambda: _balance(a, "ann") == 0.0 or None, "A's closing entry")
@@ -103,6 +104,7 @@ def test_a_member_moves_between_linked_nodes_with_followers_and_hours(tmp_path: 
         (closing,) = [e for e in a.json("ledger", "ann") if e["counterparty"] == anna]
         (opening,) = b.json("ledger", "anna")
         assert (closing["hours"], opening["hours"], opening["counterparty"]) == (2.0, -2.0, ann)
+        assert (closing["offer"], opening["offer"]) == (anna, ann)  # the hours page links there
         for entry in (closing, opening):
             assert a.host in entry["title"] and b.host in entry["title"]
         # And ann's profile on A says where she went; she publishes no more there
