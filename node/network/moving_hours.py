@@ -117,8 +117,7 @@ def _minutes(terms: Terms) -> int:
     return int(minutes)
 
 
-def _offer_problem(activity: Document, terms: Terms, actor_id: str, new_id: str) -> str | None:
-    move = activity["instrument"]
+def _offer_problem(move: Document, terms: Terms, actor_id: str, new_id: str) -> str | None:
     if id_of(move.get("actor")) != actor_id or id_of(move.get("object")) != actor_id:
         return "hours offered for a move that is not the sender's own"
     if id_of(move.get("target")) != new_id or not remote.same_origin(id_of(move) or "", actor_id):
@@ -147,10 +146,8 @@ async def _moved_here(node: Node, actor_id: str, new_id: str) -> str | None:
 async def on_offer(node: Node, activity: Document, actor_id: str) -> Result | None:
     """The new node's side: an Offer of hours for a move to one of our members. None when the
     Offer carries no Move (a FEP-0837 offer: node/offers/exchanges.py takes it)."""
-    if (
-        not isinstance(activity.get("instrument"), dict)
-        or type_of(activity["instrument"]) != "Move"
-    ):
+    move = activity.get("instrument")
+    if not isinstance(move, dict) or type_of(move) != "Move":
         return None
     if await linked_node_of(node, actor_id) is None:
         return dropped("hours moved from a node we are not linked with")
@@ -165,7 +162,7 @@ async def on_offer(node: Node, activity: Document, actor_id: str) -> Result | No
         minutes = _minutes(terms)
     except MarketplaceError as exc:
         return dropped(str(exc))
-    problem = _offer_problem(activity, terms, actor_id, new_id) or await _moved_here(
+    problem = _offer_problem(move, terms, actor_id, new_id) or await _moved_here(
         node, actor_id, new_id
     )
     if problem:
