@@ -21,6 +21,9 @@ ACTOR_CONTEXT: list[Any] = [
         "featured": {"@id": "toot:featured", "@type": "@id"},
         "discoverable": "toot:discoverable",
         "indexable": "toot:indexable",
+        # Moving (Mastodon's terms): the accounts this one also is, and where it moved
+        "alsoKnownAs": {"@id": "as:alsoKnownAs", "@type": "@id"},
+        "movedTo": {"@id": "as:movedTo", "@type": "@id"},
     },
 ]
 
@@ -45,6 +48,8 @@ class ActorInfo:
     discoverable: bool = True
     icon_url: str | None = None
     icon_media_type: str | None = None
+    also_known_as: tuple[str, ...] = ()
+    moved_to: str | None = None
 
 
 def actor(info: ActorInfo) -> Document:
@@ -78,6 +83,10 @@ def actor(info: ActorInfo) -> Document:
         document["icon"] = {"type": "Image", "url": info.icon_url}
         if info.icon_media_type:
             document["icon"]["mediaType"] = info.icon_media_type
+    if info.also_known_as:
+        document["alsoKnownAs"] = list(info.also_known_as)
+    if info.moved_to:
+        document["movedTo"] = info.moved_to
     return document
 
 
@@ -286,6 +295,13 @@ def announce(activity_id: str, actor_id: str, object_id: str, addressing: Addres
     """A plain Announce of an object id: Mastodon shows it as a boost (it cannot read an
     Announce wrapping a Create; Lemmy sends the plain form for the same reason)."""
     return _activity("Announce", activity_id, actor_id, object_id, addressing)
+
+
+def move(activity_id: str, actor_id: str, target_id: str) -> Document:
+    """Mastodon's `Move`: the account (actor = object) moved to `target`, told to followers."""
+    document = _activity("Move", activity_id, actor_id, actor_id, None)
+    document["target"] = target_id
+    return document
 
 
 def follow(activity_id: str, actor_id: str, object_id: str) -> Document:

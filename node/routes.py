@@ -105,6 +105,7 @@ ROUTES = [
     Route("/settings/password", settings_views.change_password, methods=["POST"]),
     Route("/settings/profile", settings_views.save_profile, methods=["POST"]),
     Route("/settings/delete", settings_views.delete_account, methods=["POST"]),
+    Route("/settings/move", settings_views.move_account, methods=["POST"]),
     Route("/forgot", settings_views.forgot_page, methods=["GET"]),
     Route("/forgot", settings_views.forgot, methods=["POST"]),
     Route("/reset/{token}", settings_views.reset_page, methods=["GET"]),

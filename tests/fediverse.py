@@ -85,6 +85,8 @@ class FakeServer:
     # Mastodon does to a signature it cannot read) and, in secure mode, wants GETs signed too.
     accepts: Accepts = "any"
     knocks: list[tuple[str, str, str]] = field(default_factory=list)  # (method, path, scheme)
+    also_known_as: dict[str, list[str]] = field(default_factory=dict)  # name -> alsoKnownAs
+    moved_to: dict[str, str] = field(default_factory=dict)  # name -> movedTo
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(100))
 
     def __post_init__(self) -> None:
@@ -124,7 +126,16 @@ class FakeServer:
                 "owner": actor_id,
                 "publicKeyPem": keys.public_pem_from_private(self.users[name]),
             },
-        }
+        } | self._moving(name)
+
+    def _moving(self, name: str) -> dict[str, Any]:
+        """Mastodon's moving terms on the actor, when set."""
+        terms: dict[str, Any] = {}
+        if name in self.also_known_as:
+            terms["alsoKnownAs"] = self.also_known_as[name]
+        if name in self.moved_to:
+            terms["movedTo"] = self.moved_to[name]
+        return terms
 
     # --- what it serves ---
 
@@ -360,6 +371,10 @@ class FakeServer:
             "actor": self.actor_id(name),
             "object": obj,
         }
+
+    def move(self, name: str, target: str) -> dict[str, Any]:
+        """Mastodon's Move: the account itself (actor = object) moved to `target`."""
+        return self.simple(name, "Move", self.actor_id(name)) | {"target": target}
 
     def received(self, type_: str) -> list[dict[str, Any]]:
         return [r.activity for r in self.inbox if r.activity.get("type") == type_]

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from node.accounts import credentials, profiles
+from node.accounts import credentials, moving, profiles
 from node.accounts import members as accounts
 from node.accounts.members import AccountError
 from node.content import uploads
@@ -109,6 +109,28 @@ def cmd_action(settings: Settings, args: argparse.Namespace) -> int:
     return with_member(settings, args.name, act)
 
 
+def cmd_alias(settings: Settings, args: argparse.Namespace) -> int:
+    async def act(node: Node, row: LocalActorRow) -> int:
+        alias = await moving.add_alias(node, row, args.account)
+        print(f"@{row.username} is also known as {alias}: that account may move here now")
+        return 0
+
+    return with_member(settings, args.name, act)
+
+
+def cmd_move(settings: Settings, args: argparse.Namespace) -> int:
+    async def act(node: Node, row: LocalActorRow) -> int:
+        moved = await moving.move(node, row, args.account)
+        print(f"@{row.username} has moved to {moved.target.handle} ({moved.target.actor_id})")
+        print("their followers' servers get the Move from the worker")
+        if moved.minutes is not None:
+            hours = moved.minutes / 60
+            print(f"{hours:g} hours offered to the new node; written when it accepts")
+        return 0
+
+    return with_member(settings, args.name, act)
+
+
 DONE = {
     "suspend": "suspended and signed out everywhere",
     "unsuspend": "may sign in again",
@@ -140,6 +162,26 @@ def add_commands(user_commands: Any) -> None:
     mail.add_argument("--no-email", action="store_true", help="forget their address")
     edit.add_argument("--role", choices=profiles.ROLES, help="member, moderator or admin")
     edit.set_defaults(handler=cmd_edit)
+    alias = user_commands.add_parser(
+        "alias",
+        help="add ACCOUNT to NAME's alsoKnownAs, so that account may move to NAME",
+        description="The receiving side of a move: NAME says it is also ACCOUNT (an account "
+        "elsewhere that will move here). Followers' servers get the updated profile.",
+    )
+    alias.add_argument("name", help="the member's username")
+    alias.add_argument("account", help="the account moving here: @user@host or its actor URL")
+    alias.set_defaults(handler=cmd_alias)
+    move = user_commands.add_parser(
+        "move",
+        help="NAME's account has moved to ACCOUNT (checks ACCOUNT's alsoKnownAs)",
+        description="Move member NAME to ACCOUNT, which must list NAME in its alsoKnownAs "
+        "(`conode user alias` on a conode node). Followers are sent a Move, the profile "
+        "points to ACCOUNT, NAME stops publishing here, and if ACCOUNT is on a linked node "
+        "NAME's hours move with them.",
+    )
+    move.add_argument("name", help="the member's username")
+    move.add_argument("account", help="the new account: @user@host or its actor URL")
+    move.set_defaults(handler=cmd_move)
     for action, text in (
         ("suspend", "suspend a member and end their sessions"),
         ("unsuspend", "let a suspended member sign in again"),

@@ -14,7 +14,7 @@ from activitypub import interaction, objects
 from activitypub.vocab import Document
 from node.context import Node
 from node.federation import delivery, integrity
-from node.federation.actors import LocalActor, local_actor, local_actor_by_row_id
+from node.federation.actors import LocalActor, local_actor, local_actor_by_row_id, moved_notice
 from node.storage import MediaRow, PostRow, utcnow
 
 from . import html, interaction_policy, mentions, uploads
@@ -171,6 +171,9 @@ def _checked(draft: Draft) -> Draft:
 def post_row(author: LocalActor, draft: Draft, links: Links | None = None) -> PostRow:
     """A new post as written (checked, rendered: with `links`, its hashtags and mentions
     linked), not stored yet."""
+    moved = moved_notice(author.row)
+    if moved:
+        raise PublishError(moved)
     draft = _checked(draft)
     summary = draft.summary or html.summary_from_markdown(draft.body, MAX_SUMMARY)
     try:

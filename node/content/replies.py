@@ -11,7 +11,7 @@ from activitypub import objects
 from activitypub.vocab import PUBLIC, Document, as_list, id_of
 from node.context import Node
 from node.federation import delivery, remote
-from node.federation.actors import LocalActor, local_actor_by_row_id
+from node.federation.actors import LocalActor, local_actor_by_row_id, moved_notice
 from node.federation.following import FollowingError
 from node.storage import NoteRow, utcnow
 
@@ -45,6 +45,8 @@ async def _target(node: Node, object_id: str) -> tuple[Document, int | None]:
 async def reply(
     node: Node, member: LocalActor, object_id: str, body: str, *, on_stored: OnStored | None = None
 ) -> NoteRow:
+    if moved_notice(member.row):
+        raise FollowingError(str(moved_notice(member.row)))
     if not body.strip():
         raise FollowingError("A reply needs some text.")
     target, post_id = await _target(node, object_id)

@@ -6,6 +6,7 @@ node secret (node/ops/vault.py) before they reach the database.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -80,6 +81,18 @@ def local_actor(settings: Settings, row: LocalActorRow) -> LocalActor:
 async def local_actor_by_row_id(store: Store, settings: Settings, row_id: int) -> LocalActor | None:
     row = await store.local_actor_by_row_id(row_id)
     return local_actor(settings, row) if row else None
+
+
+async def local_person(store: Store, settings: Settings, actor_id: str) -> LocalActor | None:
+    """The member (not deleted) an actor id names, or None for anyone else."""
+    prefix = f"{settings.url}{actor_path('Person', '')}"
+    if not actor_id.startswith(prefix):
+        return None
+    row = await store.local_actor(actor_id.removeprefix(prefix))
+    if row is None or row.kind != "Person" or row.deleted_at is not None:
+        return None
+    member = local_actor(settings, row)
+    return member if member.actor_id == actor_id else None
 
 
 def check_username(settings: Settings, username: str) -> str:
@@ -181,6 +194,22 @@ def avatar_url(settings: Settings, row: LocalActorRow, size: int = AVATAR_LARGE)
     return f"{settings.url}/media/{row.avatar_id}-{size}" if row.avatar_id else None
 
 
+def moved_notice(row: LocalActorRow) -> str | None:
+    """Why a member who moved away may not publish here any more; None for everyone else."""
+    if row.moved_to is None:
+        return None
+    return f"@{row.username} has moved to {row.moved_to} and no longer publishes here"
+
+
+def aliases_of(row: LocalActorRow) -> list[str]:
+    """The actor ids this actor says it also is (`alsoKnownAs`), as stored."""
+    try:
+        stored = json.loads(row.also_known_as or "[]")
+    except ValueError:
+        return []
+    return [alias for alias in stored if isinstance(alias, str)] if isinstance(stored, list) else []
+
+
 def actor_document(settings: Settings, actor: LocalActor) -> Document:
     row = actor.row
     kind: Kind = "Person"
@@ -200,6 +229,8 @@ def actor_document(settings: Settings, actor: LocalActor) -> Document:
         discoverable=row.kind != "Application",
         icon_url=avatar_url(settings, row),
         icon_media_type=AVATAR_MEDIA_TYPE if row.avatar_id else None,
+        also_known_as=tuple(aliases_of(row)),
+        moved_to=row.moved_to,
     )
     document = objects.actor(info)
     if row.ed25519_public is not None:

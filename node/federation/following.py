@@ -11,7 +11,7 @@ from node.context import Node
 from node.storage import RemoteActorRow
 
 from . import delivery, remote
-from .actors import LocalActor
+from .actors import LocalActor, moved_notice
 
 
 class FollowingError(ValueError):
@@ -19,6 +19,8 @@ class FollowingError(ValueError):
 
 
 async def follow(node: Node, member: LocalActor, account: str) -> RemoteActorRow:
+    if moved_notice(member.row):
+        raise FollowingError(str(moved_notice(member.row)))
     try:
         target = await remote.resolve_account(node, account)
     except remote.RemoteError as exc:

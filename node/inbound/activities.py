@@ -27,6 +27,8 @@ from node.notifications import events
 from node.offers import exchanges, remote_agreements
 from node.storage import FollowerRow, NoteRow, utcnow
 
+from . import moving
+
 logger = logging.getLogger(__name__)
 
 MAX_THREAD_DEPTH = 8  # ancestors fetched when walking inReplyTo up to one of our posts
@@ -133,6 +135,8 @@ async def on_undo(node: Node, activity: Document, actor_id: str) -> Outcome:
 
 
 async def on_accept(node: Node, activity: Document, actor_id: str) -> Outcome:
+    if moved := await moving.on_accept(node, activity, actor_id):  # a member's hours moved
+        return Outcome(*moved)
     follow_id = id_of(activity.get("object"))
     linked = await links.on_accept(node, follow_id, actor_id) if follow_id else None
     if linked is not None:
@@ -412,7 +416,13 @@ async def on_flag(node: Node, activity: Document, actor_id: str) -> Outcome:
 
 
 async def on_offer(node: Node, activity: Document, actor_id: str) -> Outcome:
+    if moved := await moving.on_offer(node, activity, actor_id):  # a member's hours moving here
+        return Outcome(*moved)
     return Outcome(*await exchanges.on_offer(node, activity, actor_id))
+
+
+async def on_move(node: Node, activity: Document, actor_id: str) -> Outcome:
+    return Outcome(*await moving.on_move(node, activity, actor_id))
 
 
 async def on_quote_request(node: Node, activity: Document, actor_id: str) -> Outcome:
@@ -432,6 +442,7 @@ HANDLERS: dict[str, Handler] = {
     "Flag": on_flag,
     "Offer": on_offer,
     "QuoteRequest": on_quote_request,
+    "Move": on_move,
 }
 
 

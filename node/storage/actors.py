@@ -65,6 +65,19 @@ class ActorQueries(StoreBase):
         )
         await self._db.execute(query)
 
+    async def set_also_known_as(self, row_id: int, aliases_json: str) -> None:
+        query = local_actors.update().where(local_actors.c.id == row_id)
+        await self._db.execute(query.values(also_known_as=aliases_json))
+
+    async def set_moved(self, row_id: int, target_id: str) -> bool:
+        """Record that the actor moved to `target_id`; False when it had moved already."""
+        query = (
+            local_actors.update()
+            .where(local_actors.c.id == row_id, local_actors.c.moved_to.is_(None))
+            .values(moved_to=target_id, moved_at=utcnow())
+        )
+        return bool(await self._db.execute(query))
+
     async def local_actor_of_kind(self, kind: str) -> LocalActorRow | None:
         query = sa.select(local_actors).where(local_actors.c.kind == kind).limit(1)
         row = await self._db.fetch_one(query.order_by(local_actors.c.id))

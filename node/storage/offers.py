@@ -209,5 +209,11 @@ class OfferQueries(StoreBase):
             row["created_at"] = _aware(row["created_at"])
         return rows
 
+    async def ledger_balance(self, account_id: str) -> int:
+        """One account's balance in minutes (given minus received)."""
+        e = self._ledger
+        query = sa.select(sa.func.sum(e.c.minutes)).where(e.c.account_id == account_id)
+        return int(await self._db.fetch_val(query) or 0)
+
     async def ledger_total(self) -> int:
         return int(await self._db.fetch_val(sa.select(sa.func.sum(self._ledger.c.minutes))) or 0)

@@ -55,6 +55,9 @@ class LocalActorRow:
     bio: str = ""
     avatar_id: str | None = None
     email: str | None = None
+    also_known_as: str = "[]"  # JSON list of actor ids (migration 0021)
+    moved_to: str | None = None
+    moved_at: datetime | None = None
 
 
 @dataclass(frozen=True)

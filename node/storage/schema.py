@@ -42,6 +42,11 @@ local_actors = sa.Table(
     sa.Column("bio", sa.Text, nullable=False, server_default=""),
     sa.Column("avatar_id", sa.String(32), nullable=True),
     sa.Column("email", sa.String(320), nullable=True),
+    # moving (migration 0021): the accounts elsewhere this one says it also is (a JSON list of
+    # actor ids, `alsoKnownAs`), and the account it moved to (`movedTo`) and when
+    sa.Column("also_known_as", sa.Text, nullable=False, server_default="[]"),
+    sa.Column("moved_to", URL, nullable=True),
+    sa.Column("moved_at", sa.DateTime(timezone=True), nullable=True),
 )
 
 # --- remote actors we have fetched (keys, inboxes) ---------------------------------------------
@@ -409,7 +414,7 @@ agreements = sa.Table(
     sa.Column("object_id", URL, nullable=False, unique=True),
     sa.Column("offer_id", sa.Integer, sa.ForeignKey("offers.id"), nullable=True, index=True),
     sa.Column("response_id", sa.Integer, sa.ForeignKey("offer_responses.id"), nullable=True),
-    sa.Column("proposal_id", URL, nullable=False),  # the offer's object id, ours or remote
+    sa.Column("proposal_id", URL, nullable=False),  # the offer's id; a move: the other account
     sa.Column("title", sa.String(500), nullable=False),
     sa.Column("proposer_id", URL, nullable=False),  # who accepted and confirms it
     sa.Column("provider_id", URL, nullable=False),  # who gives the hours

@@ -108,6 +108,11 @@ class SocialQueries(StoreBase):
             )
         )
 
+    async def members_following(self, actor_id: str) -> list[int]:
+        """The local actors (row ids) that follow `actor_id`."""
+        query = sa.select(following.c.local_actor_id).where(following.c.actor_id == actor_id)
+        return [int(row[0]) for row in await self._db.fetch_all(query.order_by(following.c.id))]
+
     async def is_followed_by_members(self, actor_id: str) -> bool:
         query = sa.select(sa.func.count()).where(following.c.actor_id == actor_id)
         return bool(await self._db.fetch_val(query))

@@ -47,7 +47,16 @@ async def _actor_or_profile(request: Request, actor: LocalActor) -> Response:
         handle=_handle(request, actor),
         posts=page.items,
         pager=paging.links(request, page),
+        moved_handle=await _moved_handle(request, actor),
     )
+
+
+async def _moved_handle(request: Request, actor: LocalActor) -> str | None:
+    """@user@host of the account a member moved to, when we know that account."""
+    if actor.row.moved_to is None:
+        return None
+    known = await node_of(request).store.remote_actor(actor.row.moved_to)
+    return known.handle if known and known.username else None
 
 
 def _handle(request: Request, actor: LocalActor) -> str:

@@ -9,7 +9,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from node.accounts import credentials, profiles, sessions
+from node.accounts import credentials, moving, profiles, sessions
 from node.accounts.members import AccountError
 from node.content import uploads
 from node.federation import actors
@@ -22,6 +22,7 @@ from .responses import error_page, node_of, render
 NOTICES = {
     "password": "Your password is changed; every other session has ended.",
     "profile": "Your profile is saved and sent to the servers of your followers.",
+    "moved": "Your account has moved; your followers' servers are being told.",
 }
 MAX_PASSWORD = 1000
 
@@ -38,6 +39,7 @@ def _settings_page(
         error=error,
         avatar_url=actors.avatar_url(node_of(request).settings, member.row),
         max_bio=profiles.MAX_BIO,
+        member_handle=f"@{member.username}@{node_of(request).settings.host}",
     )
 
 
@@ -72,6 +74,20 @@ async def delete_account(request: Request, member: LocalActor, form: FormData) -
         return _settings_page(request, member, 400, error=str(exc))
     sessions.sign_out(request)
     return RedirectResponse("/", status_code=303)
+
+
+@for_members_form
+async def move_account(request: Request, member: LocalActor, form: FormData) -> Response:
+    try:
+        await moving.move_own(
+            node_of(request),
+            member.row,
+            text_field(form, "account", 400),
+            text_field(form, "password", MAX_PASSWORD),
+        )
+    except AccountError as exc:
+        return _settings_page(request, member, 400, error=str(exc))
+    return RedirectResponse("/settings?done=moved", status_code=303)
 
 
 async def reset_page(request: Request) -> Response:
