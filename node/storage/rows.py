@@ -55,6 +55,8 @@ class LocalActorRow:
     bio: str = ""
     avatar_id: str | None = None
     email: str | None = None
+    mail_kinds: str | None = None  # ",kind,kind," (None: the defaults)
+    mail_digest_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,7 @@ class NoteRow:
     document: str | None = None
     id: int | None = None
     context: str | None = None  # FEP-7888: the conversation the note said it belongs to
+    mentions: str = "[]"  # JSON: the local members it mentions (actor ids)
 
 
 def _note(row: Any) -> NoteRow:
