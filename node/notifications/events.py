@@ -51,7 +51,7 @@ async def comment_public(store: Store, note: NoteRow) -> None:
     for member_id in sorted(recipients):
         if not await store.has_notification(member_id, path):
             await store.add_notification(member_id, "reply", path, actor_id=note.author_id)
-    mentioned_ids = [int(n) for n in json.loads(note.mentions or "[]") if isinstance(n, int)]
+    mentioned_ids = [n for n in json.loads(note.mentions or "[]") if isinstance(n, int)]
     await mentioned(store, mentioned_ids, path, note.author_id, author=note.local_author_id)
 
 
