@@ -122,7 +122,9 @@ async def test_mail_waits_for_a_server_that_is_down(network: Network, smtp: Smtp
     assert await mail.run_once(network.node, now=later + timedelta(hours=1)) == 0
 
 
-async def test_a_job_leased_by_a_dead_worker_is_sent_once_the_lease_ends(network: Network, smtp: Smtp) -> None:
+async def test_a_job_leased_by_a_dead_worker_is_sent_once_the_lease_ends(
+    network: Network, smtp: Smtp
+) -> None:
     await _ann_with_offer_and_reply(network)
     await network.drain()  # the inbox acts, the mail is queued and sent
     smtp.inbox.messages.clear()
