@@ -104,6 +104,7 @@ ROUTES = [
     Route("/settings", settings_views.settings_page, methods=["GET"]),
     Route("/settings/password", settings_views.change_password, methods=["POST"]),
     Route("/settings/profile", settings_views.save_profile, methods=["POST"]),
+    Route("/settings/mail", settings_views.save_mail_choices, methods=["POST"]),
     Route("/settings/delete", settings_views.delete_account, methods=["POST"]),
     Route("/settings/move", settings_views.move_account, methods=["POST"]),
     Route("/forgot", settings_views.forgot_page, methods=["GET"]),

@@ -39,7 +39,7 @@ async def run_once(node: Node) -> int:
     processed = await activities.process_queued(node)
     processed += await offers.expire_due(node)  # their Updates go out in this same pass
     processed += await link_checks.check_due(node)
-    processed += await mail.run_once(node)
+    processed += await mail.run_once(node, lease=retry_policy.lease())
     processed += await avatars.fetch_due(node)
     return processed + await delivery.run_once(node)
 

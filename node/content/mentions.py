@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 
 from activitypub import webfinger
 from node.context import Node
 from node.federation import remote
+from node.notifications import events
 
 from .autolink import Links, Mentioned, mentions
 
@@ -52,3 +54,27 @@ async def links_for(node: Node, text: str) -> Links:
 def stored(links: Links) -> str:
     """The mentions as kept with the post (posts.mentions), for its tags and its delivery."""
     return json.dumps([{"href": m.actor_id, "name": m.handle} for m in links.mentioned.values()])
+
+
+async def local_members(node: Node, actor_ids: Iterable[str]) -> list[int]:
+    """Our own members among these actor ids (a post's or a comment's mentions), as row ids."""
+    prefix = f"{node.settings.url}/users/"
+    found: set[int] = set()
+    for actor_id in list(actor_ids)[:MAX_MENTIONS]:
+        if not actor_id.startswith(prefix):
+            continue
+        row = await node.store.local_actor(actor_id.removeprefix(prefix))
+        alive = row is not None and row.kind == "Person" and row.deleted_at is None
+        if row is not None and alive and f"{prefix}{row.username}" == actor_id:
+            found.add(row.id)
+    return sorted(found)
+
+
+async def tell_mentioned(
+    node: Node, actor_ids: Iterable[str], path: str, by: str, *, author: int | None = None
+) -> int:
+    """The members mentioned in what `path` shows are told, all but its author (a row id);
+    returns how many were mentioned."""
+    found = await local_members(node, actor_ids)
+    await events.mentioned(node.store, found, path, by, author=author)
+    return len(found)

@@ -54,6 +54,14 @@ def mentioned_ids(post: PostRow) -> list[str]:
     return [str(m["href"]) for m in json.loads(post.mentions)]
 
 
+async def tell_mentioned(node: Node, post: PostRow, author: LocalActor) -> None:
+    """Our members the post mentions are told (once each, however often it is edited)."""
+    path = f"/posts/{post.public_id}"
+    await mentions.tell_mentioned(
+        node, mentioned_ids(post), path, author.actor_id, author=author.row.id
+    )
+
+
 def post_tags(node: Node, post: PostRow) -> list[Document]:
     """The post's `Hashtag` and `Mention` tags (offers' Notes carry the same)."""
     tags = [objects.hashtag(name, tag_url(node, name)) for name in json.loads(post.hashtags)]
@@ -208,6 +216,7 @@ async def create_post(node: Node, author: LocalActor, draft: Draft) -> PostRow:
         create = objects.create(f"{document['id']}/activity", document)
         create = await integrity.with_proofs(node, author, create)  # FEP-8b32
         await _fan_out(node, author, create, announce=True)
+        await tell_mentioned(node, post, author)
     return post
 
 
@@ -264,6 +273,7 @@ async def edit_post(
         document = await published_document(node, updated, author)
         activity = objects.update(f"{document['id']}/update/{int(now.timestamp())}", document)
         await _fan_out(node, author, activity, announce=False)
+        await tell_mentioned(node, updated, author)
     return updated
 
 

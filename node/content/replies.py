@@ -13,9 +13,10 @@ from node.context import Node
 from node.federation import delivery, remote
 from node.federation.actors import LocalActor, local_actor_by_row_id, moved_notice
 from node.federation.following import FollowingError
+from node.notifications import events
 from node.storage import NoteRow, utcnow
 
-from . import html
+from . import html, mentions
 
 # Called with the new note's id inside the transaction that stores it: offers use it to record a
 # reply to an offer as a response (node/offers/exchanges.py, record_reply), which content cannot
@@ -55,15 +56,22 @@ async def reply(
     note_id = f"{node.settings.url}/notes/{secrets.token_urlsafe(9)}"
     cc = [f"{member.actor_id}/followers"] + ([target_author] if target_author else [])
     now = utcnow()
+    links = await mentions.links_for(node, body)
+    tags = [objects.mention(target_author, target_author)] if target_author else []
+    tags += [
+        objects.mention(m.actor_id, m.handle)
+        for m in links.mentioned.values()
+        if m.actor_id != target_author
+    ]
     document = objects.note(
         objects.NoteInfo(
             object_id=note_id,
             attributed_to=member.actor_id,
-            content=html.render_markdown(body),
+            content=html.render_markdown(body, links),
             published=now,
             addressing=objects.Addressing(to=[PUBLIC], cc=cc),
             in_reply_to=object_id,
-            tags=[objects.mention(target_author, target_author)] if target_author else [],
+            tags=tags,
         )
     )
     row = NoteRow(
@@ -82,6 +90,9 @@ async def reply(
         published_at=now,
         created_at=now,
         document=json.dumps(document),
+        mentions=json.dumps(
+            await mentions.local_members(node, [m.actor_id for m in links.mentioned.values()])
+        ),
     )
     inboxes = await node.store.follower_inboxes([member.row.id])
     if target_author and not target_author.startswith(node.settings.url + "/"):
@@ -100,6 +111,7 @@ async def reply(
             sender=member.username,
             inbox_urls=inboxes,
         )
-    stored = await node.store.note(note_id)
-    assert stored is not None
+        stored = await node.store.note(note_id)
+        assert stored is not None
+        await events.comment_public(node.store, stored)  # replied to, mentioned: told
     return stored

@@ -17,7 +17,7 @@ from typing import Any
 
 from activitypub import objects, webfinger
 from activitypub.vocab import Document, as_list, first_id, id_of, is_public, published_at, type_of
-from node.content import conversations, html, interaction_policy, quotes
+from node.content import conversations, html, interaction_policy, mentions, quotes
 from node.context import Node
 from node.federation import delivery, remote, retry_policy
 from node.federation.actors import LocalActor, local_actor
@@ -219,6 +219,15 @@ def _note_author(note: Document) -> str | None:
     return first_id(note.get("attributedTo"))
 
 
+def _mentioned(note: Document) -> list[str]:
+    """The accounts the note's `Mention` tags name (hrefs)."""
+    return [
+        str(tag["href"])
+        for tag in as_list(note.get("tag"))
+        if isinstance(tag, dict) and type_of(tag) == "Mention" and isinstance(tag.get("href"), str)
+    ]
+
+
 async def _store_comment(node: Node, note: Document, post_id: int) -> str:
     author = _note_author(note) or ""
     public = is_public(note)
@@ -242,6 +251,7 @@ async def _store_comment(node: Node, note: Document, post_id: int) -> str:
         published_at=_published(note),
         created_at=utcnow(),
         context=conversations.context_of(note),
+        mentions=json.dumps(await mentions.local_members(node, _mentioned(note))),
     )
     inserted = await node.store.insert_note(row)
     if inserted:
@@ -277,8 +287,13 @@ async def _on_create_note(node: Node, note: Document, actor_id: str) -> Outcome:
     if post_id is None:  # a broken inReplyTo chain may still name the conversation (FEP-7888)
         post_id = await conversations.post_for_context(node, note)
     if post_id is None:
+        told = 0
+        if is_public(note):  # a post elsewhere naming our members: they are told, linked to it
+            told = await mentions.tell_mentioned(node, _mentioned(note), str(note["id"]), actor_id)
         if await node.store.is_followed_by_members(actor_id) and is_public(note):
             return await _keep_remote_post(node, note, actor_id)
+        if told:
+            return accepted(f"a post mentioning {told} of our members: they are told")
         return dropped("not a reply to anything of ours")
     refusal = await interaction_policy.reply_refusal(node, post_id, actor_id)
     if refusal is not None:

@@ -4,10 +4,14 @@ about the same thing is kept once per member, so an activity delivered twice tel
 
 Kinds: `reply` (to a member's post or comment, once public), `response` (to their offer or
 request), `match` (their response was chosen), `agreement` (a remote author accepted their
-response), `hours` (an exchange they took part in was completed), `follower`; for moderators
-`comment_waiting` and `report`; for admins `link_request`."""
+response), `hours` (an exchange they took part in was completed), `mention` (in a post, or in
+a comment once public), `follower`; for moderators `comment_waiting` and `report`; for admins
+`link_request`."""
 
 from __future__ import annotations
+
+import json
+from collections.abc import Iterable
 
 from node.storage import NoteRow, PostRow, Store
 
@@ -17,6 +21,7 @@ KINDS = (
     "match",
     "agreement",
     "hours",
+    "mention",
     "follower",
     "comment_waiting",
     "report",
@@ -46,6 +51,18 @@ async def comment_public(store: Store, note: NoteRow) -> None:
     for member_id in sorted(recipients):
         if not await store.has_notification(member_id, path):
             await store.add_notification(member_id, "reply", path, actor_id=note.author_id)
+    mentioned_ids = [n for n in json.loads(note.mentions or "[]") if isinstance(n, int)]
+    await mentioned(store, mentioned_ids, path, note.author_id, author=note.local_author_id)
+
+
+async def mentioned(
+    store: Store, member_ids: Iterable[int], path: str, actor_id: str, *, author: int | None
+) -> None:
+    """Members @-mentioned in what `path` shows (a post, a public comment, a post on another
+    server), each told once: not its author, nor one told of it already (as a reply)."""
+    for member_id in sorted(set(member_ids)):
+        if member_id != author and not await store.has_notification(member_id, path):
+            await store.add_notification(member_id, "mention", path, actor_id=actor_id)
 
 
 async def response(store: Store, post: PostRow, note: NoteRow) -> None:

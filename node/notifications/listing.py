@@ -18,6 +18,7 @@ SENTENCES = {
     "match": "Your response was chosen: “{text}”",
     "agreement": "{who} accepted your response: “{text}”",
     "hours": "Hours were recorded for “{text}”",
+    "mention": "{who} mentioned you",
     "follower": "{who} follows you",
     "comment_waiting": "A comment by {who} waits for moderation",
     "report": "{who} sent a report",

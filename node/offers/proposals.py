@@ -142,6 +142,7 @@ async def create_offer(
         document = offer_document(node, post, offer, author, group.actor_id if group else None)
         create = objects.create(f"{document['id']}/activity", document)
         await publishing.federate(node, author, create, announce=True)
+        await publishing.tell_mentioned(node, post, author)
     return post
 
 
@@ -221,7 +222,9 @@ async def edit_offer(
     async with node.store.transaction():
         await node.store.update_post(post.id or 0, **changes)
         await set_status(node, post, offer, offer.status, [])
-    return await node.store.post_by_id(post.id or 0) or post
+        edited = await node.store.post_by_id(post.id or 0) or post
+        await publishing.tell_mentioned(node, edited, await publishing.author_of(node, edited))
+    return edited
 
 
 async def expire_due(node: Node) -> int:

@@ -82,6 +82,19 @@ class OfferQueries(StoreBase):
         )
         return [_post_and_offer(row) for row in await self._db.fetch_all(query)]
 
+    async def open_offers_of(
+        self, author_id: int, *, limit: int = 50
+    ) -> list[tuple[PostRow, OfferRow]]:
+        """A member's open offers and requests, newest first (their profile lists them)."""
+        o, p = self._offers, posts
+        query = (
+            self._board(None)
+            .where(p.c.author_id == author_id, o.c.status == "open")
+            .order_by(p.c.published_at.desc(), p.c.id.desc())
+            .limit(limit)
+        )
+        return [_post_and_offer(row) for row in await self._db.fetch_all(query)]
+
     async def count_offers(self, *, category: str | None = None) -> int:
         query = sa.select(sa.func.count()).select_from(self._board(category).subquery())
         return int(await self._db.fetch_val(query) or 0)

@@ -58,6 +58,8 @@ class LocalActorRow:
     also_known_as: str = "[]"  # JSON list of actor ids (migration 0021)
     moved_to: str | None = None
     moved_at: datetime | None = None
+    mail_kinds: str | None = None  # ",kind,kind," (None: the defaults)
+    mail_digest_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -146,6 +148,7 @@ class NoteRow:
     document: str | None = None
     id: int | None = None
     context: str | None = None  # FEP-7888: the conversation the note said it belongs to
+    mentions: str = "[]"  # JSON: the local members it mentions (actor ids)
 
 
 def _note(row: Any) -> NoteRow:

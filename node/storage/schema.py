@@ -47,6 +47,11 @@ local_actors = sa.Table(
     sa.Column("also_known_as", sa.Text, nullable=False, server_default="[]"),
     sa.Column("moved_to", URL, nullable=True),
     sa.Column("moved_at", sa.DateTime(timezone=True), nullable=True),
+    # mail choices (migration 0017): the notification kinds mailed, comma-separated between
+    # commas (",response,agreement,"; NULL: the defaults), and when the moderators' hourly digest
+    # last went out to this member
+    sa.Column("mail_kinds", sa.String(300), nullable=True),
+    sa.Column("mail_digest_at", sa.DateTime(timezone=True), nullable=True),
 )
 
 # --- remote actors we have fetched (keys, inboxes) ---------------------------------------------
@@ -162,6 +167,9 @@ notes = sa.Table(
     # The conversation the reply said it belongs to (FEP-7888 `context`, migration 0014): how a
     # reply whose inReplyTo chain is broken still finds its post (node/content/conversations.py)
     sa.Column("context", URL, nullable=True, index=True),
+    # The local members the note mentions (migration 0017): JSON list of actor ids, told once
+    # the note is public (node/notifications/events.py)
+    sa.Column("mentions", sa.Text, nullable=False, server_default="[]"),
 )
 
 # Posts that arrive from accounts our members follow (and later, linked nodes).

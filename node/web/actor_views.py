@@ -15,7 +15,7 @@ from node.network import sharing
 from node.offers import proposals as offers
 from node.storage import Page, PostRow
 
-from . import paging
+from . import offer_pages, paging
 from .responses import activity_response, error_page, node_of, render, wants_json
 
 COLLECTIONS = ("outbox", "followers", "following", "featured")
@@ -38,14 +38,17 @@ async def _actor_or_profile(request: Request, actor: LocalActor) -> Response:
     if wants_json(request):
         return activity_response(actor_document(node.settings, actor))
     page: Page[PostRow] = Page([], None, None)
+    open_offers: list[offer_pages.OfferItem] = []
     if actor.kind == "Person":
         page = await node.store.posts_page(paging.window(request), author_id=actor.row.id)
+        open_offers = await offer_pages.items(node, await node.store.open_offers_of(actor.row.id))
     return render(
         request,
         "profile.html",
         actor=actor,
         handle=_handle(request, actor),
         posts=page.items,
+        open_offers=open_offers,
         pager=paging.links(request, page),
         moved_handle=await _moved_handle(request, actor),
     )

@@ -14,6 +14,7 @@ from node.accounts.members import AccountError
 from node.content import uploads
 from node.federation import actors
 from node.federation.actors import LocalActor
+from node.notifications import choices
 from node.storage import utcnow
 
 from .guards import for_members, for_members_form, public_form, text_field
@@ -23,6 +24,7 @@ NOTICES = {
     "password": "Your password is changed; every other session has ended.",
     "profile": "Your profile is saved and sent to the servers of your followers.",
     "moved": "Your account has moved; your followers' servers are being told.",
+    "mail": "Your mail choices are saved.",
 }
 MAX_PASSWORD = 1000
 
@@ -40,6 +42,11 @@ def _settings_page(
         avatar_url=actors.avatar_url(node_of(request).settings, member.row),
         max_bio=profiles.MAX_BIO,
         member_handle=f"@{member.username}@{node_of(request).settings.host}",
+        mail_on=bool(node_of(request).settings.smtp_url),
+        mail_kinds=[
+            (kind, choices.LABELS[kind], kind in choices.chosen(member.row.mail_kinds))
+            for kind in choices.offered(member.row)
+        ],
     )
 
 
@@ -63,6 +70,15 @@ async def change_password(request: Request, member: LocalActor, form: FormData) 
         return _settings_page(request, member, 400, error=str(exc))
     sessions.sign_in(request, row)  # this browser stays signed in, in the new generation
     return RedirectResponse("/settings?done=password", status_code=303)
+
+
+@for_members_form
+async def save_mail_choices(request: Request, member: LocalActor, form: FormData) -> Response:
+    """The kinds ticked; none ticked is a choice too (no mail but password links)."""
+    kinds = [value for value in form.getlist("mail") if isinstance(value, str)]
+    value = choices.stored(member.row, kinds)
+    await node_of(request).store.update_account(member.row.id, mail_kinds=value)
+    return RedirectResponse("/settings?done=mail", status_code=303)
 
 
 @for_members_form

@@ -16,7 +16,7 @@ from node.content import publishing
 from node.federation.actors import LocalActor, local_actor
 from node.offers import proposals as offers
 from node.settings import Settings
-from node.storage import MIGRATIONS_DIR, Store, async_url, migrate
+from node.storage import MIGRATIONS_DIR, LocalActorRow, Store, async_url, migrate
 from node.storage.schema import posts
 
 from ..conftest import TEST_URL
@@ -170,25 +170,30 @@ def test_the_migration_indexes_what_was_written_before_it(settings: Settings) ->
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["database_url"] = database_url
+    ben = asyncio.run(_ben_row(settings))  # read with today's columns, before they are undone
     command.downgrade(config, "0014")  # the revision before search
-    asyncio.run(_write_a_post(settings))
+    asyncio.run(_write_a_post(settings, ben))
     # When the node is upgraded, then the post is found
     migrate(database_url)
     assert asyncio.run(_search_store(database_url, ["platypus"])) == ["Older report"]
 
 
-async def _write_a_post(settings: Settings) -> None:
-    """A post as revision 0014 stored it (written with that revision's columns only)."""
+async def _ben_row(settings: Settings) -> LocalActorRow:
     store = Store(settings.database_url)
     await store.connect()
     try:
         row = await store.local_actor("ben")
         assert row is not None
-        draft = publishing.Draft("report", "Older report", "A platypus in the weir.")
-        post = publishing.post_row(local_actor(settings, row), draft)
-        values = {k: v for k, v in asdict(post).items() if k not in ("id", "mentions")}
+        return row
     finally:
         await store.disconnect()
+
+
+async def _write_a_post(settings: Settings, ben: LocalActorRow) -> None:
+    """A post as revision 0014 stored it (written with that revision's columns only)."""
+    draft = publishing.Draft("report", "Older report", "A platypus in the weir.")
+    post = publishing.post_row(local_actor(settings, ben), draft)
+    values = {k: v for k, v in asdict(post).items() if k not in ("id", "mentions")}
     engine = create_async_engine(async_url(settings.database_url))
     try:
         async with engine.begin() as connection:

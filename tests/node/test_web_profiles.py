@@ -124,3 +124,40 @@ async def test_an_unchanged_profile_sends_no_update_and_a_removed_picture_does(
     actor = (await network.http.get(f"{TEST_URL}/users/ann", headers=ACCEPT_AP)).json()
     assert "icon" not in actor
     assert (await network.http.get(first["icon"]["url"])).status_code == 404
+
+
+async def test_a_profile_lists_the_members_open_offers_and_requests(network: Network) -> None:
+    from node.content import publishing
+    from node.federation.actors import local_actor
+    from node.offers import proposals as offers
+
+    store, settings = network.node.store, network.node.settings
+    await add_member(store, settings, "ann")
+    await add_member(store, settings, "bob")
+    made = {}
+    for name, kind, title in (
+        ("ann", "offer", "Lifts to the market"),
+        ("ann", "request", "Help with a fence"),
+        ("ann", "offer", "Bread baking"),
+        ("bob", "offer", "Bike repairs"),
+    ):
+        row = await store.local_actor(name)
+        assert row is not None
+        draft = publishing.Draft(kind, title, f"{title}, gladly.")
+        terms = offers.OfferDraft(category="skills", hours="1")
+        made[title] = await offers.create_offer(
+            network.node, local_actor(settings, row), draft, terms
+        )
+    ann_row = await store.local_actor("ann")
+    assert ann_row is not None
+    await offers.close(
+        network.node, local_actor(settings, ann_row), made["Bread baking"].public_id, "withdrawn"
+    )
+    page = await network.http.get(f"{TEST_URL}/@ann")
+    assert page.status_code == 200
+    section = page.text.split('id="open-offers-heading"', 1)[1].split("</section>", 1)[0]
+    for title in ("Lifts to the market", "Help with a fence"):
+        assert f'<a href="/posts/{made[title].public_id}">{title}</a>' in section
+    assert "Bread baking" not in section and "Bike repairs" not in section
+    bob_page = await network.http.get(f"{TEST_URL}/@bob")
+    assert "Bike repairs" in bob_page.text.split('id="open-offers-heading"', 1)[1]

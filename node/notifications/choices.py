@@ -1,0 +1,52 @@
+"""Which notifications a member wants by mail (the settings page, `local_actors.mail_kinds`).
+
+Kept as ",kind,kind," so the mail queue can match a kind in SQL; NULL means the defaults:
+responses and agreements at once, everything else off. Moderators' kinds (a comment waiting,
+a report) are never mailed one by one: they go out as an hourly digest (mail.py beside this)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from node.storage import LocalActorRow
+
+# Mailed as they happen, when chosen.
+AT_ONCE = ("response", "match", "agreement", "reply", "mention", "hours", "follower")
+# Moderators': gathered into at most one mail an hour.
+DIGEST = ("comment_waiting", "report")
+ADMIN = ("link_request",)
+DEFAULTS = ("response", "match", "agreement")
+LABELS = {
+    "response": "Someone answers your offer or request",
+    "match": "Your response to an offer or request is chosen",
+    "agreement": "Someone on another server accepts your response",
+    "reply": "Someone replies to your post or comment",
+    "mention": "Someone mentions you",
+    "hours": "Hours are recorded for an exchange you took part in",
+    "follower": "Someone follows you",
+    "comment_waiting": "A comment waits for moderation (at most one mail an hour)",
+    "report": "Someone sends a report (in the same hourly mail)",
+    "link_request": "Another node asks to link with ours",
+}
+
+
+def chosen(mail_kinds: str | None) -> frozenset[str]:
+    if mail_kinds is None:
+        return frozenset(DEFAULTS)
+    return frozenset(kind for kind in mail_kinds.split(",") if kind in LABELS)
+
+
+def offered(row: LocalActorRow) -> tuple[str, ...]:
+    """The kinds this member can be told of at all (moderators' and admins' only to them)."""
+    kinds: tuple[str, ...] = AT_ONCE
+    if row.is_moderator or row.is_admin:
+        kinds += DIGEST
+    if row.is_admin:
+        kinds += ADMIN
+    return kinds
+
+
+def stored(row: LocalActorRow, kinds: Iterable[str]) -> str:
+    """The column's value for these choices; kinds this member cannot get are left out."""
+    allowed = offered(row)
+    return "," + "".join(f"{kind}," for kind in allowed if kind in set(kinds))
