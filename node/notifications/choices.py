@@ -1,7 +1,8 @@
 """Which notifications a member wants by mail (the settings page, `local_actors.mail_kinds`).
 
 Kept as ",kind,kind," so the mail queue can match a kind in SQL; NULL means the defaults:
-responses and agreements at once, everything else off. Moderators' kinds (a comment waiting,
+responses and agreements at once and, for moderators, the hourly digest; everything else off.
+Moderators' kinds (a comment waiting,
 a report) are never mailed one by one: they go out as an hourly digest (mail.py beside this)."""
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ AT_ONCE = ("response", "match", "agreement", "reply", "mention", "hours", "follo
 DIGEST = ("comment_waiting", "report")
 ADMIN = ("link_request",)
 DEFAULTS = ("response", "match", "agreement")
+# A moderator who chose nothing still hears of waiting comments and reports, as Mastodon mails
+# its moderators about new reports unless they opt out; only moderators get these kinds at all.
+DIGEST_DEFAULTS = DIGEST
 LABELS = {
     "response": "Someone answers your offer or request",
     "match": "Your response to an offer or request is chosen",
@@ -32,7 +36,7 @@ LABELS = {
 
 def chosen(mail_kinds: str | None) -> frozenset[str]:
     if mail_kinds is None:
-        return frozenset(DEFAULTS)
+        return frozenset(DEFAULTS + DIGEST_DEFAULTS)
     return frozenset(kind for kind in mail_kinds.split(",") if kind in LABELS)
 
 

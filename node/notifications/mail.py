@@ -91,7 +91,11 @@ async def _queue_digests(node: Node, moment: datetime) -> int:
     every comment waiting and report that came since the last."""
     before = moment - DIGEST_EVERY
     rows = await node.store.notifications_to_mail(
-        choices.DIGEST, moment - RECENT, defaults=(), digest_before=before, limit=500
+        choices.DIGEST,
+        moment - RECENT,
+        defaults=choices.DIGEST_DEFAULTS,
+        digest_before=before,
+        limit=500,
     )
     by_member: dict[int, list[dict[str, Any]]] = {}
     for row in rows:

@@ -290,8 +290,8 @@ async def test_moderators_get_at_most_one_mail_an_hour(network: Network, smtp: S
     object_id = await _offer(network, "ann")
     await _with_address(network, "mia", "mia@example.org", admin=True)
     await _with_address(network, "max", "max@example.org", admin=True)
-    # Given mia chose the moderation mail (max did not: it is off by default)
-    await _choose(network, "mia", "comment_waiting", "report")
+    # Given mia kept the defaults (the digest is on for moderators) and max unticked it
+    await _choose(network, "max", "response")
     # When a comment from someone new arrives and is held
     first = network.mastodon.reply("alice", object_id, "First!")
     assert (await network.mastodon.send("alice", first, f"{TEST_URL}/inbox")).status_code == 202
