@@ -25,6 +25,7 @@ from .web import (
     pages,
     post_views,
     public_views,
+    report_views,
     search_views,
     settings_views,
 )
@@ -80,6 +81,10 @@ ROUTES = [
     Route("/moderation", admin_views.queue),
     Route("/moderation/comments/{note_id:int}", admin_views.act, methods=["POST"]),
     Route("/moderation/reports", admin_pages.reports),
+    Route(
+        "/moderation/reports/{report_id:int}/forward", report_views.forward_report, methods=["POST"]
+    ),
+    Route("/comments/{note_id:int}/report", report_views.report_comment, methods=["POST"]),
     Route("/moderation/blocks", admin_pages.blocks, methods=["GET"]),
     Route("/moderation/blocks", admin_pages.change_block, methods=["POST"]),
     Route("/moderation/log", admin_pages.activity_log),
