@@ -55,6 +55,7 @@ ROUTES = [
     Route("/tags/{name}", post_views.tag_page),
     Route("/quotes/{public_id}", conversation_views.quote_authorization),
     Route("/search", search_views.search_page),
+    Route("/members", pages.member_list),
     Route("/archive", pages.archive),
     Route("/archive/{month}", pages.archive_month),
     Route("/authorize_interaction", pages.authorize_interaction),
