@@ -55,6 +55,7 @@ class LocalActorRow:
     bio: str = ""
     avatar_id: str | None = None
     email: str | None = None
+    language: str | None = None  # the web pages' language they chose (node/web/i18n.py)
 
 
 @dataclass(frozen=True)

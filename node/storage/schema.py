@@ -42,6 +42,8 @@ local_actors = sa.Table(
     sa.Column("bio", sa.Text, nullable=False, server_default=""),
     sa.Column("avatar_id", sa.String(32), nullable=True),
     sa.Column("email", sa.String(320), nullable=True),
+    # the member's language for the web pages (migration 0019); NULL: not chosen
+    sa.Column("language", sa.String(16), nullable=True),
 )
 
 # --- remote actors we have fetched (keys, inboxes) ---------------------------------------------

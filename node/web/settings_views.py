@@ -17,11 +17,12 @@ from node.federation.actors import LocalActor
 from node.storage import utcnow
 
 from .guards import for_members, for_members_form, public_form, text_field
+from .i18n import N_
 from .responses import error_page, node_of, render
 
 NOTICES = {
-    "password": "Your password is changed; every other session has ended.",
-    "profile": "Your profile is saved and sent to the servers of your followers.",
+    "password": N_("Your password is changed; every other session has ended."),
+    "profile": N_("Your profile is saved and sent to the servers of your followers."),
 }
 MAX_PASSWORD = 1000
 
@@ -126,7 +127,7 @@ async def save_profile(request: Request, member: LocalActor, form: FormData) -> 
     return RedirectResponse("/settings?done=profile", status_code=303)
 
 
-FORGOT_ANSWER = (
+FORGOT_ANSWER = N_(
     "If that account has an email address, a link to choose a new password is on its way. "
     "No mail within an hour? Ask one of the node's admins for a reset link."
 )
@@ -144,7 +145,7 @@ async def forgot(request: Request, form: FormData) -> Response:
     key = f"forgot:{request.client.host if request.client else 'unknown'}"
     since = utcnow() - timedelta(minutes=15)
     if await node.store.count_login_failures(key, since) >= MAX_FORGOT_PER_ADDRESS:
-        return render(request, "forgot.html", 429, answer="Too many asks: wait 15 minutes.")
+        return render(request, "forgot.html", 429, answer=N_("Too many asks: wait 15 minutes."))
     await node.store.add_login_failure(key)
     username = text_field(form, "username", 64).strip().lower().lstrip("@")
     await credentials.forgot(node, username)
