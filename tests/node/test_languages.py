@@ -30,6 +30,8 @@ CATALOGUE = ROOT / "node" / "locales" / "de" / "LC_MESSAGES" / "messages.po"
 # The translators' extraction command, as docs/operating.md gives it.
 EXTRACT = (
     "extract -F babel.cfg -k N_ -k translate:2 -k translate_plural:2,3 -k error_page:3"
+    " -k AccountError -k PublishError -k UploadError -k OfferError -k ModerationError"
+    " -k LinkError -k InteractionError -k FollowingError -k ForwardError -k ReportError"
     " --no-location --sort-output"
 )
 GERMAN = {"Accept-Language": "de"}
@@ -288,3 +290,28 @@ async def test_dates_and_hours_read_as_the_language_does(network: Network) -> No
     assert i18n.hours_in("de", 90) == "1,5 Stunden"
     assert i18n.hours_in("de", 60) == "1 Stunde"
     assert i18n.hours_in("en", 90) == "1.5 hours"
+
+
+async def test_form_errors_and_notices_are_in_the_pages_language(network: Network) -> None:
+    # Given a member who reads German
+    await add_member(network.node.store, network.node.settings, "dana")
+    await sign_in(network.http, "dana")
+    csrf = await token(network.http)
+    # A domain's error shown in the form
+    form = {"csrf": csrf, "kind": "report", "title": " ", "body": "Text", "action": "publish"}
+    refused = await network.http.post(f"{TEST_URL}/write", data=form, headers=GERMAN)
+    assert refused.status_code == 400
+    assert "Ein Beitrag braucht einen Titel." in refused.text
+    # A view's own refusal, on the error page
+    expired = await network.http.post(f"{TEST_URL}/write", data={"title": "x"}, headers=GERMAN)
+    assert expired.status_code == 403 and "Dieses Formular ist abgelaufen" in expired.text
+    # A notice after a change
+    saved = await network.http.get(f"{TEST_URL}/settings?done=profile", headers=GERMAN)
+    assert "Dein Profil ist gespeichert" in saved.text
+    # And a notice with a value in it
+    await add_member(network.node.store, network.node.settings, "mia", admin=True)
+    await sign_in(network.http, "mia")
+    page = await network.http.get(
+        f"{TEST_URL}/admin/members?done=suspend&name=dana", headers=GERMAN
+    )
+    assert "@dana ist gesperrt und überall abgemeldet." in page.text
