@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -154,8 +155,10 @@ def _mail_from(value: str) -> str:
     return value
 
 
+@functools.cache
 def interface_languages() -> tuple[str, ...]:
-    """The languages the web pages can be shown in: English and every catalogue shipped."""
+    """The languages the web pages can be shown in: English and every catalogue shipped (read
+    once per process: the catalogues ship with the code)."""
     shipped = (p.parent.parent.name for p in LOCALES_DIR.glob("*/LC_MESSAGES/messages.po"))
     return (SOURCE_LANGUAGE, *sorted(shipped))
 
