@@ -16,6 +16,7 @@ from .web import (
     conversation_views,
     discovery,
     inbox,
+    language_views,
     link_pages,
     member_pages,
     member_views,
@@ -25,6 +26,7 @@ from .web import (
     pages,
     post_views,
     public_views,
+    report_views,
     search_views,
     settings_views,
 )
@@ -54,6 +56,7 @@ ROUTES = [
     Route("/tags/{name}", post_views.tag_page),
     Route("/quotes/{public_id}", conversation_views.quote_authorization),
     Route("/search", search_views.search_page),
+    Route("/members", pages.member_list),
     Route("/archive", pages.archive),
     Route("/archive/{month}", pages.archive_month),
     Route("/authorize_interaction", pages.authorize_interaction),
@@ -80,6 +83,10 @@ ROUTES = [
     Route("/moderation", admin_views.queue),
     Route("/moderation/comments/{note_id:int}", admin_views.act, methods=["POST"]),
     Route("/moderation/reports", admin_pages.reports),
+    Route(
+        "/moderation/reports/{report_id:int}/forward", report_views.forward_report, methods=["POST"]
+    ),
+    Route("/comments/{note_id:int}/report", report_views.report_comment, methods=["POST"]),
     Route("/moderation/blocks", admin_pages.blocks, methods=["GET"]),
     Route("/moderation/blocks", admin_pages.change_block, methods=["POST"]),
     Route("/moderation/log", admin_pages.activity_log),
@@ -107,6 +114,8 @@ ROUTES = [
     Route("/settings/mail", settings_views.save_mail_choices, methods=["POST"]),
     Route("/settings/delete", settings_views.delete_account, methods=["POST"]),
     Route("/settings/move", settings_views.move_account, methods=["POST"]),
+    Route("/settings/language", language_views.save_language, methods=["POST"]),
+    Route("/language/{code}", language_views.switch),
     Route("/forgot", settings_views.forgot_page, methods=["GET"]),
     Route("/forgot", settings_views.forgot, methods=["POST"]),
     Route("/reset/{token}", settings_views.reset_page, methods=["GET"]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,7 +31,12 @@ DEFAULTS: dict[str, str] = {
     "CONODE_LINK_BLOCKS": "suggest",
     "CONODE_SMTP_URL": "",
     "CONODE_MAIL_FROM": "",
+    "CONODE_LANGUAGE": "en",
 }
+# The web interface's message catalogues, one folder per language (node/web/i18n.py); English
+# is the source language and has none.
+LOCALES_DIR = Path(__file__).resolve().parent / "locales"
+SOURCE_LANGUAGE = "en"
 DEFAULT_OFFER_CATEGORIES = tuple(DEFAULTS["CONODE_OFFER_CATEGORIES"].split(","))
 
 
@@ -53,6 +59,7 @@ class Settings:
     link_blocks: LinkBlocks = "suggest"  # what a trusted linked node's blocks do here
     smtp_url: str = ""  # "": no mail at all
     mail_from: str = ""  # "": conode@<host of CONODE_URL>
+    language: str = SOURCE_LANGUAGE  # the web pages' language when nothing else decides
 
     @property
     def host(self) -> str:
@@ -148,6 +155,23 @@ def _mail_from(value: str) -> str:
     return value
 
 
+@functools.cache
+def interface_languages() -> tuple[str, ...]:
+    """The languages the web pages can be shown in: English and every catalogue shipped (read
+    once per process: the catalogues ship with the code)."""
+    shipped = (p.parent.parent.name for p in LOCALES_DIR.glob("*/LC_MESSAGES/messages.po"))
+    return (SOURCE_LANGUAGE, *sorted(shipped))
+
+
+def _language(value: str) -> str:
+    languages = interface_languages()
+    if value.lower() not in languages:
+        raise SettingsError(
+            f"CONODE_LANGUAGE={value!r} has no translation here; use one of {', '.join(languages)}"
+        )
+    return value.lower()
+
+
 def load_settings(
     environ: Mapping[str, str] | None = None, *, env_file: Path | None = Path(".env")
 ) -> Settings:
@@ -173,4 +197,5 @@ def load_settings(
         link_blocks=_link_blocks(values["CONODE_LINK_BLOCKS"]),
         smtp_url=_smtp_url(values["CONODE_SMTP_URL"].strip()),
         mail_from=_mail_from(values["CONODE_MAIL_FROM"].strip()),
+        language=_language(values["CONODE_LANGUAGE"].strip()),
     )

@@ -79,12 +79,13 @@ async def move(node: Node, member: LocalActorRow, account: str) -> Moved:
     if target.actor_id == actor.actor_id:
         raise AccountError("an account cannot move to itself: give the new account's address")
     if actor.actor_id not in aliases:
-        raise AccountError(
+        unlisted = (
             f"{target.handle} does not list {actor.actor_id} in its alsoKnownAs: add this "
             f"account as an alias there first (on conode: `conode user alias "
             f"{target.username or 'NAME'} @{member.username}@{node.settings.host}`), then "
             "move again"
         )
+        raise AccountError(unlisted)
     move_id = f"{actor.actor_id}/moves/{secrets.token_urlsafe(9)}"
     activity = objects.move(move_id, actor.actor_id, target.actor_id)
     async with node.store.transaction():

@@ -31,6 +31,7 @@ SESSIONLESS_PREFIXES = ("/static/", "/media/", "/avatars/", "/badge.svg")
 MAX_AGE_SECONDS = 14 * 24 * 3600
 _KEY_PURPOSE = b"conode session cookie v1"
 UNREAD_KEY = "conode.unread"  # the signed-in member's unread notifications, for the header
+LANGUAGE_KEY = "conode.member_language"  # the language they chose for the pages, if any
 
 
 def cookie_key(node_secret: bytes) -> str:
@@ -94,6 +95,7 @@ class SessionCheck:
                     session["roles"] = roles_of(row)
                 store = scope["app"].state.node.store
                 scope[UNREAD_KEY] = await store.count_unread_notifications(member_id)
+                scope[LANGUAGE_KEY] = row.language
         await self.app(scope, receive, send)
 
 
@@ -125,6 +127,12 @@ def viewer(request: Request) -> Viewer | None:
     roles = session.get("roles") or []
     unread = request.scope.get(UNREAD_KEY, 0)
     return Viewer(member_id, username, "moderator" in roles, "admin" in roles, unread)
+
+
+def member_language(request: Request) -> str | None:
+    """The language the signed-in member chose for the pages (node/web/i18n.py), or None."""
+    language = request.scope.get(LANGUAGE_KEY)
+    return language if isinstance(language, str) else None
 
 
 def sign_in(request: Request, member: LocalActorRow) -> None:

@@ -7,7 +7,8 @@ the transaction of every change to what the list shows (node/storage/content.py)
 with the post row on every view. So any number of `conode serve` processes on any number of
 machines never show a list older than the database's, without telling each other anything.
 Nothing per visitor is kept here: signed-in visitors get reply forms with their CSRF token, so
-their list is rendered for them on each request.
+their list is rendered for them on each request. A list is kept per language it was rendered
+in (node/web/i18n.py): the words around the comments are translated.
 """
 
 from __future__ import annotations
@@ -27,27 +28,31 @@ class RenderedComments:
 
 
 class CommentCache:
-    """The most recently viewed posts' rendered comment pages, by post row id and page, up to
-    a size."""
+    """The most recently viewed posts' rendered comment pages, by post row id, page and
+    language, up to a size."""
 
     def __init__(self, characters: int = CHARACTERS_KEPT) -> None:
         self._budget = characters
         self._kept = 0
-        self._entries: OrderedDict[tuple[int, int], RenderedComments] = OrderedDict()
+        self._entries: OrderedDict[tuple[int, int, str], RenderedComments] = OrderedDict()
 
-    def get(self, post_id: int, version: int, page: int = 1) -> RenderedComments | None:
-        entry = self._entries.get((post_id, page))
+    def get(
+        self, post_id: int, version: int, page: int = 1, language: str = "en"
+    ) -> RenderedComments | None:
+        entry = self._entries.get((post_id, page, language))
         if entry is None or entry.version != version:
             return None
-        self._entries.move_to_end((post_id, page))
+        self._entries.move_to_end((post_id, page, language))
         return entry
 
-    def put(self, post_id: int, entry: RenderedComments, page: int = 1) -> None:
-        old = self._entries.pop((post_id, page), None)
+    def put(
+        self, post_id: int, entry: RenderedComments, page: int = 1, language: str = "en"
+    ) -> None:
+        old = self._entries.pop((post_id, page, language), None)
         self._kept -= len(old.html) if old else 0
         if len(entry.html) > self._budget:
             return
-        self._entries[(post_id, page)] = entry
+        self._entries[(post_id, page, language)] = entry
         self._kept += len(entry.html)
         while self._kept > self._budget:
             _, evicted = self._entries.popitem(last=False)

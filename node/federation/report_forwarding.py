@@ -86,8 +86,9 @@ async def forward_report(node: Node, report_id: int, *, comment: str = "") -> li
 
 
 async def report_views(node: Node) -> list[dict[str, Any]]:
-    """Received reports, oldest first, each with the `server` that sent it and the `members`
-    of ours it is about (by username)."""
+    """Reports, oldest first, each with the `server` that sent it, the `members` of ours it is
+    about (by username), the `reporter` when one of our members made it (their username, else
+    ""), and whether anything in it is `forwardable` (from an account elsewhere)."""
     views = []
     prefix = f"{node.settings.url}/users/"
     for report in await node.store.reports():
@@ -97,5 +98,16 @@ async def report_views(node: Node) -> list[dict[str, Any]]:
             if object_id.startswith(prefix) and "/" not in object_id.removeprefix(prefix)
         ]
         server = (urlsplit(report["actor_id"]).netloc or "").lower()
-        views.append({**report, "server": server, "members": members})
+        reporter = report["actor_id"].removeprefix(prefix)
+        reporter = "" if reporter == report["actor_id"] or "/" in reporter else reporter
+        remote = [i for i in report["object_ids"] if not i.startswith(node.settings.url + "/")]
+        views.append(
+            {
+                **report,
+                "server": server,
+                "members": members,
+                "reporter": reporter,
+                "forwardable": bool(remote),
+            }
+        )
     return views

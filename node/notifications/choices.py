@@ -20,24 +20,13 @@ DEFAULTS = ("response", "match", "agreement")
 # A moderator who chose nothing still hears of waiting comments and reports, as Mastodon mails
 # its moderators about new reports unless they opt out; only moderators get these kinds at all.
 DIGEST_DEFAULTS = DIGEST
-LABELS = {
-    "response": "Someone answers your offer or request",
-    "match": "Your response to an offer or request is chosen",
-    "agreement": "Someone on another server accepts your response",
-    "reply": "Someone replies to your post or comment",
-    "mention": "Someone mentions you",
-    "hours": "Hours are recorded for an exchange you took part in",
-    "follower": "Someone follows you",
-    "comment_waiting": "A comment waits for moderation (at most one mail an hour)",
-    "report": "Someone sends a report (in the same hourly mail)",
-    "link_request": "Another node asks to link with ours",
-}
+KINDS = AT_ONCE + DIGEST + ADMIN
 
 
 def chosen(mail_kinds: str | None) -> frozenset[str]:
     if mail_kinds is None:
         return frozenset(DEFAULTS + DIGEST_DEFAULTS)
-    return frozenset(kind for kind in mail_kinds.split(",") if kind in LABELS)
+    return frozenset(kind for kind in mail_kinds.split(",") if kind in KINDS)
 
 
 def offered(row: LocalActorRow) -> tuple[str, ...]:

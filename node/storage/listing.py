@@ -146,6 +146,17 @@ class ListingQueries(StoreBase):
         rows = [_local_actor(row) for row in await self._db.fetch_all(query)]
         return paged(rows, window, lambda row: by_id(row.id))
 
+    async def public_members_page(self, window: Window) -> Page[LocalActorRow]:
+        """People shown on the public members list: neither suspended nor deleted, in the
+        order they joined."""
+        la = local_actors
+        query = sa.select(la).where(
+            la.c.kind == "Person", la.c.deleted_at.is_(None), la.c.suspended_at.is_(None)
+        )
+        query = windowed(query, window, id_column=la.c.id, descending=False)
+        rows = [_local_actor(row) for row in await self._db.fetch_all(query)]
+        return paged(rows, window, lambda row: by_id(row.id))
+
     async def comments_page(self, window: Window, *, status: str | None) -> Page[NoteRow]:
         """Comments on our posts with this status (any when None), oldest first."""
         query = sa.select(notes).where(notes.c.post_id.is_not(None))

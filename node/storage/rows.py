@@ -60,6 +60,7 @@ class LocalActorRow:
     moved_at: datetime | None = None
     mail_kinds: str | None = None  # ",kind,kind," (None: the defaults)
     mail_digest_at: datetime | None = None
+    language: str | None = None  # the web pages' language they chose (node/web/i18n.py)
 
 
 @dataclass(frozen=True)

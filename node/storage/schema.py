@@ -52,6 +52,8 @@ local_actors = sa.Table(
     # last went out to this member
     sa.Column("mail_kinds", sa.String(300), nullable=True),
     sa.Column("mail_digest_at", sa.DateTime(timezone=True), nullable=True),
+    # the member's language for the web pages (migration 0019); NULL: not chosen
+    sa.Column("language", sa.String(16), nullable=True),
 )
 
 # --- remote actors we have fetched (keys, inboxes) ---------------------------------------------

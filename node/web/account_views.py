@@ -12,17 +12,18 @@ from node.accounts import members as accounts
 from node.federation.actors import LocalActor
 from node.storage import LocalActorRow
 
-from . import paging
+from . import i18n, paging
 from .guards import for_admins, for_admins_form, public_form, text_field
+from .i18n import N_
 from .responses import error_page, node_of, render
 
 MEMBERS_PAGE = 100
 NOTICES = {
-    "make_moderator": "@{name} is now a moderator.",
-    "unmake_moderator": "@{name} is no longer a moderator.",
-    "suspend": "@{name} is suspended and signed out everywhere.",
-    "unsuspend": "@{name} may sign in again.",
-    "delete": "@{name} is deleted; their posts were deleted and the deletion federated.",
+    "make_moderator": N_("@{name} is now a moderator."),
+    "unmake_moderator": N_("@{name} is no longer a moderator."),
+    "suspend": N_("@{name} is suspended and signed out everywhere."),
+    "unsuspend": N_("@{name} may sign in again."),
+    "delete": N_("@{name} is deleted; their posts were deleted and the deletion federated."),
 }
 
 
@@ -58,7 +59,7 @@ async def _members_page(
 async def members(request: Request, member: LocalActor) -> Response:
     done, name = request.query_params.get("done", ""), request.query_params.get("name", "")
     known = done in NOTICES and name.replace("_", "").isalnum()
-    notice = NOTICES[done].format(name=name) if known else ""
+    notice = i18n.translate(request, NOTICES[done]).format(name=name) if known else ""
     return await _members_page(request, notice=notice)
 
 
@@ -128,7 +129,7 @@ async def join(request: Request, form: FormData) -> Response:
     username = text_field(form, "username", 64)
     password = text_field(form, "password", 1000)
     if password != text_field(form, "password_again", 1000):
-        error = "The two passwords differ: type the same one twice."
+        error = N_("The two passwords differ: type the same one twice.")
         return render(request, "join.html", 400, token=token, error=error, username=username)
     try:
         row = await accounts.join(

@@ -13,28 +13,31 @@ from node.moderation import comment_queue
 from node.moderation.rules import ModerationError
 from node.storage import NoteRow, PostRow
 
-from . import paging
+from . import i18n, paging
 from .guards import for_moderators, for_moderators_form, text_field
+from .i18n import N_
 from .responses import error_page, node_of, render
 
 STATUSES = ("pending", "approved", "rejected", "deleted")
 BUTTONS = (  # action, label, style
-    ("approve", "Approve", ""),
-    ("approve_trust", "Approve and trust author", ""),
-    ("reject", "Reject", "secondary"),
-    ("delete", "Delete", "danger"),
-    ("block_author", "Block author", "danger"),
-    ("block_server", "Block server", "danger"),
+    ("approve", N_("Approve"), ""),
+    ("approve_trust", N_("Approve and trust author"), ""),
+    ("reject", N_("Reject"), "secondary"),
+    ("delete", N_("Delete"), "danger"),
+    ("block_author", N_("Block author"), "danger"),
+    ("block_server", N_("Block server"), "danger"),
 )
 NOTICES = {
-    "approve": "Comment {id} approved: it is published.",
-    "approve_trust": "Comment {id} approved; its author's later comments publish at once.",
-    "reject": "Comment {id} rejected: it stays hidden.",
-    "delete": "Comment {id} deleted.",
-    "block_author": "The author of comment {id} is blocked; their pending comments are rejected.",
-    "block_server": "The server of comment {id} is blocked; its pending comments are rejected.",
-    "pending": "Comment {id} is back in the queue.",
-    "pending_untrust": "Comment {id} is back in the queue and its author is no longer trusted.",
+    "approve": N_("Comment {id} approved: it is published."),
+    "approve_trust": N_("Comment {id} approved; its author's later comments publish at once."),
+    "reject": N_("Comment {id} rejected: it stays hidden."),
+    "delete": N_("Comment {id} deleted."),
+    "block_author": N_(
+        "The author of comment {id} is blocked; their pending comments are rejected."
+    ),
+    "block_server": N_("The server of comment {id} is blocked; its pending comments are rejected."),
+    "pending": N_("Comment {id} is back in the queue."),
+    "pending_untrust": N_("Comment {id} is back in the queue and its author is no longer trusted."),
 }
 
 
@@ -58,7 +61,8 @@ async def queue(request: Request, member: LocalActor) -> Response:
     status = status if status in STATUSES else "pending"
     done = request.query_params.get("done", "")
     number = request.query_params.get("comment", "")
-    notice = NOTICES[done].format(id=number) if done in NOTICES and number.isdigit() else ""
+    known = done in NOTICES and number.isdigit()
+    notice = i18n.translate(request, NOTICES[done]).format(id=number) if known else ""
     page = await node_of(request).store.comments_page(paging.window(request), status=status)
     return render(
         request,

@@ -18,6 +18,7 @@ from node.accounts.passwords import verify_password
 from node.storage import LocalActorRow, utcnow
 
 from .guards import public_form, text_field
+from .i18n import N_
 from .responses import node_of, render
 
 FAILURE_WINDOW = timedelta(minutes=15)
@@ -87,12 +88,12 @@ async def login(request: Request, form: FormData) -> Response:
     username = text_field(form, "username", 64).strip().lower().lstrip("@")
     next_path = _safe_next(text_field(form, "next", 2000))
     if await _too_many_failures(request, username):
-        message = "Too many failed sign-ins: wait 15 minutes, then try again."
+        message = N_("Too many failed sign-ins: wait 15 minutes, then try again.")
         return _form(request, 429, error=message, username=username, next_path=next_path)
     member = await _check_password(request, username, text_field(form, "password", 1000))
     if member is None:
         await _record_failure(request, username)
-        message = "That username and password do not match."
+        message = N_("That username and password do not match.")
         return _form(request, 401, error=message, username=username, next_path=next_path)
     sessions.sign_in(request, member)
     return RedirectResponse(next_path, status_code=303)

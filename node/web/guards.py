@@ -21,6 +21,7 @@ from starlette.responses import RedirectResponse, Response
 from node.accounts import sessions
 from node.federation.actors import LocalActor, local_actor
 
+from .i18n import N_
 from .responses import error_page, node_of
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -30,7 +31,7 @@ MemberFormEndpoint = Callable[[Request, LocalActor, FormData], Awaitable[Respons
 
 MAX_FORM_BYTES = 12 * 1024 * 1024  # an image and a document (capped lower) plus the text
 CSRF_FIELD = "csrf"
-EXPIRED = "This form has expired or did not come from this site: go back, reload and try again."
+EXPIRED = N_("This form has expired or did not come from this site: go back, reload and try again.")
 
 
 async def current_member(request: Request) -> LocalActor | None:
@@ -54,8 +55,8 @@ def is_admin(member: LocalActor) -> bool:
 
 Role = Callable[[LocalActor], bool]
 _REFUSALS: dict[Role, str] = {
-    is_moderator: "Only moderators may use this page.",
-    is_admin: "Only the node's admins may use this page.",
+    is_moderator: N_("Only moderators may use this page."),
+    is_admin: N_("Only the node's admins may use this page."),
 }
 
 

@@ -16,6 +16,7 @@ from node.network import links, shared_blocks
 from node.storage import LinkRow
 
 from .guards import for_admins_form, for_moderators, text_field
+from .i18n import N_
 from .responses import node_of, render
 
 
@@ -38,11 +39,11 @@ ACTIONS: dict[str, Callable[[Node, int], Awaitable[LinkRow]]] = {
 def actions_for(link: LinkRow) -> list[tuple[str, str]]:
     """(action, button label) an admin may take on a link, in the order shown."""
     if link.state == "pending":
-        return [("approve", "Approve"), ("remove", "Refuse")]
-    shown = [("remove", "Remove")]
+        return [("approve", N_("Approve")), ("remove", N_("Refuse"))]
+    shown = [("remove", N_("Remove"))]
     if link.state == "linked":
-        trust = ("untrust", "Stop following their blocks")
-        shown.insert(0, trust if link.trust_moderation else ("trust", "Follow their blocks"))
+        trust = ("untrust", N_("Stop following their blocks"))
+        shown.insert(0, trust if link.trust_moderation else ("trust", N_("Follow their blocks")))
     return shown
 
 
@@ -70,7 +71,7 @@ async def change_link(request: Request, member: LocalActor, form: FormData) -> R
     action = ACTIONS.get(text_field(form, "action", 16))
     link_id = text_field(form, "link", 12)
     if action is None or not link_id.isdigit():
-        return await _page(request, 400, "Choose a link and an action.")
+        return await _page(request, 400, N_("Choose a link and an action."))
     try:
         link = await action(node, int(link_id))
     except links.LinkError as exc:

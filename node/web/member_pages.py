@@ -12,9 +12,9 @@ from node.federation.actors import LocalActor, local_actor
 from node.notifications import listing
 from node.offers import ledger, monthly
 from node.offers.exchanges import handle_of
-from node.offers.terms import hours_label
 from node.storage import utcnow
 
+from . import i18n
 from .guards import for_members
 from .responses import error_page, node_of, render
 
@@ -43,14 +43,14 @@ async def hours_page(request: Request, member: LocalActor) -> Response:
     balance = sum(entry.minutes for entry in entries)
     months = monthly.by_month(entries, utcnow())
     history = [
-        (entry, await handle_of(node, entry.counterparty), _signed(entry.minutes))
+        (entry, await handle_of(node, entry.counterparty), _signed(request, entry.minutes))
         for entry in reversed(entries)
     ]
     return render(
         request,
         "hours.html",
         owner=owner,
-        balance=_signed(balance),
+        balance=_signed(request, balance),
         history=history,
         months=months,
         bars=monthly.bars(months),
@@ -58,6 +58,6 @@ async def hours_page(request: Request, member: LocalActor) -> Response:
     )
 
 
-def _signed(minutes: int) -> str:
+def _signed(request: Request, minutes: int) -> str:
     sign = "+" if minutes > 0 else "\u2212" if minutes < 0 else ""  # a minus sign, not a hyphen
-    return sign + hours_label(abs(minutes))
+    return sign + i18n.hours_label(request, abs(minutes))

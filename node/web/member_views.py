@@ -22,16 +22,26 @@ from node.offers.terms import OfferError
 from node.storage import MediaRow, PostRow
 
 from .guards import for_members, for_members_form, text_field
+from .i18n import N_
 from .responses import error_page, node_of, render
 
-KINDS = (("report", "Report"), ("blog", "Blog post"), ("offer", "Offer"), ("request", "Request"))
+KINDS = (
+    ("report", N_("Report")),
+    ("blog", N_("Blog post")),
+    ("offer", N_("Offer")),
+    ("request", N_("Request")),
+)
 TERMS = ("hours", "category", "place", "expires")  # an offer's or request's, as typed
 REPLY_CHOICES = (
-    ("anyone", "Anyone"),
-    ("followers", "Followers of mine"),
-    ("members", "Members of this node only"),
+    ("anyone", N_("Anyone")),
+    ("followers", N_("Followers of mine")),
+    ("members", N_("Members of this node only")),
 )
-QUOTE_CHOICES = (("followers", "Followers of mine"), ("anyone", "Anyone"), ("nobody", "Nobody"))
+QUOTE_CHOICES = (
+    ("followers", N_("Followers of mine")),
+    ("anyone", N_("Anyone")),
+    ("nobody", N_("Nobody")),
+)
 
 
 @dataclass(frozen=True)

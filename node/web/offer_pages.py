@@ -23,9 +23,10 @@ from node.storage import OfferRow, PostRow
 
 from . import paging
 from .guards import for_members_form, text_field
+from .i18n import N_
 from .responses import error_page, node_of, render
 
-STATES = (("open", "Open"), ("closed", "Closed"), ("all", "All"))
+STATES = (("open", N_("Open")), ("closed", N_("Closed")), ("all", N_("All")))
 CLOSE_AS = ("fulfilled", "withdrawn")
 
 

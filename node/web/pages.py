@@ -17,6 +17,7 @@ from .responses import error_page, node_of, render
 
 HOME_NETWORK_ITEMS = 5
 MEMBERS = 48  # the home page names the first members; a national network has thousands
+MEMBER_LIST_PAGE = 60
 
 
 async def home(request: Request) -> Response:
@@ -44,6 +45,17 @@ async def home(request: Request) -> Response:
             network_views.shown_entry(entry)
             for entry in await network.linked_feed(node, limit=HOME_NETWORK_ITEMS)
         ],
+    )
+
+
+async def member_list(request: Request) -> Response:
+    """`/members`: everyone who may sign in, with their picture, name and handle, in pages."""
+    node = node_of(request)
+    page = await node.store.public_members_page(paging.window(request, MEMBER_LIST_PAGE))
+    members = [local_actor(node.settings, row) for row in page.items]
+    pager = paging.links(request, page)
+    return render(
+        request, "member_list.html", members=members, pager=pager, host=node.settings.host
     )
 
 

@@ -22,7 +22,7 @@ from node.federation import limits
 from node.federation.actors import LocalActor
 from node.storage import MediaRow, PostRow
 
-from . import paging
+from . import i18n, paging
 from .responses import (
     activity_response,
     error_page,
@@ -129,7 +129,8 @@ async def _comments(request: Request, post: PostRow, page: int) -> RenderedComme
     node = node_of(request)
     row_id, version = post.id or 0, post.comments_version
     anonymous = sessions.viewer(request) is None
-    kept = node.comments.get(row_id, version, page) if anonymous else None
+    language = i18n.language_of(request)
+    kept = node.comments.get(row_id, version, page, language) if anonymous else None
     if kept is not None:
         return kept
     links = await node.store.comment_links(row_id)
@@ -139,7 +140,7 @@ async def _comments(request: Request, post: PostRow, page: int) -> RenderedComme
     markup = render_fragment(request, "_comments.html", post=post, comments=threads.thread(views))
     rendered = RenderedComments(version, markup, len(links), max(len(pages), 1))
     if anonymous:
-        node.comments.put(row_id, rendered, page)
+        node.comments.put(row_id, rendered, page, language)
     return rendered
 
 

@@ -13,7 +13,8 @@ from starlette.responses import HTMLResponse, Response
 from activitypub.vocab import ACTIVITY_JSON, Document, wants_activity_json
 from node.accounts import sessions
 from node.context import Node
-from node.offers.terms import hours_label
+
+from . import i18n
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
@@ -27,14 +28,11 @@ _environment = jinja2.Environment(
     auto_reload=False,
 )
 
-
-def counted(number: int, word: str) -> str:
-    """ "1 like", "2 likes": a count with its noun, as English reads."""
-    return f"{number} {word}" if number == 1 else f"{number} {word}s"
-
-
-_environment.filters["counted"] = counted
-_environment.filters["hours"] = hours_label  # minutes as "1 hour", "1.5 hours"
+i18n.install(_environment)
+# Pages differ by what is asked for (HTML or ActivityStreams JSON) and the language
+# (Accept-Language; the session middleware adds Cookie where the session is read). A page
+# answered in the language of the switcher's cookie says it depends on the cookie too.
+PAGE_VARY = "Accept, Accept-Language"
 
 
 def node_of(request: Request) -> Node:
@@ -74,16 +72,29 @@ def render_fragment(request: Request, template: str, **context: Any) -> str:
         base_url=node.settings.url,
         viewer=sessions.viewer(request),
         csrf_token=lambda: sessions.csrf_token(request),  # only pages with forms set a cookie
+        **i18n.template_context(request),
         **context,
     )
 
 
+# What views hand a page to say (English messages marked with N_, or a domain's error):
+# shown in the page's language when the catalogue has them.
+TRANSLATED = ("error", "notice", "answer")
+
+
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    for key in TRANSLATED:
+        if isinstance(context.get(key), str) and context[key]:
+            context[key] = i18n.translate(request, context[key])
     html = render_fragment(request, template, **context)
-    return HTMLResponse(html, status_code=status_code, headers={"Vary": "Accept"})
+    vary = PAGE_VARY + (", Cookie" if i18n.COOKIE in request.cookies else "")
+    headers = {"Vary": vary, "Content-Language": i18n.language_of(request)}
+    return HTMLResponse(html, status_code=status_code, headers=headers)
 
 
 def error_page(request: Request, status_code: int, message: str) -> Response:
+    """The message (English, in the catalogue: extraction reads this call's literals) as JSON
+    for programs, or as a page in the request's language."""
     if wants_json(request):
         return Response(
             json.dumps({"error": message}),
@@ -91,4 +102,5 @@ def error_page(request: Request, status_code: int, message: str) -> Response:
             media_type="application/json",
             headers={"Vary": "Accept"},
         )
+    message = i18n.translate(request, message)
     return render(request, "error.html", status_code=status_code, message=message)

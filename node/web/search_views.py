@@ -8,19 +8,20 @@ from starlette.responses import Response
 
 from node.content import search
 
+from .i18n import N_
 from .responses import node_of, render
 
 QUERY_CHARS = 200
 SCOPE_LABELS = (
-    ("", "Here and on linked nodes"),
-    ("here", "Only here"),
-    ("network", "Only linked nodes"),
+    ("", N_("Here and on linked nodes")),
+    ("here", N_("Only here")),
+    ("network", N_("Only linked nodes")),
 )
 KIND_LABELS = (
-    ("", "Everything"),
-    ("posts", "Posts"),
-    ("offers", "Offers and requests"),
-    ("members", "Members"),
+    ("", N_("Everything")),
+    ("posts", N_("Posts")),
+    ("offers", N_("Offers and requests")),
+    ("members", N_("Members")),
 )
 
 
@@ -44,5 +45,9 @@ async def search_page(request: Request) -> Response:
         here=node.settings.host,
         kinds=KIND_LABELS,
         scopes=SCOPE_LABELS,
-        headings={"posts": "Posts", "offers": "Offers and requests", "members": "Members"},
+        headings={
+            "posts": N_("Posts"),
+            "offers": N_("Offers and requests"),
+            "members": N_("Members"),
+        },
     )

@@ -18,15 +18,29 @@ from node.notifications import choices
 from node.storage import utcnow
 
 from .guards import for_members, for_members_form, public_form, text_field
+from .i18n import N_
 from .responses import error_page, node_of, render
 
 NOTICES = {
-    "password": "Your password is changed; every other session has ended.",
-    "profile": "Your profile is saved and sent to the servers of your followers.",
-    "moved": "Your account has moved; your followers' servers are being told.",
-    "mail": "Your mail choices are saved.",
+    "password": N_("Your password is changed; every other session has ended."),
+    "profile": N_("Your profile is saved and sent to the servers of your followers."),
+    "moved": N_("Your account has moved; your followers' servers are being told."),
+    "mail": N_("Your mail choices are saved."),
 }
 MAX_PASSWORD = 1000
+# The settings page's words for each kind of notification a member may have mailed.
+MAIL_LABELS = {
+    "response": N_("Someone answers your offer or request"),
+    "match": N_("Your response to an offer or request is chosen"),
+    "agreement": N_("Someone on another server accepts your response"),
+    "reply": N_("Someone replies to your post or comment"),
+    "mention": N_("Someone mentions you"),
+    "hours": N_("Hours are recorded for an exchange you took part in"),
+    "follower": N_("Someone follows you"),
+    "comment_waiting": N_("A comment waits for moderation (at most one mail an hour)"),
+    "report": N_("Someone sends a report (in the same hourly mail)"),
+    "link_request": N_("Another node asks to link with ours"),
+}
 
 
 def _settings_page(
@@ -44,7 +58,7 @@ def _settings_page(
         member_handle=f"@{member.username}@{node_of(request).settings.host}",
         mail_on=bool(node_of(request).settings.smtp_url),
         mail_kinds=[
-            (kind, choices.LABELS[kind], kind in choices.chosen(member.row.mail_kinds))
+            (kind, MAIL_LABELS[kind], kind in choices.chosen(member.row.mail_kinds))
             for kind in choices.offered(member.row)
         ],
     )
@@ -158,7 +172,7 @@ async def save_profile(request: Request, member: LocalActor, form: FormData) -> 
     return RedirectResponse("/settings?done=profile", status_code=303)
 
 
-FORGOT_ANSWER = (
+FORGOT_ANSWER = N_(
     "If that account has an email address, a link to choose a new password is on its way. "
     "No mail within an hour? Ask one of the node's admins for a reset link."
 )
@@ -176,7 +190,7 @@ async def forgot(request: Request, form: FormData) -> Response:
     key = f"forgot:{request.client.host if request.client else 'unknown'}"
     since = utcnow() - timedelta(minutes=15)
     if await node.store.count_login_failures(key, since) >= MAX_FORGOT_PER_ADDRESS:
-        return render(request, "forgot.html", 429, answer="Too many asks: wait 15 minutes.")
+        return render(request, "forgot.html", 429, answer=N_("Too many asks: wait 15 minutes."))
     await node.store.add_login_failure(key)
     username = text_field(form, "username", 64).strip().lower().lstrip("@")
     await credentials.forgot(node, username)

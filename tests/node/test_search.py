@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import asdict
+from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -16,7 +17,7 @@ from node.content import publishing
 from node.federation.actors import LocalActor, local_actor
 from node.offers import proposals as offers
 from node.settings import Settings
-from node.storage import MIGRATIONS_DIR, LocalActorRow, Store, async_url, migrate
+from node.storage import MIGRATIONS_DIR, Store, async_url, migrate
 from node.storage.schema import posts
 
 from ..conftest import TEST_URL
@@ -170,30 +171,30 @@ def test_the_migration_indexes_what_was_written_before_it(settings: Settings) ->
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["database_url"] = database_url
-    ben = asyncio.run(_ben_row(settings))  # read with today's columns, before they are undone
+    values = asyncio.run(_a_post(settings))  # read with today's columns, before going back
     command.downgrade(config, "0014")  # the revision before search
-    asyncio.run(_write_a_post(settings, ben))
+    asyncio.run(_write_a_post(settings, values))
     # When the node is upgraded, then the post is found
     migrate(database_url)
     assert asyncio.run(_search_store(database_url, ["platypus"])) == ["Older report"]
 
 
-async def _ben_row(settings: Settings) -> LocalActorRow:
+async def _a_post(settings: Settings) -> dict[str, Any]:
+    """A post by ben, as the columns of the posts table."""
     store = Store(settings.database_url)
     await store.connect()
     try:
         row = await store.local_actor("ben")
         assert row is not None
-        return row
+        draft = publishing.Draft("report", "Older report", "A platypus in the weir.")
+        post = publishing.post_row(local_actor(settings, row), draft)
+        return {k: v for k, v in asdict(post).items() if k not in ("id", "mentions")}
     finally:
         await store.disconnect()
 
 
-async def _write_a_post(settings: Settings, ben: LocalActorRow) -> None:
+async def _write_a_post(settings: Settings, values: dict[str, Any]) -> None:
     """A post as revision 0014 stored it (written with that revision's columns only)."""
-    draft = publishing.Draft("report", "Older report", "A platypus in the weir.")
-    post = publishing.post_row(local_actor(settings, ben), draft)
-    values = {k: v for k, v in asdict(post).items() if k not in ("id", "mentions")}
     engine = create_async_engine(async_url(settings.database_url))
     try:
         async with engine.begin() as connection:

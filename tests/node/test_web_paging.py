@@ -18,7 +18,7 @@ from node.storage import NoteRow, PostRow, utcnow
 from ..conftest import TEST_URL
 from .conftest import Network
 from .test_page_queries import approved_comment
-from .web import add_member, sign_in
+from .web import add_many_members, add_member, sign_in
 
 NEXT = re.compile(r'<a rel="next" href="([^"]+)"')
 HEAD_NEXT = re.compile(r'<link rel="next" href="([^"]+)"')
@@ -189,16 +189,7 @@ async def test_a_thread_stays_whole_on_one_page(network: Network) -> None:
 async def test_the_moderation_queue_log_and_members_are_paged(network: Network) -> None:
     store, settings = network.node.store, network.node.settings
     await add_member(store, settings, "mona", admin=True)
-    ben = await store.local_actor("ben")
-    assert ben is not None
-    for n in range(120):  # ben's keys for all: making 120 key pairs would take a minute
-        await store.insert_local_actor(
-            username=f"member{n:03}",
-            kind="Person",
-            display_name=f"Member {n}",
-            public_key_pem=ben.public_key_pem,
-            private_key_sealed=ben.private_key_sealed,
-        )
+    await add_many_members(store, 120)
     post_url = await network.post("Held comments")
     post = await store.post(post_url.rsplit("/", 1)[1])
     assert post is not None

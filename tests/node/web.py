@@ -31,6 +31,20 @@ async def add_member(store: Store, settings: Settings, name: str, *, admin: bool
     )
 
 
+async def add_many_members(store: Store, count: int) -> None:
+    """member000, member001…, with ben's keys (making that many key pairs takes a minute)."""
+    ben = await store.local_actor("ben")
+    assert ben is not None
+    for n in range(count):
+        await store.insert_local_actor(
+            username=f"member{n:03}",
+            kind="Person",
+            display_name=f"Member {n}",
+            public_key_pem=ben.public_key_pem,
+            private_key_sealed=ben.private_key_sealed,
+        )
+
+
 def csrf_of(html: str) -> str:
     match = _CSRF.search(html)
     assert match, "the page has no form with a CSRF token"
