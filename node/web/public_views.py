@@ -4,6 +4,8 @@ embeddable badge, and the "reply/follow from your own server" hand-off."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -17,9 +19,9 @@ from node.federation.actors import (
     local_actor,
     local_actor_by_row_id,
 )
-from node.storage import LocalActorRow, PostRow
+from node.storage import LocalActorRow, PostRow, utcnow
 
-from . import badges
+from . import badges, pictures
 from .responses import error_page, node_of, render
 
 DEFAULT_ABOUT = (
@@ -29,9 +31,20 @@ DEFAULT_ABOUT = (
 
 
 async def about(request: Request) -> Response:
-    page = await node_of(request).store.site_page("about")
+    """The rules and terms, then the community in figures: members, posts, open offers and
+    requests, and a picture of the hours exchanged by month."""
+    store = node_of(request).store
+    page = await store.site_page("about")
     content = page["content_html"] if page else DEFAULT_ABOUT
-    return render(request, "about.html", content=content)
+    now = utcnow()
+    exchanged = await store.hours_given_since(now - timedelta(days=366))
+    figures = {
+        "members": await store.count_local_actors("Person"),
+        "posts": await store.count_posts(),
+        "open_offers": await store.count_open_offers(),
+    }
+    chart = pictures.hours_by_month(exchanged, now)
+    return render(request, "about.html", content=content, figures=figures, hours_chart=chart)
 
 
 async def media(request: Request) -> Response:
