@@ -16,7 +16,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from .conftest import Served
-from .test_web_flow import serious_violations
+from .test_web_flow import serious_violations, sign_in
 
 WIDTHS = (1280, 375)
 SCHEMES = ("light", "dark")
@@ -127,4 +127,25 @@ def test_a_report_prints_without_navigation_or_forms(
     assert page.locator(".comments .comment").first.is_visible()
     (artifacts / "look").mkdir(exist_ok=True)
     page.pdf(path=str(artifacts / "look" / "post-print.pdf"))
+    context.close()
+
+
+def test_an_admin_sets_the_look_on_the_about_page(
+    served: Served, styled: dict[str, str], browser: Any, artifacts: Path, tmp_path: Path
+) -> None:
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    sign_in(page, served.url, "mia")
+    page.goto(f"{served.url}/about/edit")
+    page.get_by_label("Name", exact=True).fill("Riverside Time Bank")
+    page.get_by_label("Remove the header image").check()
+    page.get_by_role("button", name="Save the look").click()
+    assert "The look is saved" in page.get_by_role("status").inner_text()
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=str(artifacts / "look" / f"about-edit-{width}.png"), full_page=True)
+    assert serious_violations(page) == []
+    assert page.locator(".site-name").inner_text().strip() == "Riverside Time Bank"
+    assert page.locator(".site-banner").count() == 0
+    assert page.locator(".site-logo").count() == 1  # the logo stays
     context.close()
