@@ -1,8 +1,8 @@
 """The community's look (name, logo, accent colour, header image: node/content/identity.py) as
 this process last read it. Every page shows it, so it is read from the database at most once
-per FRESH_SECONDS per process instead of once per page; a change made in this process is seen
-at once (`forget`), one made by another process (`conode site set`, a second web process)
-within FRESH_SECONDS."""
+per FRESH_SECONDS per process instead of once per page. A change made in this process is seen
+at once (it `put`s what it saved); one made by another process (`conode site set`, a second
+web process) within FRESH_SECONDS."""
 
 from __future__ import annotations
 
@@ -34,6 +34,3 @@ class Refreshed(Generic[T]):
 
     def put(self, value: T) -> None:
         self._value, self._read_at = value, time.monotonic()
-
-    def forget(self) -> None:
-        self._read_at = 0.0

@@ -5,13 +5,17 @@ per server; what is refused changes nothing. And the same from `conode site`."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import re
+import time
 from pathlib import Path
 
 import httpx
 from PIL import Image
+
+from node.cache import look
 
 from ..conftest import TEST_URL
 from .conftest import Network
@@ -228,3 +232,15 @@ def test_conode_site_errors_are_sentences(env: dict[str, str], tmp_path: Path) -
     assert result.returncode == 2 and "not an image" in result.stderr
     shown = json.loads(conode(env, "site", "show", "--json").stdout)
     assert shown["name"] == "Riverside Timebank" and shown["header"] is None
+
+
+async def test_a_change_from_another_process_shows_within_seconds(network: Network) -> None:
+    # Given a page served (so this process holds the look), when another process (here: the
+    # store directly, as `conode site set` writes it) renames the community
+    assert "Riverside Timebank" in (await network.http.get(f"{TEST_URL}/")).text
+    await network.node.store.save_site_identity(None, name="Canal Commons")
+    # Then pages show the new name within FRESH_SECONDS, without a restart
+    deadline = time.monotonic() + look.FRESH_SECONDS + 3
+    while "Canal Commons" not in (await network.http.get(f"{TEST_URL}/")).text:
+        assert time.monotonic() < deadline, "the new name never showed"
+        await asyncio.sleep(0.2)
