@@ -171,8 +171,8 @@ async def change(node: Node, wanted: SiteChange, by: int | None) -> SiteIdentity
         if wanted.header is not None:
             alt = f"Header image of {name}"
             values["header_id"] = await _stored(node, owner, wanted.header, alt, HEADER_BOXES)
-        logger_id = by if by is not None else node_actors[-1].id
-        await node.store.save_site_identity(logger_id, **values)
+        done_by = by if by is not None else node_actors[-1].id
+        await node.store.save_site_identity(done_by, **values)
         after = await node.store.site_identity()
         await _drop_replaced(node, before, after)
         for row in node_actors:
@@ -183,7 +183,7 @@ async def change(node: Node, wanted: SiteChange, by: int | None) -> SiteIdentity
                 assert fresh is not None
                 await actor_updates.federate_actor(node, fresh)
         detail = ", ".join(sorted({*values} - {"logo_id", "header_id"} | _pictures(wanted)))
-        await node.store.record_moderation(logger_id, "edit_look", "site", detail)
+        await node.store.record_moderation(done_by, "edit_look", "site", detail)
     node.look.put(after)
     return after
 
