@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from node.accounts.sessions import NodeSessions
+from node.web.look_views import SiteLook
 from node.web.paging import BadPageLink, bad_page_link
 from node.web.ratelimit import RateLimit
 from node.web.secure_fetch import AuthorizedFetch
@@ -69,6 +70,7 @@ def create_app(
             Middleware(RateLimit, per_minute=settings.rate_limit),
             *([Middleware(AuthorizedFetch)] if settings.authorized_fetch else []),
             Middleware(NodeSessions, https_only=https),
+            Middleware(SiteLook),
         ],
         lifespan=lifespan,
         exception_handlers={Exception: _server_error, BadPageLink: bad_page_link},

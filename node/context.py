@@ -13,12 +13,13 @@ from activitypub.aiohttp_transport import Deliverer
 from activitypub.client import FetchPolicy, make_client
 from node.cache.comments import CommentCache
 from node.cache.keys import KeyCache
+from node.cache.look import Refreshed
 from node.cache.views import ViewCounter
 
 from . import __version__
 from .ops import vault
 from .settings import Settings
-from .storage import Store
+from .storage import SiteIdentityRow, Store
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ class Node:
     deliverer: Deliverer | None = None
     comments: CommentCache = field(default_factory=CommentCache, compare=False)  # per process
     views: ViewCounter = field(default_factory=ViewCounter, compare=False)  # per process
+    # the community's look as last read (node/content/identity.py), per process
+    look: Refreshed[SiteIdentityRow] = field(default_factory=Refreshed, compare=False)
 
 
 def user_agent(settings: Settings) -> str:

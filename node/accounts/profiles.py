@@ -5,16 +5,13 @@ an email address only the node sees. Every change that shows in the actor docume
 
 from __future__ import annotations
 
-import asyncio
 import re
-import secrets
 from dataclasses import dataclass
 
-from activitypub import objects
 from node.content import html, uploads
 from node.context import Node
-from node.federation import actors, delivery
-from node.storage import LocalActorRow, utcnow
+from node.federation import actor_updates, actors
+from node.storage import LocalActorRow
 
 from .members import AccountError
 
@@ -66,23 +63,11 @@ def _profile_values(change: ProfileChange) -> dict[str, object]:
 
 async def _store_avatar(node: Node, member: LocalActorRow, data: bytes) -> str:
     try:
-        sizes = (actors.AVATAR_LARGE, actors.AVATAR_SMALL)
-        images = await asyncio.to_thread(uploads.square_images, data, sizes)
+        alt = f"Picture of {member.display_name}"
+        boxes = uploads.squares(actors.AVATAR_SIZES)
+        return await uploads.store_fitted(node.store, member.id, data, alt, boxes)
     except uploads.UploadError as exc:
         raise AccountError(str(exc)) from exc
-    avatar_id = secrets.token_urlsafe(12)
-    for size, image in images.items():
-        await node.store.insert_media(
-            public_id=f"{avatar_id}-{size}",
-            owner_id=member.id,
-            post_id=None,
-            media_type=image.media_type,
-            alt=f"Picture of {member.display_name}"[:200],
-            width=size,
-            height=size,
-            data=image.data,
-        )
-    return avatar_id
 
 
 async def edit_profile(node: Node, member: LocalActorRow, change: ProfileChange) -> LocalActorRow:
@@ -99,8 +84,9 @@ async def edit_profile(node: Node, member: LocalActorRow, change: ProfileChange)
         if values:
             await node.store.update_account(member.id, **values)
         if member.avatar_id and values.get("avatar_id", member.avatar_id) != member.avatar_id:
-            sizes = (actors.AVATAR_LARGE, actors.AVATAR_SMALL)
-            await node.store.delete_unattached_media([f"{member.avatar_id}-{n}" for n in sizes])
+            await node.store.delete_unattached_media(
+                uploads.fitted_ids(member.avatar_id, uploads.squares(actors.AVATAR_SIZES))
+            )
         row = await node.store.local_actor_by_row_id(member.id)
         assert row is not None
         if _shown(row) != shown_before:
@@ -114,12 +100,7 @@ def _shown(row: LocalActorRow) -> tuple[str, str, str | None]:
 
 async def federate_profile(node: Node, row: LocalActorRow) -> None:
     """`Update(Person)` with the whole actor document, to each follower's shared inbox once."""
-    actor = actors.local_actor(node.settings, row)
-    document = actors.actor_document(node.settings, actor)
-    stamp = utcnow().strftime("%Y%m%dT%H%M%S%f")
-    activity = objects.update_actor(f"{actor.actor_id}#updates/{stamp}", document)
-    inboxes = await node.store.follower_inboxes([row.id])
-    await delivery.enqueue(node.store, activity=activity, sender=row.username, inbox_urls=inboxes)
+    await actor_updates.federate_actor(node, row)
 
 
 async def set_role(node: Node, member: LocalActorRow, role: str) -> LocalActorRow:

@@ -14,6 +14,7 @@ from typing import Any
 from node import __version__
 from node.accounts import passwords
 from node.accounts.members import AccountError
+from node.content.identity import IdentityError
 from node.content.publishing import PublishError
 from node.federation import actors, following, integrity, report_forwarding
 from node.moderation.rules import ModerationError
@@ -47,6 +48,9 @@ from . import (
 )
 from . import (
     offers as cli_offers,
+)
+from . import (
+    site as cli_site,
 )
 from . import (
     users as cli_users,
@@ -292,6 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_backup.add_commands(commands)
     cli_links.add_commands(commands)
     cli_notifications.add_commands(commands)
+    cli_site.add_commands(commands)
     return parser
 
 
@@ -335,6 +340,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         report_forwarding.ForwardError,
         OfferError,
         BackupError,
+        IdentityError,
     ) as exc:
         print(f"conode: {exc}", file=sys.stderr)
         return 2

@@ -72,22 +72,64 @@ def clean_image(data: bytes) -> CleanImage:
     return CleanImage(cleaned, MEDIA_TYPES[format_name], image.width, image.height)
 
 
-def _square(image: Image.Image, size: int) -> bytes:
-    """The centre square at `size` pixels, as a JPEG of the pixels alone (no metadata)."""
+def _fitted(image: Image.Image, width: int, height: int) -> bytes:
+    """The centre of the picture cropped to `width` by `height` pixels, as a JPEG of the pixels
+    alone (no metadata)."""
     upright = ImageOps.exif_transpose(image)
     flat = Image.new("RGB", upright.size, "white")  # transparency over white, as most apps show
     flat.paste(upright.convert("RGBA"), mask=upright.convert("RGBA"))
     out = io.BytesIO()
-    ImageOps.fit(flat, (size, size), Image.Resampling.LANCZOS).save(out, "JPEG", quality=85)
+    ImageOps.fit(flat, (width, height), Image.Resampling.LANCZOS).save(out, "JPEG", quality=85)
     return out.getvalue()
 
 
-def square_images(data: bytes, sizes: tuple[int, ...]) -> dict[int, CleanImage]:
-    """An uploaded picture checked like any image, cropped square at each size (avatars)."""
+def fitted_images(data: bytes, boxes: tuple[tuple[int, int], ...]) -> dict[str, CleanImage]:
+    """An uploaded picture checked like any image, cropped to each box, by "<w>x<h>"."""
     clean_image(data)  # the same checks: size, format, pixel count, decodes
     image = Image.open(io.BytesIO(data))
     image.seek(0)  # an animated GIF gives its first frame
-    return {size: CleanImage(_square(image, size), "image/jpeg", size, size) for size in sizes}
+    return {f"{w}x{h}": CleanImage(_fitted(image, w, h), "image/jpeg", w, h) for w, h in boxes}
+
+
+def square_images(data: bytes, sizes: tuple[int, ...]) -> dict[int, CleanImage]:
+    """Square crops at each size (avatars, the community's logo)."""
+    fitted = fitted_images(data, tuple((size, size) for size in sizes))
+    return {size: fitted[f"{size}x{size}"] for size in sizes}
+
+
+async def store_fitted(
+    store: Store, owner_id: int, data: bytes, alt: str, boxes: tuple[tuple[int, int], ...]
+) -> str:
+    """A picture checked and kept cropped to each box as media `<id>-<suffix>` (see
+    `fitted_ids`); returns the id. Raises UploadError."""
+    images = await asyncio.to_thread(fitted_images, data, boxes)
+    picture_id = secrets.token_urlsafe(12)
+    for (width, height), image in zip(boxes, images.values(), strict=True):
+        await store.insert_media(
+            public_id=f"{picture_id}-{_suffix(width, height)}",
+            owner_id=owner_id,
+            post_id=None,
+            media_type=image.media_type,
+            alt=alt[:200],
+            width=width,
+            height=height,
+            data=image.data,
+        )
+    return picture_id
+
+
+def _suffix(width: int, height: int) -> str:
+    return str(width) if width == height else f"{width}x{height}"
+
+
+def fitted_ids(picture_id: str, boxes: tuple[tuple[int, int], ...]) -> list[str]:
+    """The media ids `store_fitted` gave a picture: `<id>-<size>` for a square (as members'
+    pictures have always been), `<id>-<w>x<h>` otherwise."""
+    return [f"{picture_id}-{_suffix(w, h)}" for w, h in boxes]
+
+
+def squares(sizes: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
+    return tuple((size, size) for size in sizes)
 
 
 def checked_alt(alt: str) -> str:

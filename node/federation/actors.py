@@ -24,6 +24,7 @@ USERNAME_PATTERN = re.compile(r"^[a-z0-9_]{1,30}$")
 # Names that would collide with node actors or confuse people reading a handle.
 RESERVED_USERNAMES = frozenset({INSTANCE_USERNAME, "actor", "admin_api", "root", "webmaster"})
 AVATAR_LARGE, AVATAR_SMALL = 400, 96  # square pixels: the actor's icon, and beside comments
+AVATAR_SIZES = (AVATAR_LARGE, AVATAR_SMALL)
 AVATAR_MEDIA_TYPE = "image/jpeg"
 
 

@@ -10,6 +10,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from node.content import identity
 from node.content.publishing import post_id
 from node.context import Node
 from node.federation.actors import local_actor_by_row_id
@@ -138,7 +139,7 @@ async def directory(node: Node) -> list[dict[str, Any]]:
     """This node first, then every node it is linked with."""
     here = {
         "id": None,
-        "name": node.settings.name,
+        "name": identity.current(node).name,
         "url": node.settings.url,
         "group": f"{node.settings.url}/groups/{node.settings.group_handle}",
         "handle": f"@{node.settings.group_handle}@{node.settings.host}",

@@ -62,3 +62,14 @@ def bars(months: list[Month]) -> list[Bar]:
             title = f"{month.label}: {minutes / 60:g} hours {kind}"
             drawn.append(Bar(index * slot + offset, BAR_AREA - height, height, kind, title))
     return drawn
+
+
+def totals(points: list[tuple[datetime, int]], now: datetime) -> list[tuple[str, int]]:
+    """(month, sum) for the last twelve months, oldest first: minutes exchanged on the whole
+    node (the about page's picture)."""
+    summed = dict.fromkeys(_month_labels(now), 0)
+    for at, minutes in points:
+        label = at.strftime("%Y-%m")
+        if label in summed:
+            summed[label] += minutes
+    return list(summed.items())

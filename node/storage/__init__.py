@@ -36,7 +36,7 @@ from .rows import (
 from .search import SearchQueries
 from .site import SiteQueries
 from .social import SocialQueries
-from .web import WebQueries
+from .web import SiteIdentityRow, WebQueries
 
 
 class Store(
@@ -80,6 +80,7 @@ __all__ = [
     "PostRow",
     "RemoteActorRow",
     "ResponseRow",
+    "SiteIdentityRow",
     "Store",
     "StoreBase",
     "Window",

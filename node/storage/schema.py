@@ -592,3 +592,20 @@ heartbeats = sa.Table(
     sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+# --- the community's look (migration 0018) -----------------------------------------------------
+
+# One row (id 1) once an admin has set any of it: the name shown instead of CONODE_NAME, the
+# accent colour (#rrggbb) and the logo and header image (media public ids without the size
+# suffix, node/content/identity.py). No row: the defaults.
+site_identity = sa.Table(
+    "site_identity",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("name", sa.String(200), nullable=True),
+    sa.Column("accent", sa.String(7), nullable=True),
+    sa.Column("logo_id", sa.String(32), nullable=True),
+    sa.Column("header_id", sa.String(32), nullable=True),
+    sa.Column("updated_by", sa.Integer, sa.ForeignKey("local_actors.id"), nullable=True),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)

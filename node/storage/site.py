@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from .connection import StoreBase
 from .listing import board_query
 from .rows import OfferRow, PostRow, _aware, _post_and_offer, utcnow
-from .schema import invitations, local_actors, offers, post_views, posts
+from .schema import invitations, ledger_entries, local_actors, offers, post_views, posts
 
 VIEW_ROWS = 500  # posts per statement, under both databases' bind-parameter limits
 
@@ -115,3 +115,27 @@ class SiteQueries(StoreBase):
             .where(p.c.deleted_at.is_(None), o.c.status == "open")
         )
         return int(await self._db.fetch_val(query) or 0)
+
+    # --- the pictures: open offers by category, hours exchanged by month ---
+
+    async def open_offers_by_category(self) -> list[tuple[str | None, str, int]]:
+        """(category, kind, how many) of the open offers and requests not deleted."""
+        o, p = offers, posts
+        query = (
+            sa.select(o.c.category, p.c.kind, sa.func.count())
+            .select_from(o.join(p, o.c.post_id == p.c.id))
+            .where(p.c.deleted_at.is_(None), o.c.status == "open")
+            .group_by(o.c.category, p.c.kind)
+        )
+        return [(row[0], str(row[1]), int(row[2])) for row in await self._db.fetch_all(query)]
+
+    async def hours_given_since(self, since: datetime) -> list[tuple[datetime, int]]:
+        """(when, minutes) of each completed exchange since then, counted once (the giver's
+        side of the ledger)."""
+        e = ledger_entries
+        query = (
+            sa.select(e.c.created_at, e.c.minutes)
+            .where(e.c.minutes > 0, e.c.created_at >= since)
+            .order_by(e.c.id)
+        )
+        return [(_aware(row[0]), int(row[1])) for row in await self._db.fetch_all(query)]

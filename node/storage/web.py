@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -15,8 +16,22 @@ from .schema import (
     login_failures,
     media,
     moderation_actions,
+    site_identity,
     site_pages,
 )
+
+IDENTITY_ROW = 1  # site_identity holds one row
+
+
+@dataclass(frozen=True)
+class SiteIdentityRow:
+    """What an admin set; None: not set (the default applies)."""
+
+    name: str | None = None
+    accent: str | None = None
+    logo_id: str | None = None
+    header_id: str | None = None
+    updated_at: datetime | None = None
 
 
 class WebQueries(StoreBase):
@@ -92,6 +107,26 @@ class WebQueries(StoreBase):
             self._upsert(p)
             .values(name=name, updated_at=utcnow(), **values)
             .on_conflict_do_update(index_elements=[p.c.name], set_=values)
+        )
+        await self._db.execute(query)
+
+    async def site_identity(self) -> SiteIdentityRow:
+        t = site_identity
+        row = await self._db.fetch_one(sa.select(t).where(t.c.id == IDENTITY_ROW))
+        if row is None:
+            return SiteIdentityRow()
+        values = {f.name: row._mapping[f.name] for f in fields(SiteIdentityRow)}
+        values["updated_at"] = _aware(values["updated_at"])
+        return SiteIdentityRow(**values)
+
+    async def save_site_identity(self, by: int | None, **values: str | None) -> None:
+        """Set the given columns (None clears one); the others stay as they are."""
+        t = site_identity
+        changed = {**values, "updated_by": by, "updated_at": utcnow()}
+        query = (
+            self._upsert(t)
+            .values(id=IDENTITY_ROW, **changed)
+            .on_conflict_do_update(index_elements=[t.c.id], set_=changed)
         )
         await self._db.execute(query)
 

@@ -101,7 +101,10 @@ async def activity_log(request: Request, member: LocalActor) -> Response:
 async def about_editor(request: Request, member: LocalActor) -> Response:
     page = await node_of(request).store.site_page("about")
     source = page["source"] if page else ""
-    return render(request, "about_edit.html", source=source, preview="", section="about")
+    done = request.query_params.get("done") == "look"
+    return render(
+        request, "about_edit.html", source=source, preview="", section="about", look_done=done
+    )
 
 
 @for_admins_form

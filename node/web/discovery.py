@@ -10,6 +10,7 @@ from starlette.responses import Response
 from activitypub import nodeinfo, webfinger
 from activitypub.vocab import JRD_JSON, NODEINFO_21_PROFILE
 from node import __version__
+from node.content import identity
 from node.context import Node
 from node.federation.actors import LocalActor, local_actor
 from node.network import links
@@ -95,7 +96,7 @@ async def nodeinfo_document(request: Request) -> Response:
             local_posts=await node.store.count_posts(),
         ),
         metadata={
-            "nodeName": node.settings.name,
+            "nodeName": identity.current(node).name,
             "groupActor": f"{node.settings.url}/groups/{node.settings.group_handle}",
             "networkFeed": f"{node.settings.url}/network/feed",
             "linkedNodes": [

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from node.accounts import sessions
+from node.content import uploads
 from node.federation.actors import LocalActor, local_actor
 
 from .i18n import N_
@@ -139,6 +140,15 @@ def for_moderators_form(endpoint: MemberFormEndpoint) -> Endpoint:
 
 def for_admins_form(endpoint: MemberFormEndpoint) -> Endpoint:
     return for_admins(_with_form(endpoint))
+
+
+async def image_field(form: FormData, name: str) -> bytes | None:
+    """An uploaded picture's bytes (one past the size cap at most, so a file too large is
+    refused as such by node/content/uploads.py), or None when none was chosen."""
+    upload = form.get(name)
+    if upload is None or isinstance(upload, str) or not upload.filename:
+        return None
+    return await upload.read(uploads.MAX_IMAGE_BYTES + 1)
 
 
 def text_field(form: FormData, name: str, limit: int = 100_000) -> str:

@@ -16,7 +16,7 @@ from node.federation import remote
 from node.network import overview as network
 from node.network import shared_blocks
 
-from . import paging
+from . import paging, pictures
 from .responses import activity_response, error_page, json_response, node_of, render
 
 PAGES = {
@@ -59,10 +59,12 @@ async def network_home(request: Request) -> Response:
     """`/network`: every node in the network, then what they publish, newest first."""
     node = node_of(request)
     page = await network.feed_page(node, paging.window(request, NETWORK_PAGE_ITEMS))
+    nodes = [shown_node(entry) for entry in await network.directory(node)]
     return render(
         request,
         "network.html",
-        nodes=[shown_node(entry) for entry in await network.directory(node)],
+        nodes=nodes,
+        network_map=pictures.network_map(nodes),
         feed=[shown_entry(e) for e in page.items],
         pager=paging.links(request, page),
         offers=[shown_entry(e) for e in await network.offers_board(node, limit=NETWORK_PAGE_ITEMS)],

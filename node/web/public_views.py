@@ -4,10 +4,12 @@ embeddable badge, and the "reply/follow from your own server" hand-off."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from node.content import avatars, documents, feeds
+from node.content import avatars, documents, feeds, identity
 from node.context import Node
 from node.federation import interaction
 from node.federation.actors import (
@@ -17,9 +19,9 @@ from node.federation.actors import (
     local_actor,
     local_actor_by_row_id,
 )
-from node.storage import LocalActorRow, PostRow
+from node.storage import LocalActorRow, PostRow, utcnow
 
-from . import badges
+from . import badges, pictures
 from .responses import error_page, node_of, render
 
 DEFAULT_ABOUT = (
@@ -29,9 +31,20 @@ DEFAULT_ABOUT = (
 
 
 async def about(request: Request) -> Response:
-    page = await node_of(request).store.site_page("about")
+    """The rules and terms, then the community in figures: members, posts, open offers and
+    requests, and a picture of the hours exchanged by month."""
+    store = node_of(request).store
+    page = await store.site_page("about")
     content = page["content_html"] if page else DEFAULT_ABOUT
-    return render(request, "about.html", content=content)
+    now = utcnow()
+    exchanged = await store.hours_given_since(now - timedelta(days=366))
+    figures = {
+        "members": await store.count_local_actors("Person"),
+        "posts": await store.count_posts(),
+        "open_offers": await store.count_open_offers(),
+    }
+    chart = pictures.hours_by_month(exchanged, now)
+    return render(request, "about.html", content=content, figures=figures, hours_chart=chart)
 
 
 async def media(request: Request) -> Response:
@@ -92,7 +105,7 @@ async def offers_feed(request: Request) -> Response:
     )
     authors = await node.store.local_actors_by_row_id([post.author_id for post, _ in listing])
     posts = [(post, _member(node, authors.get(post.author_id))) for post, _ in listing]
-    title = f"Offers and requests · {node.settings.name}"
+    title = f"Offers and requests · {identity.current(node).name}"
     info = feeds.FeedInfo(
         title, node.settings.url + "/offers", node.settings.url + request.url.path, title
     )
@@ -110,13 +123,14 @@ async def feed(request: Request) -> Response:
     if kind not in feeds.MEDIA_TYPES:
         return error_page(request, 404, "Feeds are feed.atom and feed.rss.")
     member = None
-    title, page_url = node.settings.name, node.settings.url + "/"
+    name = identity.current(node).name
+    title, page_url = name, node.settings.url + "/"
     if "username" in request.path_params:
         row = await node.store.local_actor(request.path_params["username"].lower())
         if row is None or row.kind != "Person":
             return error_page(request, 404, "No member by that name here.")
         member = local_actor(node.settings, row)
-        title, page_url = f"{row.display_name} · {node.settings.name}", member.profile_url
+        title, page_url = f"{row.display_name} · {name}", member.profile_url
     info = feeds.FeedInfo(
         title, page_url, node.settings.url + request.url.path, f"Posts on {title}"
     )
@@ -127,15 +141,21 @@ async def feed(request: Request) -> Response:
 async def _badge_terms(request: Request) -> tuple[str, str, int]:
     node = node_of(request)
     handle = f"@{node.settings.group_handle}@{node.settings.host}"
-    return node.settings.name, handle, await node.store.count_open_offers()
+    return identity.current(node).name, handle, await node.store.count_open_offers()
 
 
 async def badge_svg(request: Request) -> Response:
-    """Served without a session (node/accounts/sessions.py), so no cookie goes with it anywhere."""
-    svg = badges.svg(*await _badge_terms(request))
+    """Served without a session (node/accounts/sessions.py), so no cookie goes with it anywhere.
+    In the community's colour, with its logo when it has one."""
+    node = node_of(request)
+    look = identity.current(node)
+    accent = (look.palette.accent, look.palette.on_accent) if look.palette else badges.DEFAULT
+    logo = await node.store.media(look.logo_url.removeprefix("/media/")) if look.logo_url else None
+    svg = badges.svg(*await _badge_terms(request), accent, logo.data if logo else None)
     headers = {
         "Cache-Control": "public, max-age=600",
         "Cross-Origin-Resource-Policy": "cross-origin",  # other sites embed it
+        "Content-Security-Policy": "default-src 'none'; img-src data:",  # the logo, inline
     }
     return Response(svg, media_type="image/svg+xml", headers=headers)
 

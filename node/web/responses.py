@@ -12,6 +12,7 @@ from starlette.responses import HTMLResponse, Response
 
 from activitypub.vocab import ACTIVITY_JSON, Document, wants_activity_json
 from node.accounts import sessions
+from node.content import identity
 from node.context import Node
 
 from . import i18n
@@ -67,8 +68,10 @@ def json_response(
 def render_fragment(request: Request, template: str, **context: Any) -> str:
     """A template as markup, with what every page's templates can use (viewer, csrf_token…)."""
     node = node_of(request)
+    site = identity.current(node)
     return _environment.get_template(template).render(
-        node_name=node.settings.name,
+        node_name=site.name,
+        site=site,
         base_url=node.settings.url,
         viewer=sessions.viewer(request),
         csrf_token=lambda: sessions.csrf_token(request),  # only pages with forms set a cookie

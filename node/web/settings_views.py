@@ -11,13 +11,12 @@ from starlette.responses import RedirectResponse, Response
 
 from node.accounts import credentials, moving, profiles, sessions
 from node.accounts.members import AccountError
-from node.content import uploads
 from node.federation import actors
 from node.federation.actors import LocalActor
 from node.notifications import choices
 from node.storage import utcnow
 
-from .guards import for_members, for_members_form, public_form, text_field
+from .guards import for_members, for_members_form, image_field, public_form, text_field
 from .i18n import N_
 from .responses import error_page, node_of, render
 
@@ -149,19 +148,12 @@ async def reset(request: Request, form: FormData) -> Response:
     return RedirectResponse("/settings?done=password", status_code=303)
 
 
-async def _uploaded(form: FormData, name: str) -> bytes | None:
-    upload = form.get(name)
-    if upload is None or isinstance(upload, str) or not upload.filename:
-        return None
-    return await upload.read(uploads.MAX_IMAGE_BYTES + 1)
-
-
 @for_members_form
 async def save_profile(request: Request, member: LocalActor, form: FormData) -> Response:
     change = profiles.ProfileChange(
         display_name=text_field(form, "display_name", profiles.MAX_DISPLAY_NAME + 1),
         bio=text_field(form, "bio", profiles.MAX_BIO + 1),
-        avatar=await _uploaded(form, "avatar"),
+        avatar=await image_field(form, "avatar"),
         remove_avatar=form.get("no_avatar") == "1",
         email=text_field(form, "email", 400),
     )
