@@ -142,12 +142,13 @@ async def _fetch_group(
 
 
 async def _public_url(
-    settings: Settings, store: Store | None, transport: httpx.AsyncBaseTransport | None
+    settings: Settings, store: Store | None, http: httpx.AsyncClient | None
 ) -> Check:
     expected = f"{settings.url}/groups/{settings.group_handle}"
-    async with httpx.AsyncClient(
-        timeout=FETCH_TIMEOUT, follow_redirects=True, transport=transport
-    ) as http:
+    if http is None:
+        async with httpx.AsyncClient(timeout=FETCH_TIMEOUT, follow_redirects=True) as own:
+            href, document, problem = await _fetch_group(settings, own)
+    else:
         href, document, problem = await _fetch_group(settings, http)
     fix = (
         "set CONODE_URL to this node's public URL, and check that the proxy (or `conode "
@@ -312,10 +313,10 @@ async def examine(
     settings: Settings,
     *,
     store: Store | None = None,
-    transport: httpx.AsyncBaseTransport | None = None,
+    http: httpx.AsyncClient | None = None,
 ) -> list[Check]:
-    """Every check, in order. `store`: an open store to use (the web process's); without one
-    the database is opened here. `transport`: how the public URL is reached (tests)."""
+    """Every check, in order. `store` and `http`: an open store and the client that reaches
+    the public URL (the web process's own); without them, they are opened here."""
     own = store is None
     try:
         if store is None:
@@ -328,7 +329,7 @@ async def examine(
             "the database server runs and accepts this user",
         )
     try:
-        return await _with_database(settings, store, transport)
+        return await _with_database(settings, store, http)
     finally:
         if own:
             await store.disconnect()
@@ -348,7 +349,7 @@ async def _without_database(settings: Settings, problem: str) -> list[Check]:
 
 
 async def _with_database(
-    settings: Settings, store: Store, transport: httpx.AsyncBaseTransport | None
+    settings: Settings, store: Store, http: httpx.AsyncClient | None
 ) -> list[Check]:
     now = utcnow()
     database = await _database(store, settings)
@@ -365,7 +366,7 @@ async def _with_database(
     return [
         database,
         await _secret(store, settings),
-        await _public_url(settings, store, transport),
+        await _public_url(settings, store, http),
         *_url_warnings(settings, ports),
         workers,
         await _queue(store, now),
