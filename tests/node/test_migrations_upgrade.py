@@ -6,10 +6,6 @@ and serves them. On SQLite, and on PostgreSQL under CONODE_TEST_DATABASE_URL."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +19,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from node.storage import MIGRATIONS_DIR, Store, async_url, head_revision, migrate
 
-from ..processes import PG_ENV, _pg_execute
+from ..processes import fresh_database
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
@@ -39,20 +35,6 @@ def _earlier_revisions() -> list[str]:
     script = ScriptDirectory.from_config(_config(""))
     newest_first = [r.revision for r in script.walk_revisions()]
     return newest_first[:0:-1]  # oldest first, without the head
-
-
-@contextlib.contextmanager
-def _empty_database(directory: Path) -> Iterator[str]:
-    admin = os.environ.get(PG_ENV)
-    if not admin:
-        yield f"sqlite:///{directory / 'conode.db'}"
-        return
-    name = f"conode_m_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_pg_execute(admin, f"CREATE DATABASE {name}"))
-    try:
-        yield admin.rsplit("/", 1)[0] + "/" + name
-    finally:
-        asyncio.run(_pg_execute(admin, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
 def _value(column: sa.Column[Any], table: str) -> Any:
@@ -128,7 +110,8 @@ async def _served(database_url: str) -> str | None:
 def test_a_database_at_an_earlier_revision_upgrades_to_the_newest(
     revision: str, tmp_path: Path
 ) -> None:
-    with _empty_database(tmp_path) as database_url:
+    (tmp_path / "data").mkdir()  # where fresh_database puts a SQLite file
+    with fresh_database(tmp_path) as database_url:
         # Given a database created at that revision, with rows written as it stored them
         command.upgrade(_config(database_url), revision)
         written = asyncio.run(_write_old_rows(database_url))
