@@ -20,6 +20,7 @@ import pytest
 from ..conftest import free_port
 from ..peer import served_peer
 from ..processes import CONODE, ServedNode, conode, initialised_node, wait_until
+from .test_mail import Inbox, Smtp
 
 
 @contextlib.contextmanager
@@ -123,6 +124,23 @@ def test_a_public_url_reaching_another_server_fails(node: ServedNode) -> None:
     code, checks, _ = doctor(node, CONODE_URL=f"http://127.0.0.1:{free_port()}")
     assert code == 1
     assert "cannot reach" in checks["url"]["message"]
+
+
+def test_mail_is_checked_when_it_is_set(node: ServedNode) -> None:
+    server = Smtp(free_port(), Inbox())
+    server.start()
+    try:
+        code, checks, text = doctor(node, CONODE_SMTP_URL=f"smtp://127.0.0.1:{server.port}")
+    finally:
+        server.stop()
+    assert code == 0, text
+    assert checks["mail"]["status"] == "ok"
+    assert f"the mail server 127.0.0.1:{server.port} answers" in checks["mail"]["message"]
+    # And a mail server that does not answer fails, saying what to check
+    code, checks, _ = doctor(node, CONODE_SMTP_URL=f"smtp://127.0.0.1:{server.port}")
+    assert code == 1
+    assert checks["mail"]["status"] == "fail"
+    assert "check CONODE_SMTP_URL" in checks["mail"]["message"]
 
 
 def test_no_running_worker_fails(tmp_path: Path) -> None:
