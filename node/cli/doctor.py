@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sys
 from typing import Any
 
 from node.ops import doctor
@@ -14,18 +15,21 @@ from node.settings import Settings
 
 def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
     checks = asyncio.run(doctor.examine(settings))
+    healthy = doctor.healthy(checks)
     if args.json:
         print(json.dumps([check.as_json() for check in checks], indent=2, ensure_ascii=False))
     else:
         for check in checks:
             print(f"{check.status:<4}  {check.name:<8}  {check.text}")
-        healthy = doctor.healthy(checks)
+        if healthy:
+            print("the node is healthy")
+    if not healthy:
+        failed = ", ".join(check.name for check in checks if check.status == "fail")
         print(
-            "the node is healthy"
-            if healthy
-            else "the node needs attention: see the lines marked fail"
+            f"conode: the node needs attention ({failed}): do what the lines marked fail say",
+            file=sys.stderr,
         )
-    return 0 if doctor.healthy(checks) else 1
+    return 0 if healthy else 1
 
 
 def add_commands(commands: Any) -> None:

@@ -82,7 +82,7 @@ def test_a_healthy_node_passes(node: ServedNode) -> None:
     assert "conode worker on" in checks["worker"]["message"]
     assert checks["queue"]["figures"]["deliveries_waiting"] == 0
     assert text.splitlines()[-1] == "the node is healthy"
-    assert len(text.splitlines()) == len(checks) + 1  # one line per check
+    assert len(text.splitlines()) == len(checks) + 1  # one line per check, and the verdict
 
 
 def test_a_wrong_node_secret_fails(node: ServedNode) -> None:
