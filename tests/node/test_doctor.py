@@ -124,6 +124,11 @@ def test_a_public_url_reaching_another_server_fails(node: ServedNode) -> None:
     code, checks, _ = doctor(node, CONODE_URL=f"http://127.0.0.1:{free_port()}")
     assert code == 1
     assert "cannot reach" in checks["url"]["message"]
+    # And plain http on a public host is warned of, besides
+    public = node.env | {"CONODE_URL": "http://community.invalid"}
+    result = conode(public, "doctor", "--json", cwd=node.directory)
+    warned = [c for c in json.loads(result.stdout) if c["status"] == "warn"]
+    assert any("uses http on a public host" in c["message"] for c in warned), warned
 
 
 def test_mail_is_checked_when_it_is_set(node: ServedNode) -> None:
