@@ -21,6 +21,14 @@ if [ ! -f tests/browser/node_modules/axe-core/axe.min.js ] && command -v npm >/d
   echo "==> installing axe-core (npm) for the accessibility checks"
   npm ci --prefix tests/browser --no-audit --no-fund --silent
 fi
+# What the browser tests will do (tests/browser/conftest.py): skipped without Chromium outside
+# CI; with Chromium, the accessibility checks need axe-core and fail without it.
+if [ ! -x /usr/bin/chromium ]; then
+  echo "==> no /usr/bin/chromium: the browser tests are skipped (required under CI=true)"
+elif [ ! -f tests/browser/node_modules/axe-core/axe.min.js ]; then
+  echo "==> no axe-core (npm is missing): the browser tests' accessibility checks will FAIL;" \
+    "install npm (apt-get install npm) and run ./test.sh again"
+fi
 
 echo "==> pytest (database: ${CONODE_TEST_DATABASE_URL:-SQLite})"
 exec .venv/bin/python -m pytest "$@"

@@ -41,10 +41,12 @@ def create_app(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
     run_worker: bool = False,
+    port: int | None = None,
 ) -> Starlette:
     """Build the app; nothing touches the database or the network until startup.
 
     `run_worker` works the queues in-process (`conode serve`); tests step the worker instead.
+    `port`: what `conode serve` listens on, recorded with its heartbeat (`conode doctor`).
     """
 
     @asynccontextmanager
@@ -55,7 +57,7 @@ def create_app(
                 yield
                 return
             stop = asyncio.Event()
-            task = asyncio.create_task(worker.run_in_background(node, stop))
+            task = asyncio.create_task(worker.run_in_background(node, stop, port=port))
             try:
                 yield
             finally:

@@ -9,7 +9,7 @@ import logging
 import signal
 import socket
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from .content import avatars
 from .context import Node, open_node
@@ -19,16 +19,12 @@ from .network import link_checks
 from .notifications import mail
 from .offers import proposals as offers
 from .settings import Settings
-from .storage import utcnow
+from .storage import HEARTBEAT_SECONDS, utcnow
 
 logger = logging.getLogger(__name__)
 
 # Wait this long when nothing was due; a busy queue is worked without pause.
 IDLE_SECONDS = 0.5
-# A running process records that it is alive this often (`conode restore` refuses while a
-# heartbeat is younger than HEARTBEAT_FRESH).
-HEARTBEAT_SECONDS = 10.0
-HEARTBEAT_FRESH = timedelta(seconds=3 * HEARTBEAT_SECONDS)
 # Wait this long after a pass failed (say, the database is restarting) before the next one.
 ERROR_PAUSE_SECONDS = 5.0
 
@@ -44,25 +40,28 @@ async def run_once(node: Node) -> int:
     return processed + await delivery.run_once(node)
 
 
-async def run_in_background(node: Node, stop: asyncio.Event, *, process: str = "serve") -> None:
+async def run_in_background(
+    node: Node, stop: asyncio.Event, *, process: str = "serve", port: int | None = None
+) -> None:
     """Work the queues until `stop` is set; the pass in progress is finished first, so no row
     is left leased. The web app's lifespan runs this as a task for `conode serve`. A heartbeat
-    row says the process runs (`process`: serve | worker) until it stops."""
+    row says the process runs (`process`: serve | worker; `port`: what a serve listens on)
+    until it stops."""
     name, started, beaten = retry_policy.worker_name(), utcnow(), float("-inf")
     try:
         while not stop.is_set():
             if time.monotonic() - beaten >= HEARTBEAT_SECONDS:
                 beaten = time.monotonic()
-                await _beat(node, name, process, started)
+                await _beat(node, name, process, started, port)
             await _work(node, stop)
     finally:
         with contextlib.suppress(Exception):  # the database may be what stopped us
             await node.store.end_heartbeat(name)
 
 
-async def _beat(node: Node, name: str, process: str, started: datetime) -> None:
+async def _beat(node: Node, name: str, process: str, started: datetime, port: int | None) -> None:
     try:
-        await node.store.beat(name, process, socket.gethostname()[:255], started)
+        await node.store.beat(name, process, socket.gethostname()[:255], started, port)
     except Exception:  # the worker loop outlives a database that is restarting
         logger.exception("could not record this process's heartbeat")
 

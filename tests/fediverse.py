@@ -223,7 +223,9 @@ class FakeServer:
             return Response(status_code=401)
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         try:
-            await verify_request("GET", target, request.headers, b"", self._lookup)
+            await verify_request(
+                "GET", target, request.headers, b"", self._lookup, scheme=self.scheme
+            )
         except SignatureError as exc:
             self.refused.append(exc.reason)
             return Response(exc.reason, status_code=401)
@@ -238,7 +240,7 @@ class FakeServer:
             return Response("Request not signed", status_code=401)
         try:
             signer = await verify_request(
-                "POST", request.url.path, request.headers, body, self._lookup
+                "POST", request.url.path, request.headers, body, self._lookup, scheme=self.scheme
             )
         except SignatureError as exc:
             self.refused.append(exc.reason)

@@ -79,3 +79,19 @@ def test_nothing_points_outside_the_repository() -> None:
     texts = [*ROOT.glob("*.md"), *(ROOT / "docs").glob("*.md"), *(ROOT / "node").rglob("*.py")]
     for path in texts:
         assert "../shared" not in path.read_text(), f"{path.relative_to(ROOT)} points at ../shared"
+
+
+def test_what_test_sh_says_of_the_browser_tests_is_what_they_do() -> None:
+    """Without axe-core the accessibility checks fail (they are never skipped for it), and
+    ./test.sh and the README say so; without Chromium the browser tests are skipped."""
+    conftest = (ROOT / "tests" / "browser" / "conftest.py").read_text()
+    flow = (ROOT / "tests" / "browser" / "test_web_flow.py").read_text()
+    test_sh = (ROOT / "test.sh").read_text()
+    assert (
+        "assert AXE.exists()" in flow
+        and "skip" not in flow.split("def serious_violations")[1][:300]
+    )
+    assert 'pytest.skip("no /usr/bin/chromium' in conftest
+    assert "accessibility checks will FAIL" in test_sh
+    assert "the browser tests are skipped" in test_sh
+    assert "accessibility tests among them fail" in README

@@ -22,6 +22,7 @@ from node.ops import backup, dump, restore_undo, secret_check, vault
 from node.ops.backup import BackupError
 from node.settings import Settings
 from node.storage import (
+    HEARTBEAT_FRESH,
     MIGRATIONS_DIR,
     Store,
     is_sqlite,
@@ -30,7 +31,6 @@ from node.storage import (
     sqlite_path,
     utcnow,
 )
-from node.worker import HEARTBEAT_FRESH
 
 
 def read_passphrase(*, confirm: bool) -> str:
@@ -55,14 +55,17 @@ async def _dump(database_url: str) -> bytes:
     return b"".join([line async for line in dump.dump_rows(database_url)])
 
 
-def _database_bytes(settings: Settings) -> tuple[str, bytes]:
+def _database_bytes(settings: Settings) -> tuple[str, bytes, dict[str, int]]:
+    """The database member's name and bytes, and how many rows each table holds in it."""
     path = sqlite_path(settings.database_url)
     if path is None:
-        return backup.DUMP_MEMBER, asyncio.run(_dump(settings.database_url))
+        data = asyncio.run(_dump(settings.database_url))
+        return backup.DUMP_MEMBER, data, dump.dumped_counts(data.splitlines())
     with tempfile.TemporaryDirectory() as scratch:
         copy = Path(scratch) / "snapshot.db"
         dump.snapshot_sqlite(path, copy)
-        return backup.SQLITE_MEMBER, copy.read_bytes()
+        counts = asyncio.run(dump.row_counts(f"sqlite:///{copy}"))
+        return backup.SQLITE_MEMBER, copy.read_bytes(), counts
 
 
 def _check_destination(file: Path) -> None:
@@ -83,11 +86,11 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
     revision = asyncio.run(_revision(settings.database_url))
     if revision is None:
         raise BackupError("the database is not initialised: there is nothing to back up")
-    member, data = _database_bytes(settings)
+    member, data, counts = _database_bytes(settings)
     sealed = backup.seal_secret(secret, passphrase, backup.manifest_digest(data))
     kind = "sqlite" if is_sqlite(settings.database_url) else "postgresql"
     meta = backup.manifest(
-        database=kind, member=member, revision=revision, data=data, secret=sealed
+        database=kind, member=member, revision=revision, data=data, secret=sealed, row_counts=counts
     )
     backup.write_archive(Path(args.file), backup.Archive(meta, data, member))
     print(
@@ -121,6 +124,30 @@ def _restore_sqlite_file(path: Path, data: bytes) -> None:
     os.replace(temporary, path)
 
 
+def _expected_counts(archive: backup.Archive) -> dict[str, int]:
+    """The rows per table the backup holds: listed in its manifest (backups made before that
+    list existed are counted from the database member itself)."""
+    listed = archive.manifest.get("row_counts")
+    if isinstance(listed, dict):
+        return {str(table): int(count) for table, count in listed.items()}
+    if archive.member == backup.DUMP_MEMBER:
+        return dump.dumped_counts(archive.database.splitlines())
+    with tempfile.TemporaryDirectory() as scratch:
+        copy = Path(scratch) / "backup.db"
+        copy.write_bytes(archive.database)
+        return asyncio.run(dump.row_counts(f"sqlite:///{copy}"))
+
+
+def _check_counts(database_url: str, expected: dict[str, int]) -> None:
+    """Read back every table's row count at the backup's revision, before migrating."""
+    mismatch = dump.count_mismatch(expected, asyncio.run(dump.row_counts(database_url)))
+    if mismatch is not None:
+        raise BackupError(
+            f"the restore was undone: {mismatch}; nothing was changed, "
+            "try again with another backup of this node"
+        )
+
+
 def _restore_database(settings: Settings, archive: backup.Archive, force: bool) -> None:
     url, path = settings.database_url, sqlite_path(settings.database_url)
     exists = path.exists() if path is not None else asyncio.run(dump.has_tables(url))
@@ -129,6 +156,7 @@ def _restore_database(settings: Settings, archive: backup.Archive, force: bool) 
             f"{redact(url)} already holds a database: restore into an empty one, "
             "or add --force to replace it"
         )
+    expected = _expected_counts(archive)
     if archive.member == backup.SQLITE_MEMBER and path is None:
         archive = _as_dump(archive)  # SQLite into PostgreSQL: moved row by row
     if archive.member == backup.SQLITE_MEMBER:
@@ -142,6 +170,7 @@ def _restore_database(settings: Settings, archive: backup.Archive, force: bool) 
             asyncio.run(dump.drop_tables(url))
         _upgrade(url, str(archive.manifest["schema_revision"]))
         asyncio.run(dump.load_rows(url, archive.database.splitlines()))
+    _check_counts(url, expected)
     migrate(url)
 
 

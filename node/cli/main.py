@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from node import __version__
 from node.accounts import passwords
@@ -36,6 +37,9 @@ from . import (
 )
 from . import (
     demo_content as demo,
+)
+from . import (
+    doctor as cli_doctor,
 )
 from . import (
     links as cli_links,
@@ -216,6 +220,21 @@ def _require_schema(settings: Settings) -> None:
     asyncio.run(check())
 
 
+def port_mismatch(url: str, port: int) -> str | None:
+    """A sentence when an http CONODE_URL names another port than the one served (behind an
+    https proxy the ports differ by design)."""
+    parts = urlsplit(url)
+    named = parts.port or 80
+    if parts.scheme != "http" or named == port:
+        return None
+    return (
+        f"CONODE_URL is {url}, port {named}, but this process serves port {port}: every link "
+        f"and ActivityPub id will point at port {named}; set CONODE_URL=http://"
+        f"{parts.hostname}:{port} (or serve on port {named}), unless a proxy on port {named} "
+        "forwards here"
+    )
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -228,8 +247,14 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     )
     if settings.url != f"http://{args.host}:{args.port}":
         print(f"public URL (CONODE_URL): {settings.url}", flush=True)
+    mismatch = port_mismatch(settings.url, args.port)
+    if mismatch:
+        print(f"warning: {mismatch}", file=sys.stderr, flush=True)
     uvicorn.run(
-        create_app(settings, run_worker=True), host=args.host, port=args.port, log_level="info"
+        create_app(settings, run_worker=True, port=args.port),
+        host=args.host,
+        port=args.port,
+        log_level="info",
     )
     return 0
 
@@ -297,6 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_links.add_commands(commands)
     cli_notifications.add_commands(commands)
     cli_site.add_commands(commands)
+    cli_doctor.add_commands(commands)
     return parser
 
 

@@ -16,14 +16,13 @@ import asyncio
 import html
 import logging
 import smtplib
-import ssl
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
 
 from node.context import Node
+from node.ops import smtp
 from node.storage import utcnow
 
 from . import choices
@@ -165,20 +164,7 @@ def message(node: Node, job: dict[str, Any]) -> EmailMessage:
 
 def send(smtp_url: str, mail: EmailMessage) -> None:
     """One message through the configured server (blocking: run in a thread)."""
-    parts = urlsplit(smtp_url)
-    host = parts.hostname or "localhost"
-    starttls = parse_qs(parts.query).get("starttls", [""])[0] in ("1", "true", "yes")
-    if parts.scheme == "smtps":
-        client: smtplib.SMTP = smtplib.SMTP_SSL(
-            host, parts.port or 465, timeout=SMTP_TIMEOUT, context=ssl.create_default_context()
-        )
-    else:
-        client = smtplib.SMTP(host, parts.port or 25, timeout=SMTP_TIMEOUT)
-    with client:
-        if starttls:
-            client.starttls(context=ssl.create_default_context())
-        if parts.username:
-            client.login(unquote(parts.username), unquote(parts.password or ""))
+    with smtp.open_smtp(smtp_url, SMTP_TIMEOUT) as client:
         client.send_message(mail)
 
 

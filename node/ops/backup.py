@@ -8,6 +8,8 @@ The file is a tar archive of three members:
   associated data. The secret opens every private key sealed in the database (node/ops/vault.py),
   so it is never written in clear; and a database member changed after the backup makes the
   secret fail to decrypt, so a tampered backup is refused before anything is restored.
+  It also lists how many rows each table holds (`row_counts`): a restore reads every table's
+  count back and fails, naming the table, when one differs.
 - `database.sqlite` (SQLite, an online snapshot) or `database.jsonl` (PostgreSQL, a logical
   dump); see node/ops/dump.py.
 
@@ -97,7 +99,13 @@ def manifest_digest(data: bytes) -> str:
 
 
 def manifest(
-    *, database: str, member: str, revision: str | None, data: bytes, secret: dict[str, str]
+    *,
+    database: str,
+    member: str,
+    revision: str | None,
+    data: bytes,
+    secret: dict[str, str],
+    row_counts: dict[str, int],
 ) -> dict[str, Any]:
     return {
         "format": FORMAT,
@@ -108,6 +116,7 @@ def manifest(
         "member": member,
         "database_sha256": manifest_digest(data),
         "secret": secret,
+        "row_counts": row_counts,
     }
 
 

@@ -86,6 +86,38 @@ async def dump_rows(database_url: str) -> AsyncIterator[bytes]:
         await engine.dispose()
 
 
+async def row_counts(database_url: str) -> dict[str, int]:
+    """How many rows each dumped table holds (the tables `dump_rows` writes)."""
+    engine = create_async_engine(async_url(database_url))
+    try:
+        async with engine.connect() as connection:
+            counts = {}
+            for table in await _tables(connection):
+                found = await connection.execute(sa.select(sa.func.count()).select_from(table))
+                counts[table.name] = int(found.scalar_one())
+            return counts
+    finally:
+        await engine.dispose()
+
+
+def dumped_counts(lines: Iterable[bytes]) -> dict[str, int]:
+    """How many rows of each table a dump holds."""
+    counts: dict[str, int] = {}
+    for line in lines:
+        table = str(json.loads(line)["table"])
+        counts[table] = counts.get(table, 0) + 1
+    return counts
+
+
+def count_mismatch(expected: dict[str, int], found: dict[str, int]) -> str | None:
+    """The first table whose rows differ, said as a sentence; None when every table matches."""
+    for table in sorted(set(expected) | set(found)):
+        want, got = expected.get(table, 0), found.get(table, 0)
+        if want != got:
+            return f"table {table} holds {got} rows after the restore, but the backup has {want}"
+    return None
+
+
 async def has_tables(database_url: str) -> bool:
     engine = create_async_engine(async_url(database_url))
     try:

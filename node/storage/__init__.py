@@ -8,7 +8,8 @@ from .connection import DatabaseUrlError, StoreBase, async_url, is_sqlite, redac
 from .content import ContentQueries
 from .deliveries import DeliveryQueries
 from .delivery_batch import DeliveryBatchQueries
-from .heartbeats import HeartbeatQueries
+from .health import HealthQueries
+from .heartbeats import HEARTBEAT_FRESH, HEARTBEAT_SECONDS, HeartbeatQueries
 from .inbound import InboundQueries
 from .inbound_batch import InboundBatchQueries
 from .interactions import InteractionQueries
@@ -60,11 +61,14 @@ class Store(
     ListingQueries,
     SearchQueries,
     HeartbeatQueries,
+    HealthQueries,
 ):
     """One database: connection lifecycle plus every query the node needs."""
 
 
 __all__ = [
+    "HEARTBEAT_FRESH",
+    "HEARTBEAT_SECONDS",
     "MIGRATIONS_DIR",
     "AgreementRow",
     "Cursor",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,17 +14,30 @@ from .schema import heartbeats
 # The first schema revision with the heartbeats table: older databases have no running
 # process this conode could know of.
 HEARTBEATS_REVISION = "0010"
+# A running process records that it is alive this often; a heartbeat younger than
+# HEARTBEAT_FRESH means the process still runs (`conode restore` refuses, `conode doctor` counts
+# it as a worker).
+HEARTBEAT_SECONDS = 10.0
+HEARTBEAT_FRESH = timedelta(seconds=3 * HEARTBEAT_SECONDS)
 
 
 class HeartbeatQueries(StoreBase):
-    async def beat(self, name: str, process: str, host: str, started_at: datetime) -> None:
-        """Record that process `name` is alive now (its row is replaced)."""
+    async def beat(
+        self, name: str, process: str, host: str, started_at: datetime, port: int | None = None
+    ) -> None:
+        """Record that process `name` is alive now (its row is replaced); `port`: what a
+        `conode serve` listens on."""
         now = utcnow()
         async with self.transaction():
             await self._db.execute(heartbeats.delete().where(heartbeats.c.name == name))
             await self._db.execute(
                 heartbeats.insert().values(
-                    name=name, process=process, host=host, started_at=started_at, seen_at=now
+                    name=name,
+                    process=process,
+                    host=host,
+                    started_at=started_at,
+                    seen_at=now,
+                    port=port,
                 )
             )
 

@@ -591,6 +591,7 @@ heartbeats = sa.Table(
     sa.Column("host", sa.String(255), nullable=False),
     sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("port", sa.Integer, nullable=True),  # what a serve listens on (migration 0022)
 )
 
 # --- the community's look (migration 0018) -----------------------------------------------------

@@ -616,6 +616,7 @@ def signed_post_rfc9421(
     components: Sequence[str] | None = None,
     alg: str | None = None,
     label: str = "sig1",
+    created: datetime = NOW,
 ) -> dict[str, str]:
     added = sign_request_rfc9421(
         "POST",
@@ -623,7 +624,7 @@ def signed_post_rfc9421(
         CONTENT_TYPE,
         BODY,
         signer.private,
-        created=NOW,
+        created=created,
         components=components,
         alg=alg,
         label=label,
@@ -661,6 +662,32 @@ async def test_rfc9421_requires_created(alice: Signer) -> None:
     headers["Signature-Input"] = re.sub(r";created=\d+", "", headers["Signature-Input"])
 
     assert await reason_for(headers, lookup_of(alice.public)) == "missing parameter: created"
+
+
+async def test_rfc9421_rejects_created_older_than_max_age(alice: Signer) -> None:
+    headers = signed_post_rfc9421(alice, created=NOW - timedelta(hours=1, minutes=6))
+
+    assert await reason_for(headers, lookup_of(alice.public)) == "date too old"
+
+
+async def test_rfc9421_rejects_created_more_than_an_hour_ahead(alice: Signer) -> None:
+    headers = signed_post_rfc9421(alice, created=NOW + timedelta(hours=1, minutes=1))
+
+    assert await reason_for(headers, lookup_of(alice.public)) == "date in the future"
+
+
+async def test_rfc9421_rejects_an_expired_signature(alice: Signer) -> None:
+    headers = signed_post_rfc9421(alice)
+    expired = int((NOW - timedelta(hours=1, minutes=1)).timestamp())
+    headers["Signature-Input"] += f";expires={expired}"
+
+    assert await reason_for(headers, lookup_of(alice.public)) == "signature expired"
+
+
+async def test_rfc9421_accepts_created_inside_the_window(alice: Signer) -> None:
+    for skew in (timedelta(minutes=-64), timedelta(minutes=59)):
+        headers = signed_post_rfc9421(alice, created=NOW + skew)
+        assert await verify_post(headers, lookup_of(alice.public)) == ALICE_ID
 
 
 # --- HttpSignatureAuth -------------------------------------------------------------------------

@@ -360,3 +360,36 @@ async def test_link_requests_waiting_for_review_are_bounded(
     entry = await _inbound_log(network, third["id"])
     assert entry["outcome"] == "dropped" and "1 link requests already wait" in entry["reason"]
     assert len(await network.node.store.links("pending")) == 1
+
+
+async def test_an_announce_from_a_node_whose_link_is_still_pending_is_dropped(
+    network: Network,
+) -> None:
+    # Given gts.example's Group asked to link, and no admin has approved it yet
+    _add_actor(network, "community", "Group")
+    await _follow_our_group(network, "community")
+    (link,) = await network.node.store.links()
+    assert link.state == "pending"
+    # When that Group announces a post, then it is dropped and nothing is kept
+    article = _article(network)
+    entry = await _inbound_log(network, await _announce(network, article["id"]))
+    assert entry["outcome"] == "dropped"
+    assert "which is not a linked node" in entry["reason"]
+    assert await network.node.store.linked_post(article["id"]) is None
+
+
+async def test_a_blocked_author_s_post_arriving_through_a_linked_node_is_dropped(
+    network: Network,
+) -> None:
+    # Given gts.example is linked, and carol (an account there) is blocked here
+    await _linked(network)
+    await moderation.block(network.node.store, network.other.actor_id("carol"), "spam")
+    # When its Group announces carol's post (the Group and the server are not blocked)
+    article = _article(network)
+    entry = await _inbound_log(network, await _announce(network, article["id"]))
+    # Then it is dropped once its origin names the author, and nothing is kept
+    assert (entry["outcome"], entry["reason"]) == (
+        "dropped",
+        "announced object's author or host is blocked here",
+    )
+    assert await network.node.store.linked_post(article["id"]) is None

@@ -462,3 +462,17 @@ async def test_a_member_answering_a_remote_offer_records_its_agreement(network: 
     told = await network.node.store.notifications_of(row.id)
     assert [(n["kind"], n["actor_id"]) for n in told] == [("hours", ALICE), ("agreement", ALICE)]
     assert told[0]["url"] == "https://mastodon.example/agreements/1"
+
+
+async def test_the_content_of_an_offer_of_an_agreement_is_sanitised(network: Network) -> None:
+    object_id = await _offer(network)
+    activity = _fep_offer(network.other, "carol", f"{object_id}#primary")
+    activity["content"] = (
+        '<p>I can do Saturday</p><script>alert(1)</script><img src="x" onerror="alert(2)">'
+        '<a href="javascript:alert(3)">me</a>'
+    )
+    await _send(network, network.other, "carol", activity)
+    note = await network.node.store.note(activity["id"])
+    assert note is not None and "I can do Saturday" in note.content_html
+    for trace in ("<script", "alert(", "onerror", "javascript:", "<img"):
+        assert trace not in note.content_html, note.content_html

@@ -19,7 +19,7 @@ from .conftest import Network
 from .web import PASSWORD, add_member, sign_in, token
 
 MODERATION = ["/moderation", "/moderation/reports", "/moderation/blocks", "/moderation/log"]
-ADMIN_ONLY = ["/admin/members", "/about/edit"]
+ADMIN_ONLY = ["/admin", "/admin/members", "/about/edit"]
 
 
 async def _invitation(client: httpx.AsyncClient) -> str:

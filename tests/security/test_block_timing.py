@@ -139,3 +139,17 @@ async def test_block_add_through_the_command_names_what_it_matches(network: Netw
     result = _block_add(network.node.settings, "social.example:8443")
     assert result.returncode == 0, result.stderr
     assert "blocked domain social.example:8443" in result.stdout
+
+
+async def test_a_fetched_parent_note_by_a_blocked_author_is_not_stored(network: Network) -> None:
+    # Given carol (gts.example) replied to our post on her server, and carol is blocked here
+    post_id = await network.post()
+    parent = network.other.reply("carol", post_id, "carol's reply, never sent to us")["object"]
+    await moderation.block(network.node.store, network.other.actor_id("carol"), "")
+    # When alice replies to carol's note, and we fetch the thread up to our post
+    reply = network.mastodon.reply("alice", parent["id"], "alice answers carol")
+    assert (await network.mastodon.send("alice", reply, SHARED_INBOX)).status_code == 202
+    await network.drain()
+    # Then alice's reply is kept, and carol's note is not
+    assert await network.node.store.note(reply["object"]["id"]) is not None
+    assert await network.node.store.note(parent["id"]) is None

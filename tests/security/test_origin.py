@@ -31,6 +31,14 @@ async def _carol_comment(net: Network, post_id: str) -> dict[str, Any]:
     return create
 
 
+async def _mastodon_comment(net: Network, name: str, text: str) -> dict[str, Any]:
+    """mastodon.example's `name` comments on a new post of ours; returns the Create."""
+    create = net.mastodon.reply(name, await net.post(), text)
+    await net.mastodon.send(name, create, SHARED_INBOX)
+    await net.drain()
+    return create
+
+
 # --- forged Create / Update / Delete ------------------------------------------------------------
 
 
@@ -89,10 +97,7 @@ async def test_a_delete_of_another_hosts_note_changes_nothing(network: Network) 
 async def test_a_delete_of_a_same_host_note_by_another_actor_changes_nothing(
     network: Network,
 ) -> None:
-    post_id = await network.post()
-    create = network.mastodon.reply("bob", post_id, "bob's comment")
-    await network.mastodon.send("bob", create, SHARED_INBOX)
-    await network.drain()
+    create = await _mastodon_comment(network, "bob", "bob's comment")
     delete = network.mastodon.simple("alice", "Delete", create["object"]["id"])
     await post(network, sign_as(network.mastodon, "alice", delete))
     await network.drain()
@@ -305,3 +310,41 @@ async def test_an_activity_id_on_another_host_is_refused(network: Network) -> No
     assert (await network.other.send("carol", carols, SHARED_INBOX)).status_code == 202
     await network.drain()
     assert await network.node.store.note(carols["object"]["id"]) is not None
+
+
+# --- second enforcement points ------------------------------------------------------------------
+
+
+async def test_an_update_forging_attributed_to_cannot_edit_a_same_host_comment(
+    network: Network,
+) -> None:
+    # Given bob's comment, and alice on the same server
+    create = await _mastodon_comment(network, "bob", "bob's own words")
+    # When alice sends an Update of bob's note claiming it is hers (same host, attributedTo her)
+    note = dict(create["object"], content="<p>defaced</p>")
+    note["attributedTo"] = network.mastodon.actor_id("alice")
+    update = network.mastodon.simple("alice", "Update", note)
+    assert (await post(network, sign_as(network.mastodon, "alice", update))).status_code == 202
+    await network.drain()
+    # Then bob's comment is unchanged
+    stored = await network.node.store.note(note["id"])
+    assert stored is not None and "bob's own words" in stored.content_html
+    assert (await _outcomes(network))[update["id"]] == (
+        "dropped",
+        "update of a note that is not theirs",
+    )
+
+
+async def test_an_updated_comment_is_sanitised_like_a_new_one(network: Network) -> None:
+    create = await _mastodon_comment(network, "alice", "first words")
+    hostile = (
+        '<p>edited</p><script>alert(1)</script><img src="x" onerror="alert(2)">'
+        '<a href="javascript:alert(3)">link</a>'
+    )
+    update = network.mastodon.simple("alice", "Update", dict(create["object"], content=hostile))
+    await network.mastodon.send("alice", update, SHARED_INBOX)
+    await network.drain()
+    stored = await network.node.store.note(create["object"]["id"])
+    assert stored is not None and "edited" in stored.content_html
+    for trace in ("<script", "alert(", "onerror", "javascript:", "<img"):
+        assert trace not in stored.content_html, stored.content_html
