@@ -146,16 +146,16 @@ def load(requests_file: Path, concurrency: int, *, rss_of: int | None = None) ->
     command = [*LOADGEN, str(requests_file), "--concurrency", str(concurrency)]
     if rss_of is not None:
         command += ["--rss-of", str(rss_of)]
-    before = _cpu_seconds(rss_of)
+    before = cpu_seconds(rss_of)
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     result: dict[str, Any] = json.loads(output)
     if rss_of is not None and result["requests"]:
-        spent = _cpu_seconds(rss_of) - before
+        spent = cpu_seconds(rss_of) - before
         result["server_cpu_ms_per_request"] = round(1000 * spent / result["requests"], 3)
     return result
 
 
-def _cpu_seconds(pid: int | None) -> float:
+def cpu_seconds(pid: int | None) -> float:
     """User and system CPU of a process and its children (a server's workers)."""
     if pid is None:
         return 0.0

@@ -103,15 +103,22 @@ def profiled(pid: int, path: str | None) -> subprocess.Popen[bytes] | None:
     return spy
 
 
+def remote_signer(directory: Path) -> tuple[Path, int, str, PrivateKey]:
+    """A remote actor, alice, for bench/keyserver.py to serve: (its keys directory, the key
+    server's port, alice's actor id, her private key)."""
+    keys = directory / "keys"
+    keys.mkdir()
+    pem = generate_private_pem()
+    (keys / "alice.pem").write_text(pem)
+    key_port = common.free_port()
+    actor_id = f"http://127.0.0.1:{key_port}/users/alice"
+    return keys, key_port, actor_id, PrivateKey(key_id=f"{actor_id}#main-key", pem=pem)
+
+
 def bench(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="conode-bench-") as tmp:
-        keys = Path(tmp) / "keys"
-        keys.mkdir()
-        pem = generate_private_pem()
-        (keys / "alice.pem").write_text(pem)
-        key_port, bare_port = common.free_port(), common.free_port()
-        actor_id = f"http://127.0.0.1:{key_port}/users/alice"
-        key = PrivateKey(key_id=f"{actor_id}#main-key", pem=pem)
+        keys, key_port, actor_id, key = remote_signer(Path(tmp))
+        bare_port = common.free_port()
         with (
             common.served("keyserver", key_port, "--keys", str(keys)),
             common.served("bare", bare_port) as bare,

@@ -13,6 +13,7 @@ from activitypub.aiohttp_transport import Deliverer
 from activitypub.client import FetchPolicy, make_client
 from node.cache.comments import CommentCache
 from node.cache.keys import KeyCache
+from node.cache.pages import PageCache, VersionReader
 from node.cache.views import ViewCounter
 
 from . import __version__
@@ -34,6 +35,15 @@ class Node:
     deliverer: Deliverer | None = None
     comments: CommentCache = field(default_factory=CommentCache, compare=False)  # per process
     views: ViewCounter = field(default_factory=ViewCounter, compare=False)  # per process
+    pages: PageCache = field(default_factory=PageCache, compare=False)  # per process
+    # usernames with a personal inbox here: rows of local_actors are never deleted (a deleted
+    # account keeps its row, marked), so a name once found stays good (node/web/inbox.py)
+    inbox_names: set[str] = field(default_factory=set, compare=False)  # per process
+    # the site's content version, read once per burst of requests (node/cache/pages.py)
+    versions: VersionReader = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "versions", VersionReader(self.store.content_version))
 
 
 def user_agent(settings: Settings) -> str:
