@@ -25,6 +25,9 @@ CHARACTERS_KEPT = 32_000_000  # ~32 MB of bodies
 MAX_AGE = 60.0  # seconds a kept response lives at most (its view count)
 
 
+Rendering = asyncio.Future["KeptResponse | None"]
+
+
 @dataclass(frozen=True)
 class KeptResponse:
     version: int
@@ -61,6 +64,7 @@ class PageCache:
         self._kept = 0
         self._clock = clock
         self._entries: OrderedDict[tuple[str, ...], KeptResponse] = OrderedDict()
+        self._rendering: dict[tuple[str, ...], tuple[int, Rendering]] = {}
 
     def now(self) -> float:
         return self._clock()
@@ -84,6 +88,31 @@ class PageCache:
         while self._kept > self._budget:
             _, evicted = self._entries.popitem(last=False)
             self._kept -= len(evicted.body)
+
+    def rendering(self, key: tuple[str, ...], version: int) -> tuple[Rendering, bool]:
+        """The render of this response for this version under way in this process, and
+        whether the caller is the first to ask (it renders, then calls `rendered`; the others
+        wait for it): a post everyone fetches at once is rendered once per version."""
+        running = self._rendering.get(key)
+        if running is not None and running[0] == version and not running[1].done():
+            return running[1], False
+        future: Rendering = asyncio.get_running_loop().create_future()
+        self._rendering[key] = (version, future)
+        return future, True
+
+    def rendered(
+        self,
+        key: tuple[str, ...],
+        future: Rendering,
+        entry: KeptResponse | None,
+    ) -> None:
+        """The first renderer's outcome: kept (an entry) or not to be shared (None)."""
+        if entry is not None:
+            self.put(key, entry)
+        if self._rendering.get(key, (0, None))[1] is future:
+            del self._rendering[key]
+        if not future.done():
+            future.set_result(entry)
 
     def _drop(self, key: tuple[str, ...]) -> None:
         old = self._entries.pop(key, None)

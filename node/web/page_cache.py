@@ -11,6 +11,7 @@ the ActivityPub JSON (an actor's HTML profile is rendered fresh each time).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 from starlette.background import BackgroundTask
@@ -19,7 +20,7 @@ from starlette.responses import Response
 
 from node.accounts import sessions
 from node.cache import views as visits
-from node.cache.pages import KeptResponse, etag_of, matches
+from node.cache.pages import KeptResponse, Rendering, etag_of, matches
 from node.context import flush_views
 
 from . import responses
@@ -54,12 +55,12 @@ def kept(endpoint: Endpoint, *, html: bool = True) -> Endpoint:
         key = ("json" if as_json else "html", request.url.path, request.url.query)
         entry = node.pages.get(key, version)
         if entry is None:
-            response = await endpoint(request)
-            if response.status_code != 200 or _session_written(request):
-                return response
-            entry = _keep(request, response, version)
-            node.pages.put(key, entry)
-            return _answer(request, entry, response.background, entry.body, entry.etag)
+            rendering, first = node.pages.rendering(key, version)
+            if first:
+                return await _render(request, endpoint, key, version, rendering)
+            entry = await asyncio.shield(rendering)  # another request is rendering it
+            if entry is None:  # it could not be kept: render for this request
+                return await endpoint(request)
         body, etag = entry.body, entry.etag
         if entry.post_row_id is not None:
             if visits.counts_as_view(request):
@@ -71,6 +72,24 @@ def kept(endpoint: Endpoint, *, html: bool = True) -> Endpoint:
     respond.__name__ = getattr(endpoint, "__name__", "kept")
     respond.__doc__ = endpoint.__doc__
     return respond
+
+
+async def _render(
+    request: Request, endpoint: Endpoint, key: tuple[str, ...], version: int, rendering: Rendering
+) -> Response:
+    """Render, keep what may be kept, and hand it to the requests waiting for it."""
+    pages = node_of(request).pages
+    try:
+        response = await endpoint(request)
+    except BaseException:
+        pages.rendered(key, rendering, None)
+        raise
+    if response.status_code != 200 or _session_written(request):
+        pages.rendered(key, rendering, None)
+        return response
+    entry = _keep(request, response, version)
+    pages.rendered(key, rendering, entry)
+    return _answer(request, entry, response.background, entry.body, entry.etag)
 
 
 def _session_written(request: Request) -> bool:

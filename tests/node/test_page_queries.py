@@ -6,6 +6,7 @@ inbox POST none but the batch that stores it."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -186,3 +187,25 @@ async def test_an_inbox_post_sends_no_query_but_the_batch(network: Network, inbo
         counts.append(counter.count)
     print(f"\n{inbox} POST: {counts[1]} queries through the Store")
     assert counts[1] == (0 if store.url.startswith("sqlite") else 1)
+
+
+async def test_visitors_arriving_together_share_one_render_of_a_changed_page(
+    network: Network,
+) -> None:
+    """A post fetched by everyone at once (a wide boost) is rendered once per version."""
+    post_url = await network.post("Picnic on Saturday")
+    await _comments(network, post_url, 1)
+    alone = await _queries_for(network, post_url, "comment 0")
+    await _comments(network, post_url, 1, start=1)  # a new version: what was kept is stale
+    store = network.node.store
+    counter = CountingDatabase(store._db)
+    store._db = counter
+    try:
+        pages = await asyncio.gather(
+            *(network.http.get(post_url, headers={"Accept": "text/html"}) for _ in range(10))
+        )
+    finally:
+        store._db = counter._inner
+    assert all(page.status_code == 200 and "comment 1" in page.text for page in pages)
+    print(f"\n10 visitors at once: {counter.count} queries; one alone: {alone}")
+    assert counter.count <= alone + 1  # one render, and at most two shared version reads
