@@ -51,7 +51,7 @@ from . import (
 from . import (
     users as cli_users,
 )
-from .arguments import port_number
+from .arguments import port_number, process_count
 
 logger = logging.getLogger(__name__)
 
@@ -224,6 +224,18 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     )
     if settings.url != f"http://{args.host}:{args.port}":
         print(f"public URL (CONODE_URL): {settings.url}", flush=True)
+    if args.processes > 1:
+        # uvicorn binds the port once and runs N processes on it, each with its own app
+        # (node.app.serve_app), restarting any that dies; they share only the database.
+        uvicorn.run(
+            "node.app:serve_app",
+            factory=True,
+            workers=args.processes,
+            host=args.host,
+            port=args.port,
+            log_level="info",
+        )
+        return 0
     uvicorn.run(
         create_app(settings, run_worker=True), host=args.host, port=args.port, log_level="info"
     )
@@ -265,6 +277,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     serve.add_argument(
         "--port", type=port_number, default=8000, help="port to listen on (8000; 1-65535)"
+    )
+    serve.add_argument(
+        "--processes",
+        type=process_count,
+        default=1,
+        help="web processes on the one port (1; 1-64), each also working the queues",
     )
     serve.set_defaults(handler=cmd_serve)
 
