@@ -62,6 +62,7 @@ class Node:
     database_url: str
     extra_env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
+    processes: int = 1  # `conode serve --processes N`
 
     @property
     def url(self) -> str:
@@ -93,7 +94,7 @@ class Node:
     def start(self) -> None:
         log = (self.directory / "serve.log").open("wb")
         self.process = subprocess.Popen(
-            [*CONODE, "serve", "--port", str(self.port)],
+            [*CONODE, "serve", "--port", str(self.port), "--processes", str(self.processes)],
             env=self.env,
             cwd=self.directory,
             stdout=log,

@@ -10,6 +10,7 @@ Reports p50/p99 and errors for each kind of GET, the inbox's accepted replies pe
 during the stampede and whether every reply was accepted, the server's peak RSS, and a bare
 Starlette page under the same 64 clients as the reference. Prints JSON.
 Usage: .venv/bin/python bench/stampede.py [--requests 3000] [--replies 600] [--profile FILE]
+       [--processes N]
 Needs `.venv/bin/pip install -e '.[bench]'`.
 """
 
@@ -71,6 +72,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
             common.served("keyserver", key_port, "--keys", str(keys)),
             common.conode_node() as node,
         ):
+            node.processes = args.processes
             node.start()
             assert node.process is not None
             pid = node.process.pid
@@ -107,6 +109,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "benchmark": "stampede",
         "clients": CLIENTS,
+        "web_processes": args.processes,
         "gets": gets,
         "gets_per_second": round(gets / stampede_seconds, 1),
         "activity_json": {k: json_run[k] for k in ("per_second", "p50_ms", "p99_ms", "statuses")},
@@ -134,6 +137,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000, help="GETs of the post")
     parser.add_argument("--replies", type=int, default=600, help="signed replies POSTed meanwhile")
     parser.add_argument("--profile", help="write a py-spy profile of the stampede here")
+    parser.add_argument("--processes", type=int, default=1, help="conode serve --processes N")
     common.emit(bench(parser.parse_args()))
 
 
