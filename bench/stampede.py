@@ -10,7 +10,7 @@ Reports p50/p99 and errors for each kind of GET, the inbox's accepted replies pe
 during the stampede and whether every reply was accepted, the server's peak RSS, and a bare
 Starlette page under the same 64 clients as the reference. Prints JSON.
 Usage: .venv/bin/python bench/stampede.py [--requests 3000] [--replies 600] [--profile FILE]
-       [--processes N]
+       [--processes N] [--worker]
 Needs `.venv/bin/pip install -e '.[bench]'`.
 """
 
@@ -21,6 +21,7 @@ import json
 import signal
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,19 @@ def _result(process: subprocess.Popen[str]) -> dict[str, Any]:
     return result
 
 
+def _worker(node: common.Node) -> subprocess.Popen[bytes]:
+    """A `conode worker` beside the server: `conode serve` then leaves the queues to it."""
+    worker = subprocess.Popen(
+        [*common.CONODE, "worker"],
+        env=node.env,
+        cwd=node.directory,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(12)  # serve sees the worker's heartbeat at its next look (every 10 s)
+    return worker
+
+
 def _errors(run: dict[str, Any], fine: set[str]) -> int:
     return sum(n for status, n in run["statuses"].items() if status not in fine)
 
@@ -76,6 +90,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
             node.start()
             assert node.process is not None
             pid = node.process.pid
+            worker = _worker(node) if args.worker else None
             post_url = node.run(
                 "post", "create", "ben", "--kind", "blog", "--title", "Picnic", "--body", "Sat."
             ).strip()
@@ -101,6 +116,9 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
                 spy.send_signal(signal.SIGINT)
                 spy.wait(timeout=60)
             after = node.process.poll() is None and common.answers(f"{post_url}")
+            if worker is not None:
+                worker.terminate()
+                worker.wait(timeout=20)
     stampede_seconds = max(json_run["seconds"], html_run["seconds"])
     gets = json_run["requests"] + html_run["requests"]
     accepted = replies_run["statuses"].get("202", 0)
@@ -110,6 +128,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
         "benchmark": "stampede",
         "clients": CLIENTS,
         "web_processes": args.processes,
+        "conode_worker": args.worker,
         "gets": gets,
         "gets_per_second": round(gets / stampede_seconds, 1),
         "activity_json": {k: json_run[k] for k in ("per_second", "p50_ms", "p99_ms", "statuses")},
@@ -138,6 +157,7 @@ def main() -> None:
     parser.add_argument("--replies", type=int, default=600, help="signed replies POSTed meanwhile")
     parser.add_argument("--profile", help="write a py-spy profile of the stampede here")
     parser.add_argument("--processes", type=int, default=1, help="conode serve --processes N")
+    parser.add_argument("--worker", action="store_true", help="run a `conode worker` beside it")
     common.emit(bench(parser.parse_args()))
 
 
