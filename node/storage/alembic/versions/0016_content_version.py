@@ -3,6 +3,10 @@ a table whose rows a public page shows, so whole pages kept by any number of web
 (node/cache/pages.py) are known stale the moment such a write commits, whichever process or
 command made it, and no code path can forget to say so.
 
+On PostgreSQL the triggers are deferred to the commit: the version row is locked last,
+after every other lock the transaction takes, so two transactions cannot deadlock over it
+(one taken at the first write would be held while the transaction goes on to lock other rows).
+
 The row is created by the first bump (an upsert), so a restore that loads dumped rows into
 empty tables finds no row in its way. A later migration that rebuilds one of these tables on
 SQLite (batch mode "recreate") drops its triggers with it and must create them again
@@ -62,8 +66,9 @@ def upgrade() -> None:
         )
         for table in TABLES:
             op.execute(
-                f"CREATE TRIGGER {table}_content AFTER INSERT OR UPDATE OR DELETE ON {table} "
-                f"FOR EACH STATEMENT EXECUTE FUNCTION {PG_FUNCTION}()"
+                f"CREATE CONSTRAINT TRIGGER {table}_content "
+                f"AFTER INSERT OR UPDATE OR DELETE ON {table} DEFERRABLE INITIALLY DEFERRED "
+                f"FOR EACH ROW EXECUTE FUNCTION {PG_FUNCTION}()"
             )
         return
     for statement in sqlite_triggers():
