@@ -28,6 +28,8 @@ from .responses import node_of, wants_json
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 PUBLIC = "public, no-cache"
+# Authorized fetch: object JSON goes only to signed requests, so no shared proxy may keep it.
+SIGNED_ONLY = "private, no-cache"
 PRIVATE = "private, no-store"
 VARY = "Accept"  # and Cookie, added by the session middleware where a session is read
 VIEWED_POST = "conode_viewed_post"  # request.state: the post row a page counts a view for
@@ -134,7 +136,8 @@ def _answer(
     body: bytes,
     etag: str,
 ) -> Response:
-    caching = {"ETag": etag, "Cache-Control": PUBLIC, "Vary": VARY}
+    secure = node_of(request).settings.authorized_fetch and wants_json(request)
+    caching = {"ETag": etag, "Cache-Control": SIGNED_ONLY if secure else PUBLIC, "Vary": VARY}
     if matches(request.headers.get("if-none-match", ""), etag):
         return Response(status_code=304, headers=caching, background=background)
     response = Response(body, status_code=entry.status_code, background=background)
