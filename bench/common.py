@@ -62,6 +62,7 @@ class Node:
     database_url: str
     extra_env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
+    processes: int = 1  # `conode serve --processes N`
 
     @property
     def url(self) -> str:
@@ -93,7 +94,7 @@ class Node:
     def start(self) -> None:
         log = (self.directory / "serve.log").open("wb")
         self.process = subprocess.Popen(
-            [*CONODE, "serve", "--port", str(self.port)],
+            [*CONODE, "serve", "--port", str(self.port), "--processes", str(self.processes)],
             env=self.env,
             cwd=self.directory,
             stdout=log,
@@ -146,16 +147,16 @@ def load(requests_file: Path, concurrency: int, *, rss_of: int | None = None) ->
     command = [*LOADGEN, str(requests_file), "--concurrency", str(concurrency)]
     if rss_of is not None:
         command += ["--rss-of", str(rss_of)]
-    before = _cpu_seconds(rss_of)
+    before = cpu_seconds(rss_of)
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     result: dict[str, Any] = json.loads(output)
     if rss_of is not None and result["requests"]:
-        spent = _cpu_seconds(rss_of) - before
+        spent = cpu_seconds(rss_of) - before
         result["server_cpu_ms_per_request"] = round(1000 * spent / result["requests"], 3)
     return result
 
 
-def _cpu_seconds(pid: int | None) -> float:
+def cpu_seconds(pid: int | None) -> float:
     """User and system CPU of a process and its children (a server's workers)."""
     if pid is None:
         return 0.0

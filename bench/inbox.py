@@ -6,6 +6,7 @@ References measured in the same run: RSA-2048 verifications per second on one co
 bare Starlette endpoint under the same load. Prints JSON.
 Usage: .venv/bin/python bench/inbox.py [--requests 6000] [--runs 3] [--database-url URL]
        [--profile FILE]  (py-spy samples `conode serve` during the first run: .svg or raw text)
+       [--personal]  (POST to a member's own inbox instead of the shared one)
 Needs `.venv/bin/pip install -e '.[bench]'` (aiohttp, psutil).
 """
 
@@ -103,15 +104,22 @@ def profiled(pid: int, path: str | None) -> subprocess.Popen[bytes] | None:
     return spy
 
 
+def remote_signer(directory: Path) -> tuple[Path, int, str, PrivateKey]:
+    """A remote actor, alice, for bench/keyserver.py to serve: (its keys directory, the key
+    server's port, alice's actor id, her private key)."""
+    keys = directory / "keys"
+    keys.mkdir()
+    pem = generate_private_pem()
+    (keys / "alice.pem").write_text(pem)
+    key_port = common.free_port()
+    actor_id = f"http://127.0.0.1:{key_port}/users/alice"
+    return keys, key_port, actor_id, PrivateKey(key_id=f"{actor_id}#main-key", pem=pem)
+
+
 def bench(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="conode-bench-") as tmp:
-        keys = Path(tmp) / "keys"
-        keys.mkdir()
-        pem = generate_private_pem()
-        (keys / "alice.pem").write_text(pem)
-        key_port, bare_port = common.free_port(), common.free_port()
-        actor_id = f"http://127.0.0.1:{key_port}/users/alice"
-        key = PrivateKey(key_id=f"{actor_id}#main-key", pem=pem)
+        keys, key_port, actor_id, key = remote_signer(Path(tmp))
+        bare_port = common.free_port()
         with (
             common.served("keyserver", key_port, "--keys", str(keys)),
             common.served("bare", bare_port) as bare,
@@ -122,7 +130,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
             post_url = node.run(
                 "post", "create", "ben", "--kind", "blog", "--title", "Picnic", "--body", "Sat."
             ).strip()
-            inbox = f"{node.url}/inbox"
+            inbox = f"{node.url}/users/ben/inbox" if args.personal else f"{node.url}/inbox"
             warm = common.write_requests(
                 Path(tmp) / "warm.jsonl", signed_requests(inbox, key, actor_id, post_url, 200)
             )
@@ -149,6 +157,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "benchmark": "inbox",
         "database": "postgresql" if args.database_url else "sqlite",
+        "inbox": "personal (/users/ben/inbox)" if args.personal else "shared (/inbox)",
         "concurrency": CONCURRENCY,
         "accepted_per_second": round(accepted, 1),
         "p50_ms": run["p50_ms"],
@@ -177,6 +186,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--database-url", help="a PostgreSQL database to use instead of SQLite")
     parser.add_argument("--profile", help="write a py-spy profile of the first run here")
+    parser.add_argument("--personal", action="store_true", help="a member's inbox, not /inbox")
     common.emit(bench(parser.parse_args()))
 
 

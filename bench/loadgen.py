@@ -1,8 +1,9 @@
 """The load generator: replays a file of prepared requests (one JSON object a line: method,
 url, headers, body) over keep-alive connections, `--concurrency` at a time, and prints JSON:
-requests/s, status counts, latency percentiles and, with `--rss-of PID`, that process's peak
-resident memory while the load ran. A separate process, so it never shares the server's CPU
-time slice; aiohttp because httpx itself tops out below the rates measured here."""
+requests/s, status counts ("0": no answer), latency percentiles and, with `--rss-of PID`,
+that process's peak resident memory while the load ran. A separate process, so it never
+shares the server's CPU time slice; aiohttp because httpx itself tops out below the rates
+measured here."""
 
 from __future__ import annotations
 
@@ -34,13 +35,17 @@ async def _worker(
         request = queue.pop()
         body = request.get("body")
         started = time.perf_counter()
-        async with session.request(
-            request["method"],
-            request["url"],
-            headers=request.get("headers", {}),
-            data=body.encode() if body is not None else None,
-        ) as response:
-            await response.read()
+        try:
+            async with session.request(
+                request["method"],
+                request["url"],
+                headers=request.get("headers", {}),
+                data=body.encode() if body is not None else None,
+            ) as response:
+                await response.read()
+        except (aiohttp.ClientError, TimeoutError):
+            statuses[0] += 1  # no answer: reported as status "0"
+            continue
         latencies.append(time.perf_counter() - started)
         statuses[response.status] += 1
 

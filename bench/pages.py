@@ -5,7 +5,7 @@ then the same on a grown node (100,000 comments on other posts and 50,000 follow
 bulk-inserted) to show size does not slow pages down. Both nodes have enough posts to fill the
 home page, so the two home pages show as much. Reports req/s, p50/p99 and the server's peak
 resident memory. Prints JSON.
-Usage: .venv/bin/python bench/pages.py [--requests 3000] [--no-growth]
+Usage: .venv/bin/python bench/pages.py [--requests 3000] [--no-growth] [--processes N]
 Needs `.venv/bin/pip install -e '.[bench]'`.
 """
 
@@ -83,6 +83,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
         with common.conode_node() as node:
             seed.seed_posts(node.database_url, "ben", HOME_POSTS - 1)
             post_url = _publish(node, "Picnic on Saturday", COMMENTS)
+            node.processes = args.processes
             node.start()
             cases["small_node"] = _measure(node, post_url, tmp, args.requests, args.runs)
             if args.growth:
@@ -95,6 +96,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
     figures: dict[str, Any] = {
         "benchmark": "pages",
         "concurrency": CONCURRENCY,
+        "web_processes": args.processes,
         "comments_on_the_post": COMMENTS,
         "reference_bare_starlette_per_second": reference["per_second"],
         "reference_bare_starlette_p99_ms": reference["p99_ms"],
@@ -127,6 +129,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--no-growth", dest="growth", action="store_false")
+    parser.add_argument("--processes", type=int, default=1, help="conode serve --processes N")
     common.emit(bench(parser.parse_args()))
 
 

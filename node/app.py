@@ -23,7 +23,7 @@ from node.web.security_headers import SecurityHeaders, security_headers
 from . import worker
 from .context import open_node
 from .routes import ROUTES
-from .settings import Settings
+from .settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
 
@@ -79,3 +79,13 @@ def create_app(
     )
     app.state.https = https
     return app
+
+
+LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
+
+
+def serve_app() -> Starlette:
+    """The app of each of `conode serve --processes N`'s web processes (uvicorn starts them,
+    each imports this): settings from the environment and `.env`, as the command read them."""
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    return create_app(load_settings(), run_worker=True)

@@ -14,6 +14,7 @@ from activitypub.client import FetchPolicy, make_client
 from node.cache.comments import CommentCache
 from node.cache.keys import KeyCache
 from node.cache.look import Refreshed
+from node.cache.pages import PageCache, VersionReader
 from node.cache.views import ViewCounter
 
 from . import __version__
@@ -37,6 +38,15 @@ class Node:
     views: ViewCounter = field(default_factory=ViewCounter, compare=False)  # per process
     # the community's look as last read (node/content/identity.py), per process
     look: Refreshed[SiteIdentityRow] = field(default_factory=Refreshed, compare=False)
+    pages: PageCache = field(default_factory=PageCache, compare=False)  # per process
+    # usernames with a personal inbox here: rows of local_actors are never deleted (a deleted
+    # account keeps its row, marked), so a name once found stays good (node/web/inbox.py)
+    inbox_names: set[str] = field(default_factory=set, compare=False)  # per process
+    # the site's content version, read once per burst of requests (node/cache/pages.py)
+    versions: VersionReader = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "versions", VersionReader(self.store.content_version))
 
 
 def user_agent(settings: Settings) -> str:

@@ -1,5 +1,7 @@
 """The background worker: works the queues (outgoing deliveries; inbound processing joins in
-`run_once`) until told to stop. `conode worker` runs it alone, `conode serve` in-process."""
+`run_once`) until told to stop. `conode worker` runs it alone; `conode serve` runs it in-process
+only while no `conode worker` beats on the same database, and then yields to requests: after
+each pass it waits as long as the pass took."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import logging
 import signal
 import socket
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from .content import avatars
 from .context import Node, open_node
@@ -25,6 +27,9 @@ logger = logging.getLogger(__name__)
 
 # Wait this long when nothing was due; a busy queue is worked without pause.
 IDLE_SECONDS = 0.5
+# `conode serve` working the queues itself waits as long as its last pass took (at most this)
+# before the next, so requests keep at least half of its event loop.
+MAX_YIELD_SECONDS = 1.0
 # Wait this long after a pass failed (say, the database is restarting) before the next one.
 ERROR_PAUSE_SECONDS = 5.0
 
@@ -48,15 +53,35 @@ async def run_in_background(
     row says the process runs (`process`: serve | worker; `port`: what a serve listens on)
     until it stops."""
     name, started, beaten = retry_policy.worker_name(), utcnow(), float("-inf")
+    worker_runs = False
     try:
         while not stop.is_set():
             if time.monotonic() - beaten >= HEARTBEAT_SECONDS:
                 beaten = time.monotonic()
                 await _beat(node, name, process, started, port)
+                worker_runs = process == "serve" and await _a_worker_runs(node)
+            if worker_runs:  # `conode worker` does the work; this process only serves
+                await _wait(stop, IDLE_SECONDS)
+                continue
+            began = time.monotonic()
             await _work(node, stop)
+            if process == "serve":  # requests first: the queues get at most half the loop
+                await _wait(stop, min(time.monotonic() - began, MAX_YIELD_SECONDS))
     finally:
         with contextlib.suppress(Exception):  # the database may be what stopped us
             await node.store.end_heartbeat(name)
+
+
+async def _a_worker_runs(node: Node) -> bool:
+    """A `conode worker` has beaten lately (on this database, from any machine)."""
+    try:
+        seen = await node.store.heartbeats_since(
+            utcnow() - 2 * timedelta(seconds=HEARTBEAT_SECONDS)
+        )
+    except Exception:
+        logger.exception("could not read heartbeats; this process works the queues")
+        return False
+    return any(row["process"] == "worker" for row in seen)
 
 
 async def _beat(node: Node, name: str, process: str, started: datetime, port: int | None) -> None:

@@ -44,10 +44,17 @@ class ViewCounter:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._pending: Counter[int] = Counter()
+        self._counted: Counter[int] = Counter()  # since the process started, never taken
         self._taken_at = clock()
 
     def add(self, post_id: int) -> None:
         self._pending[post_id] += 1
+        self._counted[post_id] += 1
+
+    def counted(self, post_id: int) -> int:
+        """Views this process has counted since it started (a kept page adds those counted
+        after it was rendered to the count it shows: node/web/page_cache.py)."""
+        return self._counted[post_id]
 
     def pending(self, post_id: int) -> int:
         return self._pending[post_id]

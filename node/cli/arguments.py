@@ -21,6 +21,14 @@ def positive_int(text: str) -> int:
     return value
 
 
+def process_count(text: str) -> int:
+    """How many web processes to run: 1-64."""
+    value = _integer(text)
+    if not 0 < value <= 64:
+        raise argparse.ArgumentTypeError(f"{text} processes: give a number in 1-64")
+    return value
+
+
 def port_number(text: str) -> int:
     """A TCP port to listen on: 1-65535."""
     value = _integer(text)

@@ -59,7 +59,7 @@ from . import (
 from . import (
     users as cli_users,
 )
-from .arguments import port_number
+from .arguments import port_number, process_count
 
 logger = logging.getLogger(__name__)
 
@@ -250,6 +250,18 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     mismatch = port_mismatch(settings.url, args.port)
     if mismatch:
         print(f"warning: {mismatch}", file=sys.stderr, flush=True)
+    if args.processes > 1:
+        # uvicorn binds the port once and runs N processes on it, each with its own app
+        # (node.app.serve_app), restarting any that dies; they share only the database.
+        uvicorn.run(
+            "node.app:serve_app",
+            factory=True,
+            workers=args.processes,
+            host=args.host,
+            port=args.port,
+            log_level="info",
+        )
+        return 0
     uvicorn.run(
         create_app(settings, run_worker=True, port=args.port),
         host=args.host,
@@ -294,6 +306,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     serve.add_argument(
         "--port", type=port_number, default=8000, help="port to listen on (8000; 1-65535)"
+    )
+    serve.add_argument(
+        "--processes",
+        type=process_count,
+        default=1,
+        help="web processes on the one port (1; 1-64), each also working the queues",
     )
     serve.set_defaults(handler=cmd_serve)
 

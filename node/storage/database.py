@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
+from . import sqlite_driver
 from .sqlite_connection import make_durable
 
 Query = sa.Executable | str
@@ -74,6 +75,7 @@ class Database:
         if sqlite:
             self._engine: AsyncEngine = create_async_engine(
                 url,
+                module=sqlite_driver.dbapi(),  # one thread hand-off per statement
                 connect_args={"timeout": 30},  # seconds to wait on a locked database
                 poolclass=AsyncAdaptedQueuePool,  # keep connections (and their threads) open
                 pool_size=8,

@@ -610,3 +610,12 @@ site_identity = sa.Table(
     sa.Column("updated_by", sa.Integer, sa.ForeignKey("local_actors.id"), nullable=True),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+# The site's content version (migration 0016): one row ('site'), bumped by triggers on every
+# write to a table a public page shows; whole cached pages are good for one version of it.
+content_versions = sa.Table(
+    "content_versions",
+    metadata,
+    sa.Column("name", sa.String(40), primary_key=True),
+    sa.Column("version", sa.BigInteger, nullable=False),
+)

@@ -11,12 +11,29 @@ import sqlalchemy as sa
 from .connection import StoreBase
 from .listing import board_query
 from .rows import OfferRow, PostRow, _aware, _post_and_offer, utcnow
-from .schema import invitations, ledger_entries, local_actors, offers, post_views, posts
+from .schema import (
+    content_versions,
+    invitations,
+    ledger_entries,
+    local_actors,
+    offers,
+    post_views,
+    posts,
+)
 
 VIEW_ROWS = 500  # posts per statement, under both databases' bind-parameter limits
 
 
 class SiteQueries(StoreBase):
+    # --- the site's content version: what whole cached pages are good for ---
+
+    async def content_version(self) -> int:
+        """Bumped by triggers on every write to what a public page shows (migration 0016);
+        0 before the first such write."""
+        c = content_versions
+        query = sa.select(c.c.version).where(c.c.name == "site")
+        return int(await self._db.fetch_val(query) or 0)
+
     # --- view counts: added in batches (node/cache/views.py), no personal data ---
 
     async def add_views(self, counts: dict[int, int]) -> None:

@@ -109,7 +109,7 @@ async def _accept(
     node: Node, request: Request, body: bytes, activity: Document
 ) -> tuple[int, str, Document | None]:
     recipient = request.path_params.get("username")
-    if recipient is not None and await node.store.local_actor(recipient.lower()) is None:
+    if recipient is not None and not await _has_inbox(node, recipient.lower()):
         raise InboxRefusal(404, "no such inbox")
     actor_id = id_of(activity["actor"]) or ""
     if not remote.same_origin(id_of(activity["id"]) or "", actor_id):
@@ -128,6 +128,16 @@ async def _accept(
         str(activity["id"]), actor_id, str(type_of(activity)), json.dumps(activity), recipient
     )
     return 202, "queued" if stored else "duplicate: already received", activity
+
+
+async def _has_inbox(node: Node, username: str) -> bool:
+    """A personal inbox costs no query once its name was found (Node.inbox_names)."""
+    if username in node.inbox_names:
+        return True
+    if await node.store.local_actor(username) is None:
+        return False
+    node.inbox_names.add(username)
+    return True
 
 
 async def inbox_endpoint(request: Request) -> Response:

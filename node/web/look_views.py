@@ -26,7 +26,9 @@ class SiteLook:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        # pages are what show the look: an inbox POST or a form's answer reads no database for
+        # it (a form answered with a page uses the copy at most a moment old)
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
             await identity.refresh(scope["app"].state.node)
         await self.app(scope, receive, send)
 

@@ -22,7 +22,7 @@ from node.federation import limits
 from node.federation.actors import LocalActor
 from node.storage import MediaRow, PostRow
 
-from . import i18n, paging
+from . import i18n, page_cache, paging
 from .responses import (
     activity_response,
     error_page,
@@ -86,6 +86,8 @@ async def render_post(
     reactions = await node.store.reaction_counts(document["id"])
     if visits.counts_as_view(request):
         node.views.add(row_id)
+    views = await node.store.views_of(row_id) + node.views.pending(row_id)
+    page_cache.count_view_of(request, row_id, views)  # each time a kept copy is served, too
     response = render(
         request,
         "post.html",
@@ -99,7 +101,7 @@ async def render_post(
         pager=_comment_links(request, page, comments.pages),
         likes=reactions.get("Like", 0),
         boosts=reactions.get("Announce", 0),
-        views=await node.store.views_of(row_id) + node.views.pending(row_id),
+        views=views,
         offer=offer,
     )
     if node.views.due():

@@ -591,6 +591,31 @@ async def test_the_background_worker_delivers_then_stops_when_told(
     assert await store.count_deliveries("delivered") == 1
 
 
+async def test_serve_leaves_the_queues_to_a_running_conode_worker(
+    node: Node, store: Store, sink: InboxSink
+) -> None:
+    # Given a `conode worker` beating on this database, and a queued delivery
+    await store.beat("elsewhere:4242", "worker", "elsewhere", utcnow())
+    await _queue(store, "https://a.example/inbox")
+    # When the serving process's worker loop runs for a while (three idle pauses)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run_in_background(node, stop))
+    await asyncio.sleep(3 * worker.IDLE_SECONDS)
+    stop.set()
+    await asyncio.wait_for(task, timeout=5)
+    # Then it left the delivery to the worker
+    assert sink.received == []
+    assert await store.count_deliveries("delivered") == 0
+    # And once no worker beats any more, the serving process delivers it itself
+    await store.end_heartbeat("elsewhere:4242")
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run_in_background(node, stop))
+    await asyncio.wait_for(sink.arrived.wait(), timeout=10)
+    stop.set()
+    await asyncio.wait_for(task, timeout=5)
+    assert await store.count_deliveries("delivered") == 1
+
+
 # --- the kill test ----------------------------------------------------------------------------
 
 INBOXES = 200

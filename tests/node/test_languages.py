@@ -319,3 +319,22 @@ async def test_form_errors_and_notices_are_in_the_pages_language(network: Networ
         f"{TEST_URL}/admin/members?done=suspend&name=dana", headers=GERMAN
     )
     assert "@dana ist gesperrt und überall abgemeldet." in page.text
+
+
+async def test_a_kept_page_is_kept_per_language_and_counts_views_in_it(network: Network) -> None:
+    # Given a post seen by an English visitor first (the page is kept)
+    post_url = await network.post()
+    person = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0"}
+    english = await network.http.get(post_url, headers=person)
+    assert english.headers["content-language"] == "en"
+    # When German visitors read it twice
+    first = await network.http.get(post_url, headers={**person, **GERMAN})
+    second = await network.http.get(post_url, headers={**person, **GERMAN})
+    # Then each gets the German page, with its view count in German, and caches are told so
+    for page in (first, second):
+        assert page.headers["content-language"] == "de" and '<html lang="de">' in page.text
+        assert "Accept-Language" in page.headers["vary"]
+    shown = [
+        re.search(r'<span class="views">(\d+) Aufrufe?</span>', p.text) for p in (first, second)
+    ]
+    assert shown[0] and shown[1] and int(shown[1][1]) == int(shown[0][1]) + 1

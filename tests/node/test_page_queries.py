@@ -1,19 +1,24 @@
 """Pages make a fixed number of queries, whatever the number of comments or posts on them:
 N+1 queries are ruled out by counting every statement the Store sends while a page is served
-over HTTP (the real database answers each; the count wraps it, nothing is replaced)."""
+over HTTP (the real database answers each; the count wraps it, nothing is replaced). A page
+kept for anonymous visitors costs one query, the content version (node/cache/pages.py); an
+inbox POST none but the batch that stores it."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
-from node.content import publishing
+import pytest
+
+from node.content import identity, publishing
 from node.federation.actors import local_actor
 from node.offers import proposals as offers
 from node.storage import NoteRow, utcnow
 
 from .conftest import Network
-from .web import add_member
+from .web import add_member, sign_in
 
 COUNTED = ("fetch_all", "fetch_one", "fetch_val", "execute", "execute_many", "iterate")
 
@@ -67,12 +72,15 @@ async def _comments(network: Network, post_url: str, count: int, start: int = 0)
         assert await network.node.store.insert_note(approved_comment(post.id, post_url, author, n))
 
 
-async def _queries_for(network: Network, url: str, expect: str) -> int:
+async def _queries_for(network: Network, url: str, expect: str, accept: str = "text/html") -> int:
     store = network.node.store
+    # the look is read at most once a moment per process (node/cache/look.py), not per page:
+    # read it now so that the page counted does not pay for it
+    await identity.refresh(network.node)
     counter = CountingDatabase(store._db)
     store._db = counter
     try:
-        response = await network.http.get(url, headers={"Accept": "text/html"})
+        response = await network.http.get(url, headers={"Accept": accept})
     finally:
         store._db = counter._inner
     assert response.status_code == 200, response.text[:500]
@@ -127,3 +135,83 @@ async def test_the_offers_board_costs_the_same_queries_with_2_or_12_authors(
     print(f"\noffers board: {few} queries with 2 authors, {many} with 12")
     assert many == few
     assert few <= 20
+
+
+ACTIVITY_JSON = "application/activity+json"
+
+
+async def test_a_kept_anonymous_page_or_document_costs_one_query(network: Network) -> None:
+    """The one query is the content version: another process may have changed what the
+    page shows a moment ago, and only the database knows (node/cache/pages.py)."""
+    post_url = await network.post("Picnic on Saturday")
+    await _comments(network, post_url, 3)
+    for url, expect, accept in (
+        ("https://conode.example/", "Picnic on Saturday", "text/html"),
+        (post_url, "comment 2", "text/html"),
+        (post_url, "Picnic on Saturday", ACTIVITY_JSON),
+        ("https://conode.example/users/ben", '"Person"', ACTIVITY_JSON),
+    ):
+        first = await _queries_for(network, url, expect, accept)
+        kept = await _queries_for(network, url, expect, accept)
+        print(f"\n{url} ({accept}): {first} queries, then {kept}")
+        assert first > 1
+        assert kept == 1
+
+
+async def test_a_signed_in_member_gets_a_page_rendered_for_them(network: Network) -> None:
+    post_url = await network.post("Picnic on Saturday")
+    await _queries_for(network, post_url, "Sign in to comment")  # kept for anonymous visitors
+    await add_member(network.node.store, network.node.settings, "ann")
+    await sign_in(network.http, "ann")
+    for _ in range(2):
+        assert await _queries_for(network, post_url, 'name="csrf"') > 1
+    response = await network.http.get(post_url, headers={"Accept": "text/html"})
+    assert response.headers["cache-control"] == "private, no-store"
+    assert "Sign in to comment" not in response.text
+
+
+@pytest.mark.parametrize("inbox", ["/inbox", "/users/ben/inbox"])
+async def test_an_inbox_post_sends_no_query_but_the_batch(network: Network, inbox: str) -> None:
+    """Blocks are a list in memory, keys a cache, and so are the names of personal inboxes:
+    a reply from a known server costs the insert of its batch (on SQLite not even through the
+    Store: a writer thread commits it)."""
+    post_url = await network.post("Picnic on Saturday")
+    store = network.node.store
+    counts = []
+    for n in range(2):  # the first fetches alice's key and stores her
+        reply = network.mastodon.reply("alice", post_url, f"Count me in {n}")
+        counter = CountingDatabase(store._db)
+        store._db = counter
+        try:
+            response = await network.mastodon.send("alice", reply, f"https://conode.example{inbox}")
+        finally:
+            store._db = counter._inner
+        assert response.status_code == 202, response.text
+        counts.append(counter.count)
+    print(f"\n{inbox} POST: {counts[1]} queries through the Store")
+    assert counts[1] == (0 if store.url.startswith("sqlite") else 1)
+
+
+async def test_visitors_arriving_together_share_one_render_of_a_changed_page(
+    network: Network,
+) -> None:
+    """A post fetched by everyone at once (a wide boost) is rendered once per version."""
+    post_url = await network.post("Picnic on Saturday")
+    await _comments(network, post_url, 1)
+    alone = await _queries_for(network, post_url, "comment 0")
+    await _comments(network, post_url, 1, start=1)  # a new version: what was kept is stale
+    store = network.node.store
+    # the look is read at most once a moment per process (node/cache/look.py), not per page:
+    # read it now so that the page counted does not pay for it
+    await identity.refresh(network.node)
+    counter = CountingDatabase(store._db)
+    store._db = counter
+    try:
+        pages = await asyncio.gather(
+            *(network.http.get(post_url, headers={"Accept": "text/html"}) for _ in range(10))
+        )
+    finally:
+        store._db = counter._inner
+    assert all(page.status_code == 200 and "comment 1" in page.text for page in pages)
+    print(f"\n10 visitors at once: {counter.count} queries; one alone: {alone}")
+    assert counter.count <= alone + 1  # one render, and at most two shared version reads

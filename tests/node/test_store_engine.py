@@ -118,3 +118,35 @@ async def test_a_page_served_twice_compiles_no_statement_the_second_time(
 
     assert response.status_code == 200 and "Picnic on Saturday" in response.text
     assert hits and all(hits), f"{hits.count(False)} of {len(hits)} statements compiled anew"
+
+
+async def test_a_sqlite_statement_is_one_hand_off_to_the_connection_thread(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each call queued to aiosqlite's thread wakes the event loop when it is answered;
+    SQLAlchemy's own adapter queues four per statement (open a cursor, execute, fetch, close),
+    node/storage/sqlite_driver.py one."""
+    if sqlite_path(store.url) is None:
+        pytest.skip("SQLite's driver thread")
+    import aiosqlite
+
+    await _block(store, "spam.example")
+    queued: list[str] = []
+    execute = aiosqlite.Connection._execute
+
+    async def counted(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        queued.append(getattr(fn, "__name__", repr(fn)))
+        return await execute(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+
+    row = await store._db.fetch_one(sa.select(blocks).where(blocks.c.target == "spam.example"))
+    assert row is not None and row.target == "spam.example"
+    assert len(queued) == 1, queued
+
+    queued.clear()
+    async with store.transaction():
+        await _blocked(store)
+        await _block(store, "other.example")
+    assert len(queued) == 4, queued  # BEGIN IMMEDIATE, the read, the write, COMMIT
+    assert await _blocked(store) == {"spam.example", "other.example"}

@@ -98,3 +98,17 @@ async def test_actors_discovery_and_pages_stay_open(secure: Network) -> None:
 async def test_authorized_fetch_is_off_by_default(network: Network) -> None:
     for url in await _paths(network):
         assert (await network.http.get(url, headers=AP)).status_code == 200, url
+
+
+async def test_kept_json_still_goes_only_to_signed_requests_and_no_proxy_keeps_it(
+    secure: Network,
+) -> None:
+    """Objects' JSON is kept per process (node/web/page_cache.py) behind the signature check,
+    and marked private so a shared proxy in front cannot hand it to anyone."""
+    url = (await _paths(secure))[0]
+    for _ in range(2):  # the second from what the process kept
+        response = await secure.http.get(url, headers=_signed_get(secure.mastodon, "alice", url))
+        assert response.status_code == 200
+        assert response.headers["cache-control"] == "private, no-cache"
+    unsigned = await secure.http.get(url, headers=AP)
+    assert unsigned.status_code == 401
