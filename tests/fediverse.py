@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -24,6 +25,8 @@ from starlette.routing import Route
 from activitypub import keys
 from activitypub.keys import PrivateKey, PublicKey
 from activitypub.signatures import SignatureError, sign_request, verify_request
+
+from . import independent_proofs
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 Style = Literal["mastodon", "other"]
@@ -85,6 +88,8 @@ class FakeServer:
     # Mastodon does to a signature it cannot read) and, in secure mode, wants GETs signed too.
     accepts: Accepts = "any"
     knocks: list[tuple[str, str, str]] = field(default_factory=list)  # (method, path, scheme)
+    # name -> Ed25519 key published as a FEP-521a Multikey in assertionMethod (FEP-8b32)
+    multikeys: dict[str, Ed25519PrivateKey] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(100))
 
     def __post_init__(self) -> None:
@@ -124,7 +129,15 @@ class FakeServer:
                 "owner": actor_id,
                 "publicKeyPem": keys.public_pem_from_private(self.users[name]),
             },
-        }
+        } | self._assertion_method(name)
+
+    def _assertion_method(self, name: str) -> dict[str, Any]:
+        if name not in self.multikeys:
+            return {}
+        actor_id = self.actor_id(name)
+        multibase = independent_proofs.multibase(self.multikeys[name].public_key())
+        method = {"id": f"{actor_id}#ed25519-key", "type": "Multikey", "controller": actor_id}
+        return {"assertionMethod": [method | {"publicKeyMultibase": multibase}]}
 
     # --- what it serves ---
 

@@ -19,7 +19,7 @@ from activitypub import objects, webfinger
 from activitypub.vocab import Document, as_list, first_id, id_of, is_public, published_at, type_of
 from node.content import conversations, html, interaction_policy, quotes
 from node.context import Node
-from node.federation import delivery, remote, retry_policy
+from node.federation import delivery, integrity, remote, retry_policy
 from node.federation.actors import LocalActor, local_actor
 from node.moderation import rules as moderation
 from node.network import links, sharing
@@ -450,6 +450,9 @@ async def process(node: Node, activity: Document, actor_id: str) -> Outcome:
     # acted on once `conode block add` has returned, whichever process made the block.
     if await moderation.is_blocked_now(node.store, actor_id, *_sources(activity)):
         return dropped("blocked")
+    refusal = await integrity.incoming_problem(node, activity, actor_id)  # FEP-8b32
+    if refusal is not None:
+        return dropped(refusal)
     return await handler(node, activity, actor_id)
 
 

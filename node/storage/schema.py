@@ -62,6 +62,8 @@ remote_actors = sa.Table(
     sa.Column("public_key_pem", sa.Text, nullable=False),
     sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("icon_url", URL, nullable=True),  # their picture, as they publish it (0012)
+    # JSON {verification method id: publicKeyMultibase}: their FEP-521a assertionMethod (0020)
+    sa.Column("assertion_keys", sa.Text, nullable=True),
 )
 
 # --- the social graph ------------------------------------------------------------------------
@@ -478,6 +480,8 @@ linked_posts = sa.Table(
     sa.Column("published_at", sa.DateTime(timezone=True), nullable=False, index=True),
     sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+    # the object as its author signed it (FEP-8b32 proof intact), passed on verbatim (0020)
+    sa.Column("signed_document", sa.Text, nullable=True),
 )
 
 # Domain blocks a trusted linked node decided, waiting for our admin (or applied at once when
