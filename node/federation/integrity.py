@@ -48,6 +48,13 @@ async def _key_of(node: Node, actor: LocalActor) -> Ed25519PrivateKey | None:
 
 
 def _sign_as(actor: LocalActor, key: Ed25519PrivateKey, document: Document) -> Document:
+    """Signed; a document with its own `@context` gets the Data Integrity context in it first,
+    so `proof` is a defined term (an embedded object without one is covered by its parent's)."""
+    context = document.get("@context")
+    if context is not None:
+        listed = context if isinstance(context, list) else [context]
+        if proofs.DATA_INTEGRITY_CONTEXT not in listed:
+            document = {**document, "@context": [*listed, proofs.DATA_INTEGRITY_CONTEXT]}
     return proofs.sign(document, key, actor.actor_id + ED25519_FRAGMENT)
 
 

@@ -319,6 +319,9 @@ async def on_create(node: Node, activity: Document, actor_id: str) -> Outcome:
     confirmed = await remote_agreements.on_confirmation(node, note, actor_id)
     if confirmed is not None:
         return Outcome(*confirmed)
+    quoted = await quotes.on_quote_post(node, note, actor_id)  # a quote of one of our posts
+    if quoted is not None and not _first_reply_target(note):
+        return Outcome(*quoted)
     return await _on_create_note(node, note, actor_id)
 
 
@@ -372,6 +375,7 @@ async def on_delete(node: Node, activity: Document, actor_id: str) -> Outcome:
         await node.store.delete_remote_post(object_id)
         return accepted("followed account's post deleted")
     shared = await sharing.on_origin_delete(node, activity, actor_id)
+    shared = shared or await quotes.on_deleted(node, object_id, actor_id)
     return Outcome(*shared) if shared else dropped("delete of an unknown object")
 
 

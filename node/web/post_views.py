@@ -15,7 +15,7 @@ from activitypub.vocab import Document
 from node.accounts import sessions
 from node.cache import views as visits
 from node.cache.comments import RenderedComments
-from node.content import html, threads
+from node.content import html, quotes, threads
 from node.content.publishing import article_document, author_of, group_actor, post_id
 from node.context import Node, flush_views
 from node.federation import integrity, limits
@@ -99,6 +99,7 @@ async def render_post(
         pager=_comment_links(request, page, comments.pages),
         likes=reactions.get("Like", 0),
         boosts=reactions.get("Announce", 0),
+        quotes=await quotes.quotes_of(node, found),
         views=await node.store.views_of(row_id) + node.views.pending(row_id),
         offer=offer,
     )

@@ -11,6 +11,7 @@ from node.content import publishing
 
 from .. import independent_proofs
 from ..conftest import TEST_URL
+from ..jsonld import undefined_terms
 from .conftest import Network
 
 AP = {"Accept": "application/activity+json"}
@@ -50,6 +51,9 @@ async def test_a_delivered_post_and_its_create_carry_proofs_that_verify_independ
     assert article["proof"]["verificationMethod"] == f"{BEN}#ed25519-key"
     assert independent_proofs.verifies(create, key)
     assert independent_proofs.verifies(article, key)
+    # And `proof` is a defined term (the Data Integrity context is in the signed document)
+    assert "https://w3id.org/security/data-integrity/v1" in create["@context"]
+    assert undefined_terms(create) == []
     # And a tampered copy does not
     tampered = copy.deepcopy(article)
     tampered["content"] = "<p>Send your bank details</p>"
