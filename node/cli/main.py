@@ -37,6 +37,9 @@ from . import (
     demo_content as demo,
 )
 from . import (
+    group_posts as cli_group_posts,
+)
+from . import (
     links as cli_links,
 )
 from . import (
@@ -291,6 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_offers.add_commands(commands)
     cli_backup.add_commands(commands)
     cli_links.add_commands(commands)
+    cli_group_posts.add_commands(commands)
     cli_notifications.add_commands(commands)
     return parser
 

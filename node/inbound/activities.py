@@ -22,7 +22,7 @@ from node.context import Node
 from node.federation import delivery, integrity, remote, retry_policy
 from node.federation.actors import LocalActor, local_actor
 from node.moderation import rules as moderation
-from node.network import links, sharing
+from node.network import group_posts, links, sharing
 from node.notifications import events
 from node.offers import exchanges, remote_agreements
 from node.storage import FollowerRow, NoteRow, utcnow
@@ -322,6 +322,9 @@ async def on_create(node: Node, activity: Document, actor_id: str) -> Outcome:
     quoted = await quotes.on_quote_post(node, note, actor_id)  # a quote of one of our posts
     if quoted is not None and not _first_reply_target(note):
         return Outcome(*quoted)
+    posted = await group_posts.on_create(node, note, actor_id)  # a post to our Group (FEP-1b12)
+    if posted is not None:
+        return Outcome(*posted)
     return await _on_create_note(node, note, actor_id)
 
 
@@ -376,6 +379,7 @@ async def on_delete(node: Node, activity: Document, actor_id: str) -> Outcome:
         return accepted("followed account's post deleted")
     shared = await sharing.on_origin_delete(node, activity, actor_id)
     shared = shared or await quotes.on_deleted(node, object_id, actor_id)
+    shared = shared or await group_posts.on_deleted(node, object_id, actor_id)
     return Outcome(*shared) if shared else dropped("delete of an unknown object")
 
 

@@ -8,6 +8,7 @@ from .connection import DatabaseUrlError, StoreBase, async_url, is_sqlite, redac
 from .content import ContentQueries
 from .deliveries import DeliveryQueries
 from .delivery_batch import DeliveryBatchQueries
+from .group_posts import GroupPostQueries, GroupPostRow
 from .heartbeats import HeartbeatQueries
 from .inbound import InboundQueries
 from .inbound_batch import InboundBatchQueries
@@ -60,6 +61,7 @@ class Store(
     ListingQueries,
     SearchQueries,
     HeartbeatQueries,
+    GroupPostQueries,
 ):
     """One database: connection lifecycle plus every query the node needs."""
 
@@ -70,6 +72,7 @@ __all__ = [
     "Cursor",
     "DatabaseUrlError",
     "FollowerRow",
+    "GroupPostRow",
     "LinkRow",
     "LinkedPostRow",
     "LocalActorRow",

@@ -484,6 +484,22 @@ linked_posts = sa.Table(
     sa.Column("signed_document", sa.Text, nullable=True),
 )
 
+# Posts accounts elsewhere addressed to our Group (FEP-1b12), announced by it once approved
+# (0020). status: pending | approved | rejected | deleted
+group_posts = sa.Table(
+    "group_posts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("object_id", URL, nullable=False, unique=True),
+    sa.Column("author_id", URL, nullable=False, index=True),
+    sa.Column("host", sa.String(255), nullable=False, index=True),
+    sa.Column("document", sa.Text, nullable=False),  # JSON as received (content sanitised)
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("published_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("announced_at", sa.DateTime(timezone=True), nullable=True),
+    _created(),
+)
+
 # Domain blocks a trusted linked node decided, waiting for our admin (or applied at once when
 # CONODE_LINK_BLOCKS=apply). status: suggested | applied | dismissed
 block_suggestions = sa.Table(

@@ -783,3 +783,13 @@ def test_log_shows_inbound_activities_and_deliveries_with_filters(
     both = served.run("log", "--inbound", "--deliveries")
     assert both.returncode == 2
     assert "not allowed with argument" in both.stderr
+
+
+def test_group_posts_are_listed_and_a_missing_one_is_named(served: ServedNode) -> None:
+    assert "no posts to the group" in served.ok("group-posts", "list")
+    assert served.json("group-posts", "list", "--status", "pending") == []
+    result = served.run("group-posts", "approve", "7")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "conode: no post 7 to the group: see `conode group-posts list`"
+    )
