@@ -64,7 +64,7 @@ async def on_quote_request(node: Node, activity: Document, actor_id: str) -> Res
         return "dropped", "quote request for something that is not ours"
     author = await publishing.author_of(node, post)
     requester = await remote.get_actor(node, actor_id)
-    embedded = {key: value for key, value in activity.items() if key != "@context"}
+    embedded = {key: value for key, value in activity.items() if key not in ("@context", "proof")}
     answer_id = f"{node.settings.url}/activities/{uuid.uuid4()}"
     refusal = await interaction_policy.quote_refusal(node, post, actor_id)
     if refusal is not None:

@@ -152,14 +152,7 @@ def _json_or_none(document: Document | None) -> str | None:
 
 async def _signed_copy(node: Node, copy: Document) -> Document | None:
     """The fetched copy, when its author's proof holds: it can be passed on as it is."""
-    author = author_of(copy)
-    if author is None or not proofs.supported(copy):
-        return None
-    try:
-        await integrity.verify_by(node, copy, author)
-    except proofs.ProofError:
-        return None
-    return copy
+    return (await _proven(node, copy, str(copy.get("id") or "")))[0]
 
 
 async def _keep(
@@ -204,19 +197,32 @@ async def _pass_on(
     signed: Document | None = None,
 ) -> None:
     """Our Group announces the object (or the origin's Update or Delete of it, embedded, as
-    FEP-1b12 groups do) to its followers, except those on the origin's own server."""
+    FEP-1b12 groups do) to its followers, except those on the origin's own server. Linked
+    nodes get a signed object embedded (they may take it from its proof); other followers get
+    its id, as they always have (Mastodon fetches what it boosts from its origin anyway)."""
     group = await our_group(node)
-    inboxes = [
-        follower.shared_inbox_url or follower.inbox_url
+    followers = [
+        follower
         for follower in await node.store.followers_of(group.row.id)
         if not remote.same_origin(follower.actor_id, object_id)
     ]
-    boost = group_announce(group, object_id, signed)
-    if activity is not None:
-        boost["id"] = announce_id(group, str(activity["id"]))
-        boost["object"] = {k: v for k, v in activity.items() if k != "@context"}
-    boost["published"] = objects.isoformat(utcnow())
-    await delivery.enqueue(node.store, activity=boost, sender=group.username, inbox_urls=inboxes)
+    linked = {link.actor_id for link in await node.store.links("linked")}
+    audiences = [(True, signed), (False, None)] if signed is not None else [(None, None)]
+    for to_nodes, embedded in audiences:
+        inboxes = [
+            follower.shared_inbox_url or follower.inbox_url
+            for follower in followers
+            if to_nodes is None or (follower.actor_id in linked) == to_nodes
+        ]
+        boost = group_announce(group, object_id, embedded)
+        if activity is not None:
+            boost["id"] = announce_id(group, str(activity["id"]))
+            boost["object"] = {k: v for k, v in activity.items() if k not in ("@context", "proof")}
+        boost["published"] = objects.isoformat(utcnow())
+        # A shared inbox reached both ways is queued once, with the embedded copy (first).
+        await delivery.enqueue(
+            node.store, activity=boost, sender=group.username, inbox_urls=inboxes
+        )
 
 
 # --- the origin's Update and Delete -----------------------------------------------------------

@@ -14,6 +14,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from node.network import links
 from node.storage import utcnow
 
 from .. import independent_proofs
@@ -149,22 +150,40 @@ async def test_a_proof_by_another_key_than_the_author_s_is_refused(network: Netw
     assert "proof refused: proof does not verify" in entry["reason"]
 
 
+async def _second_link(net: Network) -> FakeServer:
+    """third.example's Group links with ours too (it asks, our admin approves)."""
+    third = FakeServer("third.example", net.fediverse, actor_types={"community": "Group"})
+    third.add_user("community")
+    follow = third.follow("community", OUR_GROUP)
+    assert (await third.send("community", follow, INBOX)).status_code == 202
+    await net.drain()
+    (pending,) = await net.node.store.links("pending")
+    await links.approve_link(net.node, pending.id)
+    await net.drain()
+    return third
+
+
 async def test_a_proven_post_from_the_linked_node_is_passed_on_with_its_proof(
     network: Network,
 ) -> None:
-    # Given alice follows our Group, and carol on the linked node signs her posts
+    # Given alice follows our Group, another node links with it, and carol on the linked node
+    # signs her posts
     follow = network.mastodon.follow("alice", OUR_GROUP)
     await network.mastodon.send("alice", follow, INBOX)
     await _linked(network)
+    third = await _second_link(network)
     network.other.multikeys["carol"] = Ed25519PrivateKey.generate()
     article = _signed_article(network.other, "carol")
     # When the linked Group announces it
     entry = await _announced(network, article)
     assert entry["outcome"] == "accepted", entry
-    # Then our Group passes it on embedded, with carol's proof intact
-    (boost,) = [a for a in network.mastodon.received("Announce") if a["actor"] == OUR_GROUP]
+    # Then our Group passes it on to the other node embedded, with carol's proof intact
+    (boost,) = [a for a in third.received("Announce") if a["actor"] == OUR_GROUP]
     assert boost["object"]["id"] == article["id"]
     assert independent_proofs.verifies(boost["object"], _key(network.other, "carol"))
+    # And to alice (Mastodon) by its id, as before
+    (plain,) = [a for a in network.mastodon.received("Announce") if a["actor"] == OUR_GROUP]
+    assert plain["object"] == article["id"] and plain["id"] == boost["id"]
     # And our Group's outbox carries it the same way, for a node catching up
     outbox = (await network.http.get(f"{OUR_GROUP}/outbox?page=1", headers=AP)).json()
     (item,) = [i for i in outbox["orderedItems"] if isinstance(i["object"], dict)]
