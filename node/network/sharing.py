@@ -4,10 +4,10 @@ A linked Group's `Announce` is checked at the object's origin: we fetch it there
 only if the copy is the object announced, public, a post (not a reply), and written by an
 author on its own host. An embedded object whose author's FEP-8b32 proof verifies is taken
 without the fetch (so a network keeps sharing while an origin is down), and kept as signed, to
-be passed on embedded; an invalid proof falls back to the fetch, with its reason logged.
-Our Group passes an object on to its own followers only when it
-came from the Group of the node it originates on: one hop, so no graph of links can loop or
-storm. The announce id is derived from the object, so it is queued once per inbox, ever.
+be passed on embedded; an invalid proof falls back to the fetch, with its reason logged. Our
+Group passes an object on to its own followers only when it came from the Group of the node it
+originates on: one hop, so no graph of links can loop or storm. The announce id is derived
+from the object, so it is queued once per inbox, ever.
 """
 
 from __future__ import annotations
