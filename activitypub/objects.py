@@ -308,20 +308,26 @@ def follow(activity_id: str, actor_id: str, object_id: str) -> Document:
     return _activity("Follow", activity_id, actor_id, object_id, None)
 
 
+def _reference(obj: Document) -> Document:
+    """An activity embedded in our answer, as the reference Mastodon expects: without its
+    `@context` and so without its FEP-8b32 `proof`, which covered the context too."""
+    return {k: v for k, v in obj.items() if k not in ("@context", "proof")}
+
+
 def accept(activity_id: str, actor_id: str, obj: Document) -> Document:
     """Accept a Follow, embedding it with its id, as Mastodon expects."""
-    embedded = {k: v for k, v in obj.items() if k != "@context"}
+    embedded = _reference(obj)
     return _activity("Accept", activity_id, actor_id, embedded, None)
 
 
 def reject(activity_id: str, actor_id: str, obj: Document) -> Document:
     """Reject (or end) a Follow, embedding it with its id, as Mastodon expects."""
-    embedded = {k: v for k, v in obj.items() if k != "@context"}
+    embedded = _reference(obj)
     return _activity("Reject", activity_id, actor_id, embedded, None)
 
 
 def undo(activity_id: str, actor_id: str, obj: Document) -> Document:
-    embedded = {k: v for k, v in obj.items() if k != "@context"}
+    embedded = _reference(obj)
     return _activity("Undo", activity_id, actor_id, embedded, None)
 
 

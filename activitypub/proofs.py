@@ -165,3 +165,36 @@ async def verify(document: Document, key_lookup: KeyLookup) -> str:
     except InvalidSignature:
         raise ProofError("proof does not verify") from None
     return method
+
+
+def assertion_keys(actor: Document) -> dict[str, str]:
+    """The actor's Ed25519 assertion keys (FEP-521a): {verification method id: multibase}.
+    Only Multikeys the actor controls itself, with an id in its own document (`<actor>#…`)."""
+    actor_id = actor.get("id")
+    methods = actor.get("assertionMethod")
+    found: dict[str, str] = {}
+    for method in methods if isinstance(methods, list) else [methods]:
+        if not isinstance(method, dict) or method.get("type") != "Multikey":
+            continue
+        method_id, value = method.get("id"), method.get("publicKeyMultibase")
+        if method.get("controller") != actor_id or not isinstance(method_id, str):
+            continue
+        if method_id.split("#", 1)[0] != actor_id or not isinstance(value, str):
+            continue
+        try:
+            public_key_from_multikey(value)
+        except (ProofError, ValueError):
+            continue
+        found[method_id] = value
+    return found
+
+
+def supported(document: Document) -> bool:
+    """Whether the document carries a proof of the kind `verify` checks (others are ignored:
+    a proof we cannot read is not a proof that failed)."""
+    proof = document.get("proof")
+    return (
+        isinstance(proof, dict)
+        and proof.get("type") == "DataIntegrityProof"
+        and proof.get("cryptosuite") == CRYPTOSUITE
+    )

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -24,6 +25,8 @@ from starlette.routing import Route
 from activitypub import keys
 from activitypub.keys import PrivateKey, PublicKey
 from activitypub.signatures import SignatureError, sign_request, verify_request
+
+from . import independent_proofs
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 Style = Literal["mastodon", "other"]
@@ -87,6 +90,8 @@ class FakeServer:
     knocks: list[tuple[str, str, str]] = field(default_factory=list)  # (method, path, scheme)
     also_known_as: dict[str, list[str]] = field(default_factory=dict)  # name -> alsoKnownAs
     moved_to: dict[str, str] = field(default_factory=dict)  # name -> movedTo
+    # name -> Ed25519 key published as a FEP-521a Multikey in assertionMethod (FEP-8b32)
+    multikeys: dict[str, Ed25519PrivateKey] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(100))
 
     def __post_init__(self) -> None:
@@ -110,23 +115,30 @@ class FakeServer:
 
     def actor(self, name: str) -> dict[str, Any]:
         actor_id = self.actor_id(name)
-        return {
-            "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
-            "id": actor_id,
-            "type": self.actor_types.get(name, "Person"),
-            "preferredUsername": name,
-            "name": name.title(),
-            "inbox": f"{actor_id}/inbox",
-            "outbox": f"{actor_id}/outbox",
-            "followers": f"{actor_id}/followers",
-            "url": f"{self.base_url}/@{name}",
-            "endpoints": {"sharedInbox": f"{self.base_url}/inbox"},
-            "publicKey": {
-                "id": f"{actor_id}#main-key",
-                "owner": actor_id,
-                "publicKeyPem": keys.public_pem_from_private(self.users[name]),
-            },
-        } | self._moving(name)
+        return (
+            {
+                "@context": [
+                    "https://www.w3.org/ns/activitystreams",
+                    "https://w3id.org/security/v1",
+                ],
+                "id": actor_id,
+                "type": self.actor_types.get(name, "Person"),
+                "preferredUsername": name,
+                "name": name.title(),
+                "inbox": f"{actor_id}/inbox",
+                "outbox": f"{actor_id}/outbox",
+                "followers": f"{actor_id}/followers",
+                "url": f"{self.base_url}/@{name}",
+                "endpoints": {"sharedInbox": f"{self.base_url}/inbox"},
+                "publicKey": {
+                    "id": f"{actor_id}#main-key",
+                    "owner": actor_id,
+                    "publicKeyPem": keys.public_pem_from_private(self.users[name]),
+                },
+            }
+            | self._moving(name)
+            | self._assertion_method(name)
+        )
 
     def _moving(self, name: str) -> dict[str, Any]:
         """Mastodon's moving terms on the actor, when set."""
@@ -136,6 +148,14 @@ class FakeServer:
         if name in self.moved_to:
             terms["movedTo"] = self.moved_to[name]
         return terms
+
+    def _assertion_method(self, name: str) -> dict[str, Any]:
+        if name not in self.multikeys:
+            return {}
+        actor_id = self.actor_id(name)
+        multibase = independent_proofs.multibase(self.multikeys[name].public_key())
+        method = {"id": f"{actor_id}#ed25519-key", "type": "Multikey", "controller": actor_id}
+        return {"assertionMethod": [method | {"publicKeyMultibase": multibase}]}
 
     # --- what it serves ---
 

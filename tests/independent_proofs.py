@@ -9,6 +9,7 @@ from typing import Any
 
 import base58
 import jcs
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 
@@ -17,6 +18,12 @@ def public_key(multibase: str) -> Ed25519PublicKey:
     decoded = base58.b58decode(multibase[1:])
     assert decoded[:2] == b"\xed\x01", "ed25519-pub multicodec"
     return Ed25519PublicKey.from_public_bytes(decoded[2:])
+
+
+def multibase(key: Ed25519PublicKey) -> str:
+    """FEP-521a publicKeyMultibase of an Ed25519 key (multicodec 0xed01, base58btc)."""
+    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return "z" + base58.b58encode(b"\xed\x01" + raw).decode()
 
 
 def _hash_data(document: dict[str, Any], proof_options: dict[str, Any]) -> bytes:

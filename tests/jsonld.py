@@ -15,6 +15,7 @@ CONTEXTS_DIR = Path(__file__).resolve().parent / "fixtures" / "contexts"
 BUNDLED = {
     "https://www.w3.org/ns/activitystreams": "activitystreams.jsonld",
     "https://w3id.org/security/v1": "security-v1.jsonld",
+    "https://w3id.org/security/data-integrity/v1": "data-integrity-v1.jsonld",
 }
 
 
@@ -59,7 +60,8 @@ def _expanded_problems(value: Any, found: list[str]) -> int:
             count += 1
             if not _is_absolute(key):
                 found.append(f"term {key}")
-        if key in ("@list", "@set") or not key.startswith("@"):
+        # a `proof` expands into a named graph (Data Integrity's `@container: @graph`)
+        if key in ("@list", "@set", "@graph") or not key.startswith("@"):
             count += _expanded_problems(item, found)
     return count
 

@@ -69,8 +69,6 @@ def cmd_post_create(settings: Settings, args: argparse.Namespace) -> int:
 
     if args.kind not in KINDS and terms != offers.OfferDraft():
         raise ContentError("--hours, --category, --place and --expires are for offers and requests")
-    if args.kind in KINDS and (args.replies or args.quotes):
-        raise ContentError("--replies and --quotes are for reports and blog posts")
     return run_with_node(settings, create)
 
 

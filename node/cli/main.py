@@ -26,39 +26,18 @@ from node.ops.backup import BackupError
 from node.settings import Settings, SettingsError, load_settings
 from node.storage import DatabaseUrlError, Store, head_revision, migrate, redact
 
-from . import (
-    backup as cli_backup,
-)
-from . import (
-    content as cli_content,
-)
-from . import (
-    demo as cli_demo,
-)
-from . import (
-    demo_content as demo,
-)
-from . import (
-    doctor as cli_doctor,
-)
-from . import (
-    links as cli_links,
-)
-from . import (
-    moderation as cli_moderation,
-)
-from . import (
-    notifications as cli_notifications,
-)
-from . import (
-    offers as cli_offers,
-)
-from . import (
-    site as cli_site,
-)
-from . import (
-    users as cli_users,
-)
+from . import backup as cli_backup
+from . import content as cli_content
+from . import demo as cli_demo
+from . import demo_content as demo
+from . import doctor as cli_doctor
+from . import group_posts as cli_group_posts
+from . import links as cli_links
+from . import moderation as cli_moderation
+from . import notifications as cli_notifications
+from . import offers as cli_offers
+from . import site as cli_site
+from . import users as cli_users
 from .arguments import port_number, process_count
 
 logger = logging.getLogger(__name__)
@@ -338,6 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_offers.add_commands(commands)
     cli_backup.add_commands(commands)
     cli_links.add_commands(commands)
+    cli_group_posts.add_commands(commands)
     cli_notifications.add_commands(commands)
     cli_site.add_commands(commands)
     cli_doctor.add_commands(commands)

@@ -1,8 +1,9 @@
 """Outgoing delivery: a durable queue of one row per (activity, inbox), worked by run_once().
 
 `enqueue()` stores the unsigned activity once per inbox, inside the caller's transaction, so a
-post and its deliveries commit together. `run_once()` leases the rows that are due, POSTs them
-concurrently, each signed afresh with its sender's key (a retry carries a fresh Date), and
+post and its deliveries commit together. `run_once()` leases the rows that are due, gives each
+activity its sender's FEP-8b32 proof, POSTs them concurrently, each signed afresh with its
+sender's key (a retry carries a fresh Date), and
 records the outcome, the host's health and one activity_log row per attempt.
 
 The retry policy itself (backoff, Retry-After, which answers are final, host pauses) is in
@@ -24,7 +25,7 @@ from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from activitypub import client, keys
+from activitypub import client, keys, proofs
 from activitypub.auth import HttpSignatureAuth, host_of_url
 from activitypub.client import DeliveryResult
 from activitypub.vocab import Document
@@ -32,7 +33,7 @@ from node.context import Node
 from node.ops import vault
 from node.storage import Store, utcnow
 
-from . import actors, knocking
+from . import actors, integrity, knocking
 from .retry_policy import (
     HOST_PAUSE_AFTER,
     MAX_ATTEMPTS,
@@ -131,7 +132,7 @@ async def run_once(
     )
     if not rows:
         return 0
-    batch = [Delivery(**row) for row in rows]
+    batch = await _with_proofs(node, [Delivery(**row) for row in rows])
     signing_keys = {name: await _signing_key(node, name) for name in {d.sender for d in batch}}
     gate = asyncio.Semaphore(concurrency)
     known = await knocking.known_schemes(node.store, {d.host for d in batch}, moment)
@@ -155,6 +156,29 @@ async def run_once(
     # killed before it commits leaves these rows leased, and only they are sent again.
     await _record_pass(node.store, done)
     return len(batch)
+
+
+async def _with_proofs(node: Node, batch: list[Delivery]) -> list[Delivery]:
+    """Each activity signed by its sender for FEP-8b32 (node/federation/integrity.py), once per
+    activity in a pass: stored unsigned, like the HTTP signature, it is signed when sent."""
+    bodies: dict[tuple[str, str], str] = {}
+    for item in batch:
+        if (item.sender, item.body) not in bodies:
+            bodies[item.sender, item.body] = await _proven_body(node, item.sender, item.body)
+    return [dataclasses.replace(item, body=bodies[item.sender, item.body]) for item in batch]
+
+
+async def _proven_body(node: Node, sender: str, body: str) -> str:
+    row = await node.store.local_actor(sender)
+    activity = json.loads(body)
+    if row is None or not isinstance(activity, dict) or "proof" in activity:
+        return body
+    try:
+        signed = await integrity.with_proofs(node, actors.local_actor(node.settings, row), activity)
+    except (proofs.ProofError, vault.VaultError) as exc:  # sent without; the log says why
+        logger.warning("no proof on %s: %s", activity.get("id"), exc)
+        return body
+    return json.dumps(signed, ensure_ascii=False, separators=(",", ":"))
 
 
 def _accepted(attempted: list[_Attempted]) -> dict[str, str]:

@@ -6,11 +6,12 @@ owning actor's own document claims, so a key document cannot lend itself to anot
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from activitypub import client, webfinger
+from activitypub import client, proofs, webfinger
 from activitypub.auth import HttpSignatureAuth, host_of_url
 from activitypub.keys import PublicKey
 from activitypub.signatures import SignatureError, verify_request
@@ -137,6 +138,7 @@ def actor_row(document: Document, fetched_from: str, key_id: str | None = None) 
         public_key_pem=key[1],
         fetched_at=utcnow(),
         icon_url=_icon_url(document.get("icon")),
+        assertion_keys=json.dumps(proofs.assertion_keys(document)) or None,
     )
 
 

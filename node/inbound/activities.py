@@ -19,10 +19,10 @@ from activitypub import objects, webfinger
 from activitypub.vocab import Document, as_list, first_id, id_of, is_public, published_at, type_of
 from node.content import conversations, html, interaction_policy, mentions, quotes
 from node.context import Node
-from node.federation import delivery, remote, retry_policy
+from node.federation import delivery, integrity, remote, retry_policy
 from node.federation.actors import LocalActor, local_actor
 from node.moderation import rules as moderation
-from node.network import links, sharing
+from node.network import group_posts, links, sharing
 from node.notifications import events
 from node.offers import exchanges, remote_agreements
 from node.storage import FollowerRow, NoteRow, utcnow
@@ -338,6 +338,12 @@ async def on_create(node: Node, activity: Document, actor_id: str) -> Outcome:
     confirmed = await remote_agreements.on_confirmation(node, note, actor_id)
     if confirmed is not None:
         return Outcome(*confirmed)
+    quoted = await quotes.on_quote_post(node, note, actor_id)  # a quote of one of our posts
+    if quoted is not None and not _first_reply_target(note):
+        return Outcome(*quoted)
+    posted = await group_posts.on_create(node, note, actor_id)  # a post to our Group (FEP-1b12)
+    if posted is not None:
+        return Outcome(*posted)
     return await _on_create_note(node, note, actor_id)
 
 
@@ -391,6 +397,8 @@ async def on_delete(node: Node, activity: Document, actor_id: str) -> Outcome:
         await node.store.delete_remote_post(object_id)
         return accepted("followed account's post deleted")
     shared = await sharing.on_origin_delete(node, activity, actor_id)
+    shared = shared or await quotes.on_deleted(node, object_id, actor_id)
+    shared = shared or await group_posts.on_deleted(node, object_id, actor_id)
     return Outcome(*shared) if shared else dropped("delete of an unknown object")
 
 
@@ -476,6 +484,9 @@ async def process(node: Node, activity: Document, actor_id: str) -> Outcome:
     # acted on once `conode block add` has returned, whichever process made the block.
     if await moderation.is_blocked_now(node.store, actor_id, *_sources(activity)):
         return dropped("blocked")
+    refusal = await integrity.incoming_problem(node, activity, actor_id)  # FEP-8b32
+    if refusal is not None:
+        return dropped(refusal)
     return await handler(node, activity, actor_id)
 
 

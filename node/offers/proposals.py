@@ -9,9 +9,9 @@ import html as html_escape
 import secrets
 from dataclasses import dataclass
 
-from activitypub import marketplace, objects
+from activitypub import interaction, marketplace, objects
 from activitypub.vocab import Document
-from node.content import mentions, publishing
+from node.content import interaction_policy, mentions, publishing
 from node.context import Node
 from node.federation import delivery, remote
 from node.federation.actors import LocalActor
@@ -96,6 +96,9 @@ def offer_document(
     )
     document = objects.note(info) | {"@context": marketplace.CONTEXT, "name": post.title}
     document["replies"] = f"{object_id}/replies"
+    # Who may reply and quote, as on articles (GoToSocial's shape, Mastodon's canQuote)
+    document["@context"] = [*marketplace.CONTEXT, interaction.TERMS]
+    document["interactionPolicy"] = interaction_policy.policy_document(post, author)
     if group_id:
         document["audience"] = group_id
     terms = marketplace.ProposalInfo(

@@ -8,6 +8,7 @@ from .connection import DatabaseUrlError, StoreBase, async_url, is_sqlite, redac
 from .content import ContentQueries
 from .deliveries import DeliveryQueries
 from .delivery_batch import DeliveryBatchQueries
+from .group_posts import GroupPostQueries, GroupPostRow
 from .health import HealthQueries
 from .heartbeats import HEARTBEAT_FRESH, HEARTBEAT_SECONDS, HeartbeatQueries
 from .inbound import InboundQueries
@@ -61,6 +62,7 @@ class Store(
     ListingQueries,
     SearchQueries,
     HeartbeatQueries,
+    GroupPostQueries,
     HealthQueries,
 ):
     """One database: connection lifecycle plus every query the node needs."""
@@ -74,6 +76,7 @@ __all__ = [
     "Cursor",
     "DatabaseUrlError",
     "FollowerRow",
+    "GroupPostRow",
     "LinkRow",
     "LinkedPostRow",
     "LocalActorRow",

@@ -40,6 +40,25 @@ class InteractionQueries(StoreBase):
         row = await self._db.fetch_one(sa.select(table).where(table.c.public_id == public_id))
         return dict(row._mapping) if row else None
 
+    async def quotes_of_post(self, post_id: int, *, limit: int = 100) -> list[dict[str, Any]]:
+        """The quotes of a post we allowed or saw arrive, oldest first."""
+        table = self._quote_authorizations
+        query = (
+            sa.select(table.c.quote_id, table.c.actor_id, table.c.created_at)
+            .where(table.c.post_id == post_id)
+            .order_by(table.c.created_at, table.c.id)
+            .limit(limit)
+        )
+        return [dict(row._mapping) for row in await self._db.fetch_all(query)]
+
+    async def remove_quote(self, quote_id: str, actor_id: str) -> int:
+        """A quoting post deleted by its author: it is no longer shown (nor authorized)."""
+        table = self._quote_authorizations
+        result = await self._db.execute(
+            table.delete().where(table.c.quote_id == quote_id, table.c.actor_id == actor_id)
+        )
+        return int(result or 0)
+
     async def post_of_context(self, context: str) -> int | None:
         """The post a comment naming this conversation was attached to, if any."""
         query = (

@@ -46,6 +46,7 @@ class LinkedPostRow:
     published_at: datetime
     received_at: datetime
     deleted_at: datetime | None
+    signed_document: str | None = None  # as its author signed it (FEP-8b32)
 
 
 def _link(row: Any) -> LinkRow:
@@ -102,7 +103,9 @@ class LinkQueries(StoreBase):
         condition = linked_posts.c.object_id == object_id
         existing = await self._db.fetch_val(sa.select(linked_posts.c.id).where(condition))
         if existing is not None:
-            changes = {k: values[k] for k in ("document", "type", "kind") if k in values}
+            changes = {
+                k: values[k] for k in ("document", "type", "kind", "signed_document") if k in values
+            }
             await self._db.execute(
                 linked_posts.update().where(condition).values(deleted_at=None, **changes)
             )
@@ -119,7 +122,7 @@ class LinkQueries(StoreBase):
         await self._db.execute(
             linked_posts.update()
             .where(linked_posts.c.object_id == object_id)
-            .values(deleted_at=utcnow(), document="{}")
+            .values(deleted_at=utcnow(), document="{}", signed_document=None)
         )
 
     async def recent_linked_posts(

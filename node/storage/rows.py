@@ -78,6 +78,7 @@ class RemoteActorRow:
     fetched_at: datetime
     id: int | None = None
     icon_url: str | None = None
+    assertion_keys: str | None = None  # JSON {method id: multibase} (FEP-521a)
 
     @property
     def handle(self) -> str:

@@ -74,6 +74,8 @@ remote_actors = sa.Table(
     sa.Column("public_key_pem", sa.Text, nullable=False),
     sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("icon_url", URL, nullable=True),  # their picture, as they publish it (0012)
+    # JSON {verification method id: publicKeyMultibase}: their FEP-521a assertionMethod (0020)
+    sa.Column("assertion_keys", sa.Text, nullable=True),
 )
 
 # --- the social graph ------------------------------------------------------------------------
@@ -493,6 +495,24 @@ linked_posts = sa.Table(
     sa.Column("published_at", sa.DateTime(timezone=True), nullable=False, index=True),
     sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+    # the object as its author signed it (FEP-8b32 proof intact), passed on verbatim (0020)
+    sa.Column("signed_document", sa.Text, nullable=True),
+)
+
+# Posts accounts elsewhere addressed to our Group (FEP-1b12), announced by it once approved
+# (0020). status: pending | approved | rejected | deleted
+group_posts = sa.Table(
+    "group_posts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("object_id", URL, nullable=False, unique=True),
+    sa.Column("author_id", URL, nullable=False, index=True),
+    sa.Column("host", sa.String(255), nullable=False, index=True),
+    sa.Column("document", sa.Text, nullable=False),  # JSON as received (content sanitised)
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("published_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("announced_at", sa.DateTime(timezone=True), nullable=True),
+    _created(),
 )
 
 # Domain blocks a trusted linked node decided, waiting for our admin (or applied at once when

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -161,15 +163,16 @@ async def _group_items(node: Node, group: LocalActor, offset: int) -> list[Docum
     local = [(p.published_at, post_id(node, p)) for p in await node.store.recent_posts(wanted)]
     passed = await node.store.announced_linked_posts(limit=wanted)
     shared = [(row.published_at, row.object_id) for row in passed]
+    signed = {row.object_id: row.signed_document for row in passed if row.signed_document}
     entries = sorted(local + shared, key=lambda entry: entry[0], reverse=True)
     addressing = objects.public_addressing(f"{group.actor_id}/followers")
     items = []
     for published, object_id in entries[offset:wanted]:
-        local_post = object_id.startswith(node.settings.url + "/")
-        activity_id = (
-            f"{object_id}/announce" if local_post else sharing.announce_id(group, object_id)
-        )
-        item = objects.announce(activity_id, group.actor_id, object_id, addressing)
+        if object_id.startswith(node.settings.url + "/"):
+            item = objects.announce(f"{object_id}/announce", group.actor_id, object_id, addressing)
+        else:  # embedded as its author signed it, when it was (a node catching up needs it)
+            document = json.loads(signed[object_id]) if object_id in signed else None
+            item = sharing.group_announce(group, object_id, document)
         item["published"] = objects.isoformat(published)
         items.append(item)
     return items

@@ -160,9 +160,9 @@ async def _publish(request: Request, member: LocalActor, draft: WriteForm) -> Po
     media_ids = tuple(item.id for item in (draft.media, draft.document) if item)
     kind = cast(publishing.PostKind, draft.kind)  # one of KINDS: _write_form checked it
     text = publishing.Draft(kind, draft.title, draft.body, draft.summary or None, media_ids)
+    text = replace(text, replies=draft.replies, quotes=draft.quotes)
     if kind in OFFER_KINDS:
         return await offers.create_offer(node_of(request), member, text, draft.terms)
-    text = replace(text, replies=draft.replies, quotes=draft.quotes)
     return await publishing.create_post(node_of(request), member, text)
 
 

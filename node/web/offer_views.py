@@ -13,6 +13,7 @@ from activitypub.webfinger import host_of
 from node.content import html
 from node.content.publishing import author_of, post_id, published_document
 from node.context import Node
+from node.federation import integrity
 from node.offers import matching
 from node.offers import proposals as offers
 from node.offers.terms import KINDS, category_slug
@@ -42,7 +43,8 @@ async def post_page(request: Request) -> Response:
     document = await offers.document_of(node, post)
     if document is None:
         return error_page(request, 404, "No such offer.")
-    return activity_response(document)
+    author = await author_of(node, post)  # signed, like posts (FEP-8b32)
+    return activity_response(await integrity.signed_object(node, author, document))
 
 
 async def _board(request: Request, collection_id: str, category: str | None) -> Response:

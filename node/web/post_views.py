@@ -15,10 +15,10 @@ from activitypub.vocab import Document
 from node.accounts import sessions
 from node.cache import views as visits
 from node.cache.comments import RenderedComments
-from node.content import html, threads
+from node.content import html, quotes, threads
 from node.content.publishing import article_document, author_of, group_actor, post_id
 from node.context import Node, flush_views
-from node.federation import limits
+from node.federation import integrity, limits
 from node.federation.actors import LocalActor
 from node.storage import MediaRow, PostRow
 
@@ -60,8 +60,8 @@ async def post_page(request: Request, post: PostRow | None = None) -> Response:
     group = await group_actor(node)
     media = await node.store.media_of_post(found.id or 0)
     document = article_document(node, found, author, group.actor_id if group else None, media)
-    if wants_json(request):
-        return activity_response(document)
+    if wants_json(request):  # signed, so it can be passed on and trusted (FEP-8b32)
+        return activity_response(await integrity.signed_object(node, author, document))
     return await render_post(request, found, author, document, media=media)
 
 
@@ -101,6 +101,7 @@ async def render_post(
         pager=_comment_links(request, page, comments.pages),
         likes=reactions.get("Like", 0),
         boosts=reactions.get("Announce", 0),
+        quotes=await quotes.quotes_of(node, found),
         views=views,
         offer=offer,
     )

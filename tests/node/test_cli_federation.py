@@ -391,14 +391,29 @@ def test_post_create_sets_who_may_reply_and_quote(served: ServedNode) -> None:
     ]
 
 
+def test_an_offer_carries_who_may_reply_and_quote_too(served: ServedNode) -> None:
+    post_id = served.ok(
+        "post", "create", "ben", "--kind", "offer", "--title", "Bike repairs",
+        "--body", "Two hours on Saturday.", "--hours", "2", "--quotes", "nobody",
+    ).strip()  # fmt: skip
+
+    note = served.get(post_id, activity_json=True).json()
+
+    assert note["type"] == "Note"
+    assert note["interactionPolicy"]["canQuote"]["automaticApproval"] == [f"{served.url}/users/ben"]
+    assert note["interactionPolicy"]["canReply"]["automaticApproval"] == [
+        "https://www.w3.org/ns/activitystreams#Public"
+    ]
+
+
 @pytest.mark.parametrize(
     ("arguments", "sentence"),
     [
         (["ben", "--kind", "poem", "--title", "T", "--body", "B"], "invalid choice: 'poem'"),
         (["ben", "--kind", "blog", "--title", "T", "--body", "B", "--quotes", "all"], "'all'"),
         (
-            ["ben", "--kind", "offer", "--title", "T", "--body", "B", "--replies", "members"],
-            "are for reports and blog posts",
+            ["ben", "--kind", "offer", "--title", "T", "--body", "B", "--replies", "everyone"],
+            "invalid choice: 'everyone'",
         ),
         (["ben", "--kind", "report", "--body", "B"], "the following arguments are required"),
         (["ben", "--kind", "report", "--title", "  ", "--body", "B"], "A post needs a title"),
@@ -411,7 +426,7 @@ def test_post_create_sets_who_may_reply_and_quote(served: ServedNode) -> None:
     ids=[
         "bad-kind",
         "bad-quotes",
-        "policy-on-offer",
+        "bad-policy-on-offer",
         "no-title",
         "blank-title",
         "blank-body",
@@ -768,3 +783,13 @@ def test_log_shows_inbound_activities_and_deliveries_with_filters(
     both = served.run("log", "--inbound", "--deliveries")
     assert both.returncode == 2
     assert "not allowed with argument" in both.stderr
+
+
+def test_group_posts_are_listed_and_a_missing_one_is_named(served: ServedNode) -> None:
+    assert "no posts to the group" in served.ok("group-posts", "list")
+    assert served.json("group-posts", "list", "--status", "pending") == []
+    result = served.run("group-posts", "approve", "7")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "conode: no post 7 to the group: see `conode group-posts list`"
+    )

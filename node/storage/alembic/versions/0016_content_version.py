@@ -37,6 +37,7 @@ TABLES = (
     "local_actors",
     "linked_posts",
     "blocks",
+    "quote_authorizations",  # the post page's "Quoted in"
 )
 BUMP = (
     "INSERT INTO content_versions (name, version) VALUES ('site', 1) "
