@@ -48,7 +48,9 @@ def kept(endpoint: Endpoint, *, html: bool = True) -> Endpoint:
         as_json = wants_json(request)
         if request.method != "GET" or not (as_json or html):
             return await endpoint(request)
-        if sessions.viewer(request) is not None:
+        # ActivityPub JSON is the same for a signed-in member; reading the session for it
+        # would only add `Vary: Cookie` to documents every server shares
+        if not as_json and sessions.viewer(request) is not None:
             response = await endpoint(request)
             response.headers["Cache-Control"] = PRIVATE
             return response

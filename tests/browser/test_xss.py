@@ -37,8 +37,13 @@ DOM_CHECK = """() => {
               || attr.name === 'srcdoc')) found.push(el.tagName + ' ' + attr.name + '=' + value);
     }
   }
-  for (const tag of ['iframe', 'object', 'embed', 'svg']) {
+  for (const tag of ['iframe', 'object', 'embed']) {
     if (document.querySelector(tag)) found.push(tag + ' element');
+  }
+  // the only SVG a page holds is its own drawings and icons, never inside what people wrote
+  for (const svg of document.querySelectorAll('svg')) {
+    const ours = svg.matches('svg.picture, svg.icon') && !svg.closest('.content');
+    if (!ours) found.push('svg element');
   }
   return found;
 }"""
