@@ -55,6 +55,7 @@ class WriteForm:
     terms: offers.OfferDraft = field(default_factory=offers.OfferDraft)
     replies: str = interaction_policy.DEFAULT_REPLIES
     quotes: str = interaction_policy.DEFAULT_QUOTES
+    language: str | None = None  # None: the member's own, else the node's
 
 
 def _write_form(form: FormData) -> WriteForm:
@@ -67,6 +68,7 @@ def _write_form(form: FormData) -> WriteForm:
         terms=offers.OfferDraft(**{name: text_field(form, name, 200) or None for name in TERMS}),
         replies=text_field(form, "replies", 16) or interaction_policy.DEFAULT_REPLIES,
         quotes=text_field(form, "quotes", 16) or interaction_policy.DEFAULT_QUOTES,
+        language=text_field(form, "language", 16) or None,
     )
 
 
@@ -97,7 +99,8 @@ def _render_write(
 
 @for_members
 async def write_page(request: Request, member: LocalActor) -> Response:
-    return _render_write(request, WriteForm("report", "", "", ""))
+    language = member.row.language or node_of(request).settings.language
+    return _render_write(request, WriteForm("report", "", "", "", language=language))
 
 
 async def _kept(request: Request, member: LocalActor, public_id: str) -> MediaRow | None:
@@ -159,7 +162,9 @@ async def write(request: Request, member: LocalActor, form: FormData) -> Respons
 async def _publish(request: Request, member: LocalActor, draft: WriteForm) -> PostRow:
     media_ids = tuple(item.id for item in (draft.media, draft.document) if item)
     kind = cast(publishing.PostKind, draft.kind)  # one of KINDS: _write_form checked it
-    text = publishing.Draft(kind, draft.title, draft.body, draft.summary or None, media_ids)
+    text = publishing.Draft(
+        kind, draft.title, draft.body, draft.summary or None, media_ids, language=draft.language
+    )
     if kind in OFFER_KINDS:
         return await offers.create_offer(node_of(request), member, text, draft.terms)
     text = replace(text, replies=draft.replies, quotes=draft.quotes)
