@@ -17,6 +17,7 @@ from node.federation import delivery, integrity
 from node.federation.actors import LocalActor, local_actor, local_actor_by_row_id, moved_notice
 from node.settings import interface_languages
 from node.storage import MediaRow, PostRow, utcnow
+from node.wording import WordedError
 
 from . import html, interaction_policy, mentions, uploads
 from .autolink import Links
@@ -27,7 +28,7 @@ MAX_TITLE = 200
 MAX_SUMMARY = 500
 
 
-class PublishError(ValueError):
+class PublishError(WordedError):
     """A post that cannot be published as asked; the message says what to change."""
 
 
@@ -176,8 +177,9 @@ def written_in(node: Node, author: LocalActor, draft: Draft) -> Draft:
     language = draft.language.strip().lower()
     if language not in interface_languages():
         raise PublishError(
-            f"There is no language {draft.language!r} here; "
-            f"choose one of {', '.join(interface_languages())}."
+            "There is no language {language!r} here; choose one of {choices}.",
+            language=draft.language,
+            choices=", ".join(interface_languages()),
         )
     return replace(draft, language=language)
 
@@ -187,7 +189,11 @@ def _checked(draft: Draft) -> Draft:
     if not title:
         raise PublishError("A post needs a title.")
     if len(title) > MAX_TITLE:
-        raise PublishError(f"The title is {len(title)} characters; keep it under {MAX_TITLE}")
+        raise PublishError(
+            "The title is {length} characters; keep it under {most}",
+            length=len(title),
+            most=MAX_TITLE,
+        )
     if not draft.body.strip():
         raise PublishError("A post needs some text.")
     return replace(draft, title=title)

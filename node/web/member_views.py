@@ -20,6 +20,7 @@ from node.offers import proposals as offers
 from node.offers.terms import KINDS as OFFER_KINDS
 from node.offers.terms import OfferError
 from node.storage import MediaRow, PostRow
+from node.wording import WordedError
 
 from .guards import for_members, for_members_form, text_field
 from .i18n import N_
@@ -78,7 +79,7 @@ def _render_write(
     *,
     status: int = 200,
     post: PostRow | None = None,
-    error: str = "",
+    error: str | WordedError = "",
     preview: bool = False,
 ) -> Response:
     rendered = html.render_markdown(draft.body) if preview and draft.body.strip() else ""
@@ -143,7 +144,7 @@ async def write(request: Request, member: LocalActor, form: FormData) -> Respons
         image = await _uploaded_media(request, member, form)
         document = await _uploaded_document(request, member, form, draft.kind)
     except uploads.UploadError as exc:
-        return _render_write(request, draft, status=400, error=str(exc))
+        return _render_write(request, draft, status=400, error=exc)
     draft = replace(draft, media=image, document=document)
     if draft.kind in OFFER_KINDS and (image or document):
         error = "images and documents go with reports and blog posts, not offers or requests"
@@ -155,7 +156,7 @@ async def write(request: Request, member: LocalActor, form: FormData) -> Respons
     try:
         post = await _publish(request, member, draft)
     except (publishing.PublishError, OfferError) as exc:
-        return _render_write(request, draft, status=400, error=str(exc))
+        return _render_write(request, draft, status=400, error=exc)
     return RedirectResponse(f"/posts/{post.public_id}", status_code=303)
 
 
@@ -218,7 +219,7 @@ async def edit(request: Request, member: LocalActor, form: FormData) -> Response
     try:
         await edit(node, post, title=draft.title, body=draft.body, summary=draft.summary or None)
     except (publishing.PublishError, OfferError) as exc:
-        return _render_write(request, draft, status=400, post=post, error=str(exc))
+        return _render_write(request, draft, status=400, post=post, error=exc)
     return RedirectResponse(f"/posts/{post.public_id}", status_code=303)
 
 

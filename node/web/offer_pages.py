@@ -143,7 +143,7 @@ async def manage(request: Request, member: LocalActor, form: FormData) -> Respon
     try:
         await _act(node, member, ref, form)
     except OfferError as exc:
-        return error_page(request, 400, str(exc))
+        return error_page(request, 400, exc)
     return RedirectResponse(f"/posts/{post.public_id}#manage", status_code=303)
 
 

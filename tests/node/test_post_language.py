@@ -100,7 +100,7 @@ async def test_the_form_offers_the_authors_language_and_refuses_others(network: 
     assert '<option value="de" selected>Deutsch</option>' in form
     # A language the node does not offer is refused, and nothing is published
     refused = await _write(network, language="xx")
-    assert refused.status_code == 400 and "no language &#39;xx&#39; here" in refused.text
+    assert refused.status_code == 400 and "Sprache &#39;xx&#39; gibt es hier nicht" in refused.text
     assert network.mastodon.received("Create") == []
     # Sent without one, the post is in her language
     assert (await _written(network, await _write(network, language=""))).language == "de"
