@@ -41,7 +41,7 @@ async def _dana(network: Network) -> None:
 async def _write(network: Network, **fields: str) -> Any:
     csrf = await token(network.http, "/write")
     form = {"csrf": csrf, "kind": "report", "title": "Frühjahrsputz", "action": "publish"}
-    form |= {"body": "Wir haben den Kanalweg geräumt.", "summary": "Der Weg ist frei."}
+    form |= {"body": "Wir haben den Kanalweg geräumt. #Kanal", "summary": "Der Weg ist frei."}
     return await network.http.post(f"{TEST_URL}/write", data=form | fields)
 
 
@@ -72,6 +72,8 @@ async def test_a_post_written_in_german_federates_its_content_map(network: Netwo
     marked = f'aria-labelledby="post-{post.public_id}" lang="de">'
     assert marked in (await network.http.get(f"{TEST_URL}/")).text
     assert marked in (await network.http.get(f"{TEST_URL}/@dana")).text
+    tag = (await network.http.get(f"{TEST_URL}/tags/kanal")).text
+    assert f'<li lang="de"><a href="{TEST_URL}/posts/{post.public_id}">' in tag
 
 
 async def test_an_offer_federates_its_content_map_and_name_map(network: Network) -> None:
