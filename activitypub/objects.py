@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -162,6 +163,7 @@ class ArticleInfo:
     updated: datetime | None = None
     audience: str | None = None
     attachments: tuple[Document, ...] = ()
+    language: str | None = None  # what it was written in: contentMap, nameMap, summaryMap
 
 
 def article(info: ArticleInfo) -> Document:
@@ -189,7 +191,7 @@ def article(info: ArticleInfo) -> Document:
         document["audience"] = info.audience
     if info.attachments:
         document["attachment"] = list(info.attachments)
-    return document
+    return language_maps(document, info.language)
 
 
 @dataclass(frozen=True)
@@ -203,6 +205,34 @@ class NoteInfo:
     tags: list[Document] | None = None
     url: str | None = None
     updated: datetime | None = None
+    language: str | None = None  # what it was written in: contentMap
+
+
+def language_maps(document: Document, language: str | None) -> Document:
+    """`contentMap` (and `nameMap`, `summaryMap` where `name`, `summary` are given) beside the
+    plain properties, as Mastodon and GoToSocial send them: {"de": "…"}."""
+    if not language:
+        return document
+    for key in ("content", "name", "summary"):
+        if isinstance(document.get(key), str) and document[key]:
+            document[f"{key}Map"] = {language: document[key]}
+    return document
+
+
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,3}")
+
+
+def written_language(document: Document) -> str | None:
+    """The language an incoming object says its content is in: the one key of its
+    `contentMap` when there is exactly one and it looks like a language tag ("de", "pt-BR"),
+    else None (none given, several, or something that is not a tag)."""
+    content_map = document.get("contentMap")
+    if not isinstance(content_map, dict) or len(content_map) != 1:
+        return None
+    (tag,) = content_map
+    if not isinstance(tag, str) or len(tag) > 16 or not _LANGUAGE_TAG.fullmatch(tag):
+        return None
+    return tag
 
 
 def note(info: NoteInfo) -> Document:
@@ -222,7 +252,7 @@ def note(info: NoteInfo) -> Document:
     }
     if info.updated is not None:
         document["updated"] = isoformat(info.updated)
-    return document
+    return language_maps(document, info.language)
 
 
 def _activity(

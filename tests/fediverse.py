@@ -336,8 +336,10 @@ class FakeServer:
         mention: tuple[str, str] | None = None,
         visibility: Visibility = "public",
         note_id: str | None = None,
+        language: str | None = None,
     ) -> dict[str, Any]:
-        """The Create(Note) Mastodon sends for a reply (captured shape, 4.x)."""
+        """The Create(Note) Mastodon sends for a reply (captured shape, 4.x); with `language`,
+        its `contentMap` too, as Mastodon sends when the toot's language is known."""
         object_id = note_id or self.new_id(name)
         mentioned = [mention[0]] if mention else []
         to, cc = self._addressing(name, mentioned, visibility)
@@ -370,6 +372,8 @@ class FakeServer:
             "tag": tags,
             "attachment": [],
         }
+        if language:
+            note["contentMap"] = {language: content}
         self.objects[object_id] = {"@context": "https://www.w3.org/ns/activitystreams", **note}
         return {
             "@context": [

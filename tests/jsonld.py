@@ -76,6 +76,8 @@ def _compact_properties(value: Any) -> int:
     for key, item in value.items():
         if key in ("@context", "id", "type") or key.startswith("@") or item is None:
             continue
+        if key.endswith("Map") and key[: -len("Map")] in value and isinstance(item, dict):
+            continue  # a language map (contentMap): its values expand into `content` beside it
         count += 1 + _compact_properties(item)
     return count
 

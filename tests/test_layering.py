@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # lower layers and, inside a package, from its own package; nothing else. New packages and
 # top-level modules must be placed here to be allowed.
 NODE_LAYERS: list[set[str]] = [
-    {"settings"},
+    {"settings", "wording"},  # wording: errors said in English or a page's language
     {"cache"},  # per-process memory: pure
     {"storage"},  # the only SQL
     {"ops"},  # the node secret, backups

@@ -29,7 +29,7 @@ def checked_hash(password: str, again: str | None = None) -> str:
     try:
         return passwords.hash_password(password)
     except passwords.PasswordError as exc:
-        raise AccountError(str(exc)) from exc
+        raise AccountError(exc.template, **exc.values) from exc
 
 
 async def _refreshed(node: Node, row_id: int) -> LocalActorRow:

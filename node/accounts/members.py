@@ -14,6 +14,7 @@ from node.context import Node
 from node.federation import actors
 from node.federation.actors import LocalActor
 from node.storage import LocalActorRow, utcnow
+from node.wording import WordedError
 
 from . import passwords
 
@@ -24,7 +25,7 @@ USED_UP = "This invitation has been used or has expired: ask the node's admins f
 ACTIONS = ("make_moderator", "unmake_moderator", "suspend", "unsuspend", "delete")
 
 
-class AccountError(ValueError):
+class AccountError(WordedError):
     """Something about an account we refuse to do; the message says what to do instead."""
 
 
@@ -35,7 +36,7 @@ def token_hash(token: str) -> str:
 async def invite(node: Node, by: LocalActor, days: int, note: str) -> str:
     """A new single-use invitation; returns its URL (shown once: only the hash is kept)."""
     if not 1 <= days <= MAX_INVITATION_DAYS:
-        raise AccountError(f"an invitation lasts 1 to {MAX_INVITATION_DAYS} days")
+        raise AccountError("an invitation lasts 1 to {most} days", most=MAX_INVITATION_DAYS)
     token = secrets.token_urlsafe(24)
     expires = utcnow() + timedelta(days=days)
     await node.store.insert_invitation(token_hash(token), by.row.id, expires, note.strip())
@@ -52,7 +53,9 @@ async def join(
     try:
         name = actors.check_username(node.settings, username)
         password_hash = passwords.hash_password(password)
-    except (actors.ActorError, passwords.PasswordError) as exc:
+    except passwords.PasswordError as exc:
+        raise AccountError(exc.template, **exc.values) from exc
+    except actors.ActorError as exc:
         raise AccountError(str(exc)) from exc
     async with node.store.transaction():
         try:

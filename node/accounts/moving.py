@@ -60,7 +60,9 @@ async def add_alias(node: Node, member: LocalActorRow, account: str) -> str:
     aliases = aliases_of(member)
     if target.actor_id not in aliases:
         if len(aliases) >= MAX_ALIASES:
-            raise AccountError(f"@{member.username} has {MAX_ALIASES} aliases already")
+            raise AccountError(
+                "@{name} has {most} aliases already", name=member.username, most=MAX_ALIASES
+            )
         await node.store.set_also_known_as(member.id, json.dumps([*aliases, target.actor_id]))
         row = await node.store.local_actor_by_row_id(member.id)
         assert row is not None
@@ -73,7 +75,9 @@ async def move(node: Node, member: LocalActorRow, account: str) -> Moved:
     if member.kind != "Person" or member.deleted_at is not None:
         raise AccountError(f"@{member.username} is not a member who can move")
     if member.moved_to is not None:
-        raise AccountError(f"@{member.username} has moved to {member.moved_to} already")
+        raise AccountError(
+            "@{name} has moved to {target} already", name=member.username, target=member.moved_to
+        )
     actor = local_actor(node.settings, member)
     target, aliases = await _fresh_target(node, account)
     if target.actor_id == actor.actor_id:
@@ -90,7 +94,7 @@ async def move(node: Node, member: LocalActorRow, account: str) -> Moved:
     activity = objects.move(move_id, actor.actor_id, target.actor_id)
     async with node.store.transaction():
         if not await node.store.set_moved(member.id, target.actor_id):
-            raise AccountError(f"@{member.username} has moved already")
+            raise AccountError("@{name} has moved already", name=member.username)
         inboxes = await node.store.follower_inboxes([member.id])
         await delivery.enqueue(
             node.store, activity=activity, sender=member.username, inbox_urls=inboxes

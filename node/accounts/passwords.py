@@ -7,18 +7,20 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from node.wording import WordedError
+
 _hasher = PasswordHasher()
 
 MIN_LENGTH = 10
 
 
-class PasswordError(ValueError):
+class PasswordError(WordedError):
     """A password we refuse to set."""
 
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_LENGTH:
-        raise PasswordError(f"a password needs at least {MIN_LENGTH} characters")
+        raise PasswordError("a password needs at least {least} characters", least=MIN_LENGTH)
     return _hasher.hash(password)
 
 

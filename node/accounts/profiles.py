@@ -39,7 +39,9 @@ def checked_email(address: str) -> str | None:
     if not address:
         return None
     if len(address) > 320 or not EMAIL_PATTERN.match(address):
-        raise AccountError(f"{address[:80]!r} is not an email address we can send to")
+        raise AccountError(
+            "{address!r} is not an email address we can send to", address=address[:80]
+        )
     return address
 
 
@@ -48,11 +50,11 @@ def _profile_values(change: ProfileChange) -> dict[str, object]:
     if change.display_name is not None:
         name = " ".join(change.display_name.split())
         if not name or len(name) > MAX_DISPLAY_NAME:
-            raise AccountError(f"a display name has 1 to {MAX_DISPLAY_NAME} characters")
+            raise AccountError("a display name has 1 to {most} characters", most=MAX_DISPLAY_NAME)
         values["display_name"] = name
     if change.bio is not None:
         if len(change.bio) > MAX_BIO:
-            raise AccountError(f"keep the bio under {MAX_BIO} characters")
+            raise AccountError("keep the bio under {most} characters", most=MAX_BIO)
         bio = change.bio.strip()
         values["bio"] = bio
         values["summary"] = html.sanitize_comment(html.render_markdown(bio)).strip() if bio else ""

@@ -59,7 +59,9 @@ def cmd_post_create(settings: Settings, args: argparse.Namespace) -> int:
     async def create(node: Node) -> int:
         author = await member(node, args.name)
         policy = {"replies": args.replies, "quotes": args.quotes}
-        draft = publishing.Draft(args.kind, args.title, body, args.summary, **policy)
+        draft = publishing.Draft(
+            args.kind, args.title, body, args.summary, language=args.language, **policy
+        )
         if args.kind in KINDS:
             post = await offers.create_offer(node, author, draft, terms)
         else:
@@ -162,6 +164,12 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--quotes",
         choices=interaction_policy.QUOTE_CHOICES,
         help="who may quote it (default: followers)",
+    )
+    create.add_argument(
+        "--language",
+        metavar="CODE",
+        help="what it is written in, e.g. de (default: the member's language, else "
+        "CONODE_LANGUAGE)",
     )
     create.set_defaults(handler=cmd_post_create)
     edit = actions.add_parser("edit", help="edit a post and federate the Update")

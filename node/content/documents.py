@@ -54,7 +54,9 @@ async def store_document(
     store: Store, owner_id: int, data: bytes, name: str, filename: str
 ) -> MediaRow:
     if len(data) > MAX_DOCUMENT_BYTES:
-        raise UploadError(f"the document is over {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB")
+        raise UploadError(
+            "the document is over {most} MB", most=MAX_DOCUMENT_BYTES // (1024 * 1024)
+        )
     media_type = sniff(data)
     return await store.insert_media(
         public_id=secrets.token_urlsafe(12),

@@ -15,7 +15,9 @@ from activitypub.vocab import Document
 from node.context import Node
 from node.federation import delivery, integrity
 from node.federation.actors import LocalActor, local_actor, local_actor_by_row_id, moved_notice
+from node.settings import interface_languages
 from node.storage import MediaRow, PostRow, utcnow
+from node.wording import WordedError
 
 from . import html, interaction_policy, mentions, uploads
 from .autolink import Links
@@ -26,7 +28,7 @@ MAX_TITLE = 200
 MAX_SUMMARY = 500
 
 
-class PublishError(ValueError):
+class PublishError(WordedError):
     """A post that cannot be published as asked; the message says what to change."""
 
 
@@ -94,6 +96,7 @@ def article_document(
             replies_id=f"{object_id}/replies",
             audience=group_id,
             attachments=tuple(uploads.attachment(node.settings, item) for item in media),
+            language=post.language,
         )
     )
     document["@context"] = [*document["@context"], interaction.TERMS]
@@ -163,6 +166,22 @@ class Draft:
     media_ids: tuple[int, ...] = ()  # uploaded images (node/content/uploads.py) to attach
     replies: str | None = None  # who may reply: interaction_policy.REPLY_CHOICES (default)
     quotes: str | None = None  # who may quote: interaction_policy.QUOTE_CHOICES (default)
+    language: str | None = None  # what it is written in (default: written_in's)
+
+
+def written_in(node: Node, author: LocalActor, draft: Draft) -> Draft:
+    """The draft with its language: as given (one of the interface's languages), else the
+    author's own setting, else the node's CONODE_LANGUAGE."""
+    if draft.language is None:
+        return replace(draft, language=author.row.language or node.settings.language)
+    language = draft.language.strip().lower()
+    if language not in interface_languages():
+        raise PublishError(
+            "There is no language {language!r} here; choose one of {choices}.",
+            language=draft.language,
+            choices=", ".join(interface_languages()),
+        )
+    return replace(draft, language=language)
 
 
 def _checked(draft: Draft) -> Draft:
@@ -170,7 +189,11 @@ def _checked(draft: Draft) -> Draft:
     if not title:
         raise PublishError("A post needs a title.")
     if len(title) > MAX_TITLE:
-        raise PublishError(f"The title is {len(title)} characters; keep it under {MAX_TITLE}")
+        raise PublishError(
+            "The title is {length} characters; keep it under {most}",
+            length=len(title),
+            most=MAX_TITLE,
+        )
     if not draft.body.strip():
         raise PublishError("A post needs some text.")
     return replace(draft, title=title)
@@ -201,12 +224,14 @@ def post_row(author: LocalActor, draft: Draft, links: Links | None = None) -> Po
         reply_policy=replies,
         quote_policy=quotes,
         mentions=mentions.stored(links) if links else "[]",
+        language=draft.language,
     )
 
 
 async def create_post(node: Node, author: LocalActor, draft: Draft) -> PostRow:
     if draft.kind not in ARTICLE_KINDS:
         raise PublishError(f"A {draft.kind} is published with its terms, as an offer")
+    draft = written_in(node, author, draft)
     row = post_row(author, draft, await mentions.links_for(node, draft.body))
     async with node.store.transaction():
         post = await node.store.insert_post(row)

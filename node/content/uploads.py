@@ -19,6 +19,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from activitypub.vocab import Document
 from node.settings import Settings
 from node.storage import MediaRow, Store
+from node.wording import WordedError
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # refuses decompression bombs long before they fill memory
@@ -26,7 +27,7 @@ MAX_ALT_CHARS = 1500  # Mastodon's limit for a media description
 MEDIA_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
 
 
-class UploadError(ValueError):
+class UploadError(WordedError):
     """An upload we refuse; the message tells the member what to change."""
 
 
@@ -137,7 +138,7 @@ def checked_alt(alt: str) -> str:
     if not text:
         raise UploadError("describe the image in the alt text: people who cannot see it need it")
     if len(text) > MAX_ALT_CHARS:
-        raise UploadError(f"keep the alt text under {MAX_ALT_CHARS} characters")
+        raise UploadError("keep the alt text under {most} characters", most=MAX_ALT_CHARS)
     return text
 
 

@@ -252,6 +252,7 @@ async def _store_comment(node: Node, note: Document, post_id: int) -> str:
         created_at=utcnow(),
         context=conversations.context_of(note),
         mentions=json.dumps(await mentions.local_members(node, _mentioned(note))),
+        language=objects.written_language(note),
     )
     inserted = await node.store.insert_note(row)
     if inserted:
@@ -367,7 +368,12 @@ async def on_update(node: Node, activity: Document, actor_id: str) -> Outcome:
         if known.author_id != actor_id or known.status == "deleted":
             return dropped("update of a note that is not theirs")
         content = html.sanitize_comment(str(obj.get("content") or "")[:MAX_CONTENT_CHARS])
-        await node.store.update_note(known.id or 0, content_html=content, updated_at=utcnow())
+        await node.store.update_note(
+            known.id or 0,
+            content_html=content,
+            language=objects.written_language(obj),
+            updated_at=utcnow(),
+        )
         return accepted("comment edited")
     kept = await node.store.remote_post(str(obj["id"]))
     if kept is not None and kept["actor_id"] == actor_id:

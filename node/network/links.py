@@ -19,6 +19,7 @@ from node.federation import delivery, remote
 from node.federation.actors import LocalActor, local_actor
 from node.notifications import events
 from node.storage import FollowerRow, LinkRow, RemoteActorRow, utcnow
+from node.wording import WordedError
 
 NODEINFO_REL = "nodeinfo.diaspora.software/ns/schema/2."
 # Any server can make Groups and have them follow ours; these bound what waits for an admin.
@@ -26,7 +27,7 @@ MAX_PENDING_LINKS = 50
 MAX_PENDING_LINKS_PER_HOST = 1
 
 
-class LinkError(ValueError):
+class LinkError(WordedError):
     """A link command that cannot be done; the message says why and what to do."""
 
 

@@ -122,7 +122,7 @@ def minutes_of(terms: Terms) -> int | None:
     """The amount in minutes; raises OfferError for anything but a sane number of hours."""
     if terms.unit != HOUR:
         raise OfferError(f"unit {terms.unit[:40]!r} is not {HOUR!r}")
-    return None if terms.value is None else parse_hours(terms.value, "hasNumericalValue")
+    return None if terms.value is None else parse_hours(terms.value)
 
 
 @dataclass(frozen=True)

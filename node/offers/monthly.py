@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from .ledger import Entry
@@ -25,7 +25,9 @@ class Bar:
     y: int
     height: int
     kind: str  # given | received
-    title: str
+    title: str  # English; the page says it in its language from `month` and `minutes`
+    month: str = ""  # "2026-03"
+    minutes: int = 0
 
 
 def _month_labels(now: datetime) -> list[str]:
@@ -60,7 +62,8 @@ def bars(months: list[Month]) -> list[Bar]:
         for offset, kind, minutes in ((4, "given", month.given), (18, "received", month.received)):
             height = round(BAR_AREA * minutes / top)
             title = f"{month.label}: {minutes / 60:g} hours {kind}"
-            drawn.append(Bar(index * slot + offset, BAR_AREA - height, height, kind, title))
+            bar = Bar(index * slot + offset, BAR_AREA - height, height, kind, title)
+            drawn.append(replace(bar, month=month.label, minutes=minutes))
     return drawn
 
 

@@ -94,7 +94,9 @@ def offer_document(
         tags=publishing.post_tags(node, post),
         updated=post.updated_at,
     )
-    document = objects.note(info) | {"@context": marketplace.CONTEXT, "name": post.title}
+    document = objects.language_maps(
+        objects.note(info) | {"@context": marketplace.CONTEXT, "name": post.title}, post.language
+    )
     document["replies"] = f"{object_id}/replies"
     # Who may reply and quote, as on articles (GoToSocial's shape, Mastodon's canQuote)
     document["@context"] = [*marketplace.CONTEXT, interaction.TERMS]
@@ -131,6 +133,7 @@ async def create_offer(
     terms and queue the Create (followers) and the group's Announce in one transaction."""
     if draft.kind not in KINDS:
         raise OfferError(f"{draft.kind!r} is not an offer or a request")
+    draft = publishing.written_in(node, author, draft)
     row = publishing.post_row(author, draft, await mentions.links_for(node, draft.body))
     values = {
         "category": check_category(node.settings, terms.category),

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
 from node.settings import Settings
+from node.wording import WordedError
 
 KINDS = ("offer", "request")
 STATUSES = ("open", "taken", "fulfilled", "withdrawn", "expired")
@@ -21,24 +22,30 @@ MAX_PLACE = 200
 MAX_EXPIRY = timedelta(days=366)
 
 
-class OfferError(ValueError):
+class OfferError(WordedError):
     """Give-and-take input that cannot be used; the message says what to change."""
 
 
-def parse_hours(text: str | float | int, what: str = "The hours") -> int:
+def parse_hours(text: str | float | int) -> int:
     """Hours as written (text or a JSON number) → minutes; raises OfferError in words that
-    suit a form and a command line alike (`what` names the field)."""
+    suit a form and a command line alike."""
     try:
         value = Decimal(str(text).strip())
     except InvalidOperation:
-        raise OfferError(f"{what} ({text!r}) must be a number of hours, e.g. 2 or 1.5") from None
+        raise OfferError(
+            "The hours ({text!r}) must be a number of hours, e.g. 2 or 1.5", text=text
+        ) from None
     if not value.is_finite() or value <= 0:
-        raise OfferError(f"{what} ({text!r}) must be more than 0")
+        raise OfferError("The hours ({text!r}) must be more than 0", text=text)
     if value > MAX_HOURS:
-        raise OfferError(f"{what} ({text!r}) can be at most {MAX_HOURS} at a time")
+        raise OfferError(
+            "The hours ({text!r}) can be at most {most} at a time", text=text, most=MAX_HOURS
+        )
     minutes = value * 60
     if minutes % QUARTER_HOUR != 0:
-        raise OfferError(f"{what} ({text!r}) count in quarter hours, e.g. 1, 1.5 or 0.25")
+        raise OfferError(
+            "The hours ({text!r}) count in quarter hours, e.g. 1, 1.5 or 0.25", text=text
+        )
     return int(minutes)
 
 
@@ -65,7 +72,7 @@ def check_category(settings: Settings, name: str | None) -> str | None:
         if known.lower() == name.strip().lower():
             return known
     choices = ", ".join(settings.offer_categories)
-    raise OfferError(f"unknown category {name!r}: use one of {choices}")
+    raise OfferError("unknown category {name!r}: use one of {choices}", name=name, choices=choices)
 
 
 def category_slug(name: str) -> str:
@@ -75,7 +82,11 @@ def category_slug(name: str) -> str:
 def check_place(text: str | None) -> str | None:
     place = " ".join((text or "").split())
     if len(place) > MAX_PLACE:
-        raise OfferError(f"The place is {len(place)} characters; keep it under {MAX_PLACE}")
+        raise OfferError(
+            "The place is {length} characters; keep it under {most}",
+            length=len(place),
+            most=MAX_PLACE,
+        )
     return place or None
 
 
@@ -90,10 +101,12 @@ def parse_expiry(text: str | None, now: datetime) -> datetime | None:
         else:
             moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        raise OfferError(f"The end date ({text!r}) is not a date like 2025-06-30") from None
+        raise OfferError(
+            "The end date ({text!r}) is not a date like 2025-06-30", text=text
+        ) from None
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     if moment <= now:
-        raise OfferError(f"The end date ({text!r}) is in the past")
+        raise OfferError("The end date ({text!r}) is in the past", text=text)
     if moment - now > MAX_EXPIRY:
-        raise OfferError(f"The end date ({text!r}) is more than a year away")
+        raise OfferError("The end date ({text!r}) is more than a year away", text=text)
     return moment.astimezone(UTC)

@@ -124,6 +124,7 @@ class PostRow:
     reply_policy: str = "anyone"  # anyone | followers | members
     quote_policy: str = "followers"  # anyone | followers | nobody
     mentions: str = "[]"  # JSON, see schema.posts
+    language: str | None = None  # what it was written in ("de"); None: not known
 
 
 def _post(row: Any) -> PostRow:
@@ -151,6 +152,7 @@ class NoteRow:
     id: int | None = None
     context: str | None = None  # FEP-7888: the conversation the note said it belongs to
     mentions: str = "[]"  # JSON: the local members it mentions (actor ids)
+    language: str | None = None  # a remote reply's, when its contentMap names one
 
 
 def _note(row: Any) -> NoteRow:

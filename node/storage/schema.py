@@ -131,6 +131,8 @@ posts = sa.Table(
     sa.Column("quote_policy", sa.String(16), nullable=False, server_default="followers"),
     # accounts the post mentions, as its Mention tags: JSON [{"href": actor id, "name": @a@b}]
     sa.Column("mentions", sa.Text, nullable=False, server_default="[]"),
+    # The language it was written in (migration 0023): `contentMap` and the page's `lang`
+    sa.Column("language", sa.String(16), nullable=True),
 )
 
 # Quotes of our posts we allowed (FEP-044f): each is a QuoteAuthorization at /quotes/<public_id>.
@@ -174,6 +176,8 @@ notes = sa.Table(
     # The local members the note mentions (migration 0017): JSON list of actor ids, told once
     # the note is public (node/notifications/events.py)
     sa.Column("mentions", sa.Text, nullable=False, server_default="[]"),
+    # The language of a remote reply, when its `contentMap` names exactly one (migration 0023)
+    sa.Column("language", sa.String(16), nullable=True),
 )
 
 # Posts that arrive from accounts our members follow (and later, linked nodes).

@@ -11,6 +11,7 @@ from node.accounts import credentials, sessions
 from node.accounts import members as accounts
 from node.federation.actors import LocalActor
 from node.storage import LocalActorRow
+from node.wording import WordedError
 
 from . import i18n, paging
 from .guards import for_admins, for_admins_form, public_form, text_field
@@ -33,7 +34,7 @@ async def _members_page(
     *,
     link: str = "",
     notice: str = "",
-    error: str = "",
+    error: str | WordedError = "",
     reset: tuple[str, str] | None = None,
 ) -> Response:
     store = node_of(request).store
@@ -74,7 +75,7 @@ async def invite(request: Request, member: LocalActor, form: FormData) -> Respon
             text_field(form, "note", 200),
         )
     except accounts.AccountError as exc:
-        return await _members_page(request, 400, error=str(exc))
+        return await _members_page(request, 400, error=exc)
     return await _members_page(request, link=link)
 
 
@@ -95,7 +96,7 @@ async def change_member(request: Request, member: LocalActor, form: FormData) ->
     try:
         await accounts.change(node, member, target, action)
     except accounts.AccountError as exc:
-        return await _members_page(request, 400, error=str(exc))
+        return await _members_page(request, 400, error=exc)
     return RedirectResponse(f"/admin/members?done={action}&name={target.username}", 303)
 
 
@@ -111,7 +112,7 @@ async def reset_link(request: Request, member: LocalActor, form: FormData) -> Re
     try:
         link = await credentials.reset_link(node, target, member.row)
     except accounts.AccountError as exc:
-        return await _members_page(request, 400, error=str(exc))
+        return await _members_page(request, 400, error=exc)
     await node.store.record_moderation(member.row.id, "reset_link", f"@{target.username}")
     return await _members_page(request, reset=(target.username, link))
 
@@ -136,6 +137,6 @@ async def join(request: Request, form: FormData) -> Response:
             node_of(request), token, username, text_field(form, "display_name", 200), password
         )
     except accounts.AccountError as exc:
-        return render(request, "join.html", 400, token=token, error=str(exc), username=username)
+        return render(request, "join.html", 400, token=token, error=exc, username=username)
     sessions.sign_in(request, row)
     return RedirectResponse(f"/@{row.username}", status_code=303)

@@ -31,6 +31,7 @@ from starlette.requests import Request
 from node.accounts import sessions
 from node.offers.terms import hours_text
 from node.settings import LOCALES_DIR, SOURCE_LANGUAGE, interface_languages
+from node.wording import WordedError
 
 COOKIE = "lang"
 COOKIE_SECONDS = 365 * 24 * 3600
@@ -115,6 +116,12 @@ def language_of(request: Request) -> str:
 def translate(request: Request, message: str) -> str:
     """A message (an English msgid) in the request's language."""
     return translations(language_of(request)).gettext(message)
+
+
+def said(request: Request, error: WordedError) -> str:
+    """A domain's refusal in the request's language, its values put into the translation
+    (node/wording.py); the command line prints `str(error)`, the English."""
+    return error.said_in(translate(request, error.template))
 
 
 def translate_plural(request: Request, singular: str, plural: str, count: int) -> str:

@@ -14,6 +14,7 @@ from node.context import Node
 from node.federation.actors import LocalActor
 from node.network import links, shared_blocks
 from node.storage import LinkRow
+from node.wording import WordedError
 
 from .guards import for_admins_form, for_moderators, text_field
 from .i18n import N_
@@ -47,7 +48,9 @@ def actions_for(link: LinkRow) -> list[tuple[str, str]]:
     return shown
 
 
-async def _page(request: Request, status_code: int = 200, error: str = "") -> Response:
+async def _page(
+    request: Request, status_code: int = 200, error: str | WordedError = ""
+) -> Response:
     node = node_of(request)
     return render(
         request,
@@ -75,7 +78,7 @@ async def change_link(request: Request, member: LocalActor, form: FormData) -> R
     try:
         link = await action(node, int(link_id))
     except links.LinkError as exc:
-        return await _page(request, 400, str(exc))
+        return await _page(request, 400, exc)
     await node.store.record_moderation(
         member.row.id, f"link_{text_field(form, 'action', 16)}", link.actor_id
     )

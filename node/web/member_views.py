@@ -20,6 +20,7 @@ from node.offers import proposals as offers
 from node.offers.terms import KINDS as OFFER_KINDS
 from node.offers.terms import OfferError
 from node.storage import MediaRow, PostRow
+from node.wording import WordedError
 
 from .guards import for_members, for_members_form, text_field
 from .i18n import N_
@@ -55,6 +56,7 @@ class WriteForm:
     terms: offers.OfferDraft = field(default_factory=offers.OfferDraft)
     replies: str = interaction_policy.DEFAULT_REPLIES
     quotes: str = interaction_policy.DEFAULT_QUOTES
+    language: str | None = None  # None: the member's own, else the node's
 
 
 def _write_form(form: FormData) -> WriteForm:
@@ -67,6 +69,7 @@ def _write_form(form: FormData) -> WriteForm:
         terms=offers.OfferDraft(**{name: text_field(form, name, 200) or None for name in TERMS}),
         replies=text_field(form, "replies", 16) or interaction_policy.DEFAULT_REPLIES,
         quotes=text_field(form, "quotes", 16) or interaction_policy.DEFAULT_QUOTES,
+        language=text_field(form, "language", 16) or None,
     )
 
 
@@ -76,7 +79,7 @@ def _render_write(
     *,
     status: int = 200,
     post: PostRow | None = None,
-    error: str = "",
+    error: str | WordedError = "",
     preview: bool = False,
 ) -> Response:
     rendered = html.render_markdown(draft.body) if preview and draft.body.strip() else ""
@@ -97,7 +100,8 @@ def _render_write(
 
 @for_members
 async def write_page(request: Request, member: LocalActor) -> Response:
-    return _render_write(request, WriteForm("report", "", "", ""))
+    language = member.row.language or node_of(request).settings.language
+    return _render_write(request, WriteForm("report", "", "", "", language=language))
 
 
 async def _kept(request: Request, member: LocalActor, public_id: str) -> MediaRow | None:
@@ -140,7 +144,7 @@ async def write(request: Request, member: LocalActor, form: FormData) -> Respons
         image = await _uploaded_media(request, member, form)
         document = await _uploaded_document(request, member, form, draft.kind)
     except uploads.UploadError as exc:
-        return _render_write(request, draft, status=400, error=str(exc))
+        return _render_write(request, draft, status=400, error=exc)
     draft = replace(draft, media=image, document=document)
     if draft.kind in OFFER_KINDS and (image or document):
         error = "images and documents go with reports and blog posts, not offers or requests"
@@ -152,14 +156,16 @@ async def write(request: Request, member: LocalActor, form: FormData) -> Respons
     try:
         post = await _publish(request, member, draft)
     except (publishing.PublishError, OfferError) as exc:
-        return _render_write(request, draft, status=400, error=str(exc))
+        return _render_write(request, draft, status=400, error=exc)
     return RedirectResponse(f"/posts/{post.public_id}", status_code=303)
 
 
 async def _publish(request: Request, member: LocalActor, draft: WriteForm) -> PostRow:
     media_ids = tuple(item.id for item in (draft.media, draft.document) if item)
     kind = cast(publishing.PostKind, draft.kind)  # one of KINDS: _write_form checked it
-    text = publishing.Draft(kind, draft.title, draft.body, draft.summary or None, media_ids)
+    text = publishing.Draft(
+        kind, draft.title, draft.body, draft.summary or None, media_ids, language=draft.language
+    )
     text = replace(text, replies=draft.replies, quotes=draft.quotes)
     if kind in OFFER_KINDS:
         return await offers.create_offer(node_of(request), member, text, draft.terms)
@@ -213,7 +219,7 @@ async def edit(request: Request, member: LocalActor, form: FormData) -> Response
     try:
         await edit(node, post, title=draft.title, body=draft.body, summary=draft.summary or None)
     except (publishing.PublishError, OfferError) as exc:
-        return _render_write(request, draft, status=400, post=post, error=str(exc))
+        return _render_write(request, draft, status=400, post=post, error=exc)
     return RedirectResponse(f"/posts/{post.public_id}", status_code=303)
 
 

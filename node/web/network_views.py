@@ -16,7 +16,7 @@ from node.federation import remote
 from node.network import overview as network
 from node.network import shared_blocks
 
-from . import paging, pictures
+from . import i18n, paging, pictures
 from .responses import activity_response, error_page, json_response, node_of, render
 
 PAGES = {
@@ -64,7 +64,7 @@ async def network_home(request: Request) -> Response:
         request,
         "network.html",
         nodes=nodes,
-        network_map=pictures.network_map(nodes),
+        network_map=pictures.network_map(nodes, i18n.language_of(request)),
         feed=[shown_entry(e) for e in page.items],
         pager=paging.links(request, page),
         offers=[shown_entry(e) for e in await network.offers_board(node, limit=NETWORK_PAGE_ITEMS)],

@@ -21,7 +21,7 @@ from node.offers import proposals as offers
 from node.offers.terms import KINDS, OfferError, category_slug, hours_label
 from node.storage import OfferRow, PostRow
 
-from . import paging, pictures
+from . import i18n, paging, pictures
 from .guards import for_members_form, text_field
 from .i18n import N_
 from .responses import error_page, node_of, render
@@ -88,7 +88,9 @@ async def board_page(request: Request) -> Response:
         categories=node.settings.offer_categories,
         states=STATES,
         chart=pictures.categories(
-            await node.store.open_offers_by_category(), list(node.settings.offer_categories)
+            await node.store.open_offers_by_category(),
+            list(node.settings.offer_categories),
+            i18n.language_of(request),
         ),
     )
 
@@ -141,7 +143,7 @@ async def manage(request: Request, member: LocalActor, form: FormData) -> Respon
     try:
         await _act(node, member, ref, form)
     except OfferError as exc:
-        return error_page(request, 400, str(exc))
+        return error_page(request, 400, exc)
     return RedirectResponse(f"/posts/{post.public_id}#manage", status_code=303)
 
 

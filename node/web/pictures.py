@@ -2,7 +2,8 @@
 templates (no script, nothing from elsewhere, colours from the stylesheet so they follow the
 light and dark scheme): the linked nodes on the network page, open offers and requests by
 category on the offers board, and hours exchanged by month on the about page. Each carries
-its text equivalent (`words`), read out instead of the drawing."""
+its text equivalent (`words`), read out instead of the drawing, in the page's language (the
+`code` each is given: node/web/i18n.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from node.offers import monthly
-from node.offers.terms import hours_label
+
+from .i18n import LABELS, N_, hours_in, translations
 
 # --- the network: this node in the middle, the nodes it is linked with around it ---
 
@@ -50,8 +52,15 @@ def _radius(members: Any) -> int:
     return 10 + min(14, int(math.sqrt(members))) if isinstance(members, int) else 10
 
 
-def network_map(nodes: list[dict[str, Any]]) -> NetworkMap:
-    """`nodes`: as the network page lists them (node/web/network_views.py), this node first."""
+def _status(code: str, status: str) -> str:
+    message = LABELS.get(status)
+    return translations(code).gettext(message) if message else status
+
+
+def network_map(nodes: list[dict[str, Any]], code: str) -> NetworkMap:
+    """`nodes`: as the network page lists them (node/web/network_views.py), this node first;
+    `code`: the page's language."""
+    words_in = translations(code)
     here, linked = nodes[0], nodes[1:]
     cx, cy = MAP_WIDTH // 2, MAP_HEIGHT // 2
     dots = [Dot(cx, cy, _radius(here["members"]) + 6, _short(here["name"]), True, True,
@@ -70,14 +79,16 @@ def network_map(nodes: list[dict[str, Any]]) -> NetworkMap:
         dots.append(Dot(x, y, r, _short(node["name"]), False, reachable, anchor, label_x, label_y))
         edges.append((cx, cy, x, y))
     if linked:
-        names = ", ".join(f"{node['name']} ({node['status']})" for node in linked)
-        words = (
-            f"{here['name']} is linked with {len(linked)} "
-            + ("node" if len(linked) == 1 else "nodes")
-            + f": {names}."
-        )
+        names = ", ".join(f"{node['name']} ({_status(code, node['status'])})" for node in linked)
+        words = words_in.ngettext(
+            "%(name)s is linked with %(count)d node: %(names)s.",
+            "%(name)s is linked with %(count)d nodes: %(names)s.",
+            len(linked),
+        ) % {"name": here["name"], "count": len(linked), "names": names}
     else:
-        words = f"{here['name']} is not linked with other nodes yet."
+        words = words_in.gettext("%(name)s is not linked with other nodes yet.") % {
+            "name": here["name"]
+        }
     return NetworkMap(dots, edges, words)
 
 
@@ -105,18 +116,19 @@ class CategoryChart:
     label_width: int = LABEL_WIDTH
 
 
-def _counted(number: int, word: str) -> str:
-    return f"{number} {word}" if number == 1 else f"{number} {word}s"
-
-
-def categories(counts: list[tuple[str | None, str, int]], names: list[str]) -> CategoryChart:
+def categories(
+    counts: list[tuple[str | None, str, int]], names: list[str], code: str
+) -> CategoryChart:
     """`counts`: (category, kind, how many) of what is open; `names`: the node's categories,
-    in their order (a category nobody uses shows as an empty row; "other" for none)."""
+    in their order (a category nobody uses shows as an empty row; "other" for none); `code`:
+    the page's language."""
+    words_in = translations(code)
+    other = words_in.gettext(N_("other"))
     by_name: dict[str, dict[str, int]] = {name.lower(): {} for name in names}
     labels = {name.lower(): name for name in names}
     for category, kind, number in counts:
         key = (category or "other").lower()
-        labels.setdefault(key, category or "other")
+        labels.setdefault(key, category or other)
         by_name.setdefault(key, {})[kind] = by_name.get(key, {}).get(kind, 0) + number
     top = max([1, *(sum(kinds.values()) for kinds in by_name.values())])
     rows, spoken = [], []
@@ -126,11 +138,15 @@ def categories(counts: list[tuple[str | None, str, int]], names: list[str]) -> C
                                 round(BAR_WIDTH * offers / top),
                                 round(BAR_WIDTH * requests / top)))  # fmt: skip
         if offers or requests:
+            offered = words_in.ngettext("%(count)d offer", "%(count)d offers", offers)
+            asked = words_in.ngettext("%(count)d request", "%(count)d requests", requests)
             spoken.append(
-                f"{labels[key]}: {_counted(offers, 'offer')}, {_counted(requests, 'request')}"
+                f"{labels[key]}: {offered % {'count': offers}}, {asked % {'count': requests}}"
             )
-    words = "Open offers and requests by category. " + (
-        "; ".join(spoken) + "." if spoken else "None are open."
+    words = (
+        words_in.gettext("Open offers and requests by category.")
+        + " "
+        + ("; ".join(spoken) + "." if spoken else words_in.gettext("None are open."))
     )
     return CategoryChart(rows, words, LABEL_WIDTH + BAR_WIDTH + 50, len(rows) * ROW + 4)
 
@@ -158,7 +174,12 @@ class MonthChart:
     height: int = MONTH_AREA + 40
 
 
-def hours_by_month(points: list[tuple[datetime, int]], now: datetime) -> MonthChart:
+def hours_by_month(points: list[tuple[datetime, int]], now: datetime, code: str) -> MonthChart:
+    """`code`: the page's language."""
+
+    def hours_label(minutes: int) -> str:
+        return hours_in(code, minutes)
+
     months = monthly.totals(points, now)
     top = max([1, *(minutes for _, minutes in months)])
     bars = []
@@ -169,7 +190,8 @@ def hours_by_month(points: list[tuple[datetime, int]], now: datetime) -> MonthCh
                              label[5:], title))  # fmt: skip
     busy = [f"{label} {hours_label(minutes)}" for label, minutes in months if minutes]
     total = sum(minutes for _, minutes in months)
-    words = f"Hours exchanged in the last {monthly.MONTHS} months: {hours_label(total)}" + (
-        f" ({', '.join(busy)})." if busy else "."
-    )
+    words = translations(code).gettext(
+        "Hours exchanged in the last %(months)d months: %(hours)s"
+    ) % {"months": monthly.MONTHS, "hours": hours_label(total)}
+    words += f" ({', '.join(busy)})." if busy else "."
     return MonthChart(bars, words, hours_label(total))

@@ -21,7 +21,7 @@ from node.federation.actors import (
 )
 from node.storage import LocalActorRow, PostRow, utcnow
 
-from . import badges, pictures
+from . import badges, i18n, pictures
 from .responses import error_page, node_of, render
 
 DEFAULT_ABOUT = (
@@ -43,7 +43,7 @@ async def about(request: Request) -> Response:
         "posts": await store.count_posts(),
         "open_offers": await store.count_open_offers(),
     }
-    chart = pictures.hours_by_month(exchanged, now)
+    chart = pictures.hours_by_month(exchanged, now, i18n.language_of(request))
     return render(request, "about.html", content=content, figures=figures, hours_chart=chart)
 
 

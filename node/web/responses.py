@@ -14,6 +14,7 @@ from activitypub.vocab import ACTIVITY_JSON, Document, wants_activity_json
 from node.accounts import sessions
 from node.content import identity
 from node.context import Node
+from node.wording import WordedError
 
 from . import i18n
 
@@ -87,7 +88,9 @@ TRANSLATED = ("error", "notice", "answer")
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     for key in TRANSLATED:
-        if isinstance(context.get(key), str) and context[key]:
+        if isinstance(context.get(key), WordedError):
+            context[key] = i18n.said(request, context[key])
+        elif isinstance(context.get(key), str) and context[key]:
             context[key] = i18n.translate(request, context[key])
     html = render_fragment(request, template, **context)
     vary = PAGE_VARY + (", Cookie" if i18n.COOKIE in request.cookies else "")
@@ -95,15 +98,18 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     return HTMLResponse(html, status_code=status_code, headers=headers)
 
 
-def error_page(request: Request, status_code: int, message: str) -> Response:
-    """The message (English, in the catalogue: extraction reads this call's literals) as JSON
-    for programs, or as a page in the request's language."""
+def error_page(request: Request, status_code: int, message: str | WordedError) -> Response:
+    """The message (English, in the catalogue: extraction reads this call's literals; or a
+    domain's refusal) as JSON for programs, or as a page in the request's language."""
     if wants_json(request):
         return Response(
-            json.dumps({"error": message}),
+            json.dumps({"error": str(message)}),
             status_code=status_code,
             media_type="application/json",
             headers={"Vary": "Accept"},
         )
-    message = i18n.translate(request, message)
+    if isinstance(message, WordedError):
+        message = i18n.said(request, message)
+    else:
+        message = i18n.translate(request, message)
     return render(request, "error.html", status_code=status_code, message=message)

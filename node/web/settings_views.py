@@ -15,6 +15,7 @@ from node.federation import actors
 from node.federation.actors import LocalActor
 from node.notifications import choices
 from node.storage import utcnow
+from node.wording import WordedError
 
 from .guards import for_members, for_members_form, image_field, public_form, text_field
 from .i18n import N_
@@ -43,7 +44,12 @@ MAIL_LABELS = {
 
 
 def _settings_page(
-    request: Request, member: LocalActor, status: int = 200, *, notice: str = "", error: str = ""
+    request: Request,
+    member: LocalActor,
+    status: int = 200,
+    *,
+    notice: str = "",
+    error: str | WordedError = "",
 ) -> Response:
     return render(
         request,
@@ -80,7 +86,7 @@ async def change_password(request: Request, member: LocalActor, form: FormData) 
             text_field(form, "password_again", MAX_PASSWORD),
         )
     except AccountError as exc:
-        return _settings_page(request, member, 400, error=str(exc))
+        return _settings_page(request, member, 400, error=exc)
     sessions.sign_in(request, row)  # this browser stays signed in, in the new generation
     return RedirectResponse("/settings?done=password", status_code=303)
 
@@ -100,7 +106,7 @@ async def delete_account(request: Request, member: LocalActor, form: FormData) -
     try:
         await credentials.delete_own(node_of(request), member.row, password)
     except AccountError as exc:
-        return _settings_page(request, member, 400, error=str(exc))
+        return _settings_page(request, member, 400, error=exc)
     sessions.sign_out(request)
     return RedirectResponse("/", status_code=303)
 
@@ -115,7 +121,7 @@ async def move_account(request: Request, member: LocalActor, form: FormData) -> 
             text_field(form, "password", MAX_PASSWORD),
         )
     except AccountError as exc:
-        return _settings_page(request, member, 400, error=str(exc))
+        return _settings_page(request, member, 400, error=exc)
     return RedirectResponse("/settings?done=moved", status_code=303)
 
 
@@ -142,7 +148,7 @@ async def reset(request: Request, form: FormData) -> Response:
             text_field(form, "password_again", MAX_PASSWORD),
         )
     except AccountError as exc:
-        context = {"token": token, "username": member.username, "error": str(exc)}
+        context = {"token": token, "username": member.username, "error": exc}
         return render(request, "reset.html", 400, **context)
     sessions.sign_in(request, row)
     return RedirectResponse("/settings?done=password", status_code=303)
@@ -160,7 +166,7 @@ async def save_profile(request: Request, member: LocalActor, form: FormData) -> 
     try:
         await profiles.edit_profile(node_of(request), member.row, change)
     except AccountError as exc:
-        return _settings_page(request, member, 400, error=str(exc))
+        return _settings_page(request, member, 400, error=exc)
     return RedirectResponse("/settings?done=profile", status_code=303)
 
 

@@ -32,7 +32,7 @@ EXTRACT = (
     "extract -F babel.cfg -k N_ -k translate:2 -k translate_plural:2,3 -k error_page:3"
     " -k AccountError -k PublishError -k UploadError -k OfferError -k ModerationError"
     " -k LinkError -k InteractionError -k FollowingError -k ForwardError -k ReportError"
-    " --no-location --sort-output"
+    " -k PasswordError --no-location --sort-output"
 )
 GERMAN = {"Accept-Language": "de"}
 
@@ -338,3 +338,48 @@ async def test_a_kept_page_is_kept_per_language_and_counts_views_in_it(network: 
         re.search(r'<span class="views">(\d+) Aufrufe?</span>', p.text) for p in (first, second)
     ]
     assert shown[0] and shown[1] and int(shown[1][1]) == int(shown[0][1]) + 1
+
+
+async def test_a_domains_refusal_with_values_is_said_in_the_pages_language(
+    network: Network,
+) -> None:
+    # Given a member who reads German
+    await add_member(network.node.store, network.node.settings, "dana")
+    await sign_in(network.http, "dana")
+    csrf = await token(network.http)
+    offer = {"csrf": csrf, "kind": "offer", "title": "Garten", "body": "Hilfe", "action": "publish"}
+    # An offer's hours and category, refused with what was written in the sentence
+    for fields, said in (
+        ({"hours": "viele"}, "Die Stunden (&#39;viele&#39;) müssen eine Zahl sein, z. B. 2"),
+        ({"hours": "0.1"}, "Die Stunden (&#39;0.1&#39;) zählen in Viertelstunden"),
+        ({"category": "Stricken"}, "Unbekannte Kategorie &#39;Stricken&#39;: nimm eine von"),
+        (
+            {"expires": "2001-01-01"},
+            "Das Enddatum (&#39;2001-01-01&#39;) liegt in der Vergangenheit",
+        ),
+    ):
+        refused = await network.http.post(f"{TEST_URL}/write", data=offer | fields, headers=GERMAN)
+        assert refused.status_code == 400
+        assert said in refused.text, fields
+    # A post's language, and the profile's bio on the settings page
+    report = offer | {"kind": "report", "language": "xx"}
+    refused = await network.http.post(f"{TEST_URL}/write", data=report, headers=GERMAN)
+    assert "Die Sprache &#39;xx&#39; gibt es hier nicht; wähle eine von en, de." in refused.text
+    csrf = await token(network.http, "/settings")
+    profile = {"csrf": csrf, "display_name": "Dana", "bio": "x" * 5000, "email": ""}
+    refused = await network.http.post(f"{TEST_URL}/settings/profile", data=profile, headers=GERMAN)
+    assert refused.status_code == 400
+    assert "Die Beschreibung muss unter 2000 Zeichen bleiben" in refused.text
+    # In English the same refusal reads as the command line says it
+    refused = await network.http.post(f"{TEST_URL}/write", data=offer | {"hours": "viele"})
+    assert "The hours (&#39;viele&#39;) must be a number of hours, e.g. 2 or 1.5" in refused.text
+
+
+def test_a_worded_error_is_english_on_the_command_line_and_survives_a_bad_translation() -> None:
+    from node.offers.terms import OfferError
+
+    error = OfferError("unknown category {name!r}: use one of {choices}", name="x", choices="a, b")
+    assert str(error) == "unknown category 'x': use one of a, b"
+    assert error.said_in("Kategorie {name!r} unbekannt") == "Kategorie 'x' unbekannt"
+    assert error.said_in("Kategorie {nom} unbekannt") == str(error)  # a mistyped placeholder
+    assert OfferError("braces {kept} as written").args == ("braces {kept} as written",)

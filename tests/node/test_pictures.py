@@ -88,3 +88,40 @@ async def test_the_about_page_shows_the_community_in_figures(network: Network) -
     assert "Hours exchanged in the last 12 months: 2.5 hours" in _words(chart)
     heights = [int(h) for h in re.findall(r'<rect class="accent"[^>]*height="(\d+)"', chart)]
     assert len(heights) == 12 and heights[-1] == 120 and sum(heights[:-1]) == 0
+
+
+ENGLISH_WORDS = re.compile(
+    r"\b(offers?|requests?|hours?|months?|linked|nodes?|open|other|category|exchanged|given|"
+    r"received|reachable|unreachable|this node)\b",
+    re.I,
+)
+
+
+def _all_titles(svg: str) -> str:
+    return " ".join(re.findall(r"<title[^>]*>(.*?)</title>", svg, re.S))
+
+
+async def test_the_pictures_words_are_in_the_pages_language(network: Network) -> None:
+    # Given an exchange of hours, an open offer and request, and a linked node
+    object_id = await _offer(network)
+    await _offer(network, kind="request", title="Hedge help", category=None)
+    reply = network.mastodon.reply("alice", object_id, "Samstag passt")
+    await _send(network, network.mastodon, "alice", reply)
+    (response,) = await _responses(network, object_id)
+    await matching.match(network.node, None, object_id, response.id)
+    await ledger.complete(network.node, None, object_id, "2.5")
+    await _linked(network)
+    german = BROWSER | {"Accept-Language": "de"}
+    # When a German reader opens the pages, the pictures' words (and every bar's) are German
+    about = (await network.http.get(f"{TEST_URL}/about", headers=german)).text
+    hours = _all_titles(_picture(about, "hours-chart"))
+    assert "Getauschte Stunden in den letzten 12 Monaten: 2,5 Stunden" in hours
+    board = (await network.http.get(f"{TEST_URL}/offers", headers=german)).text
+    offers = _all_titles(_picture(board, "category-chart"))
+    assert "Offene Angebote und Gesuche nach Kategorie." in offers
+    assert "Sonstiges: 0 Angebote, 1 Gesuch" in offers
+    page = (await network.http.get(f"{TEST_URL}/network", headers=german)).text
+    linked = _all_titles(_picture(page, "network-map"))
+    assert "ist mit 1 Knoten verbunden: Community (nicht erreichbar)." in linked
+    for words in (hours, offers, linked):
+        assert ENGLISH_WORDS.findall(words) == [], words

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from node.offers import ledger, matching
 from node.offers import proposals as offers
+from node.storage import utcnow
 
 from ..conftest import TEST_URL
 from .conftest import Network
@@ -34,6 +35,11 @@ async def test_a_member_sees_their_balance_history_and_chart(network: Network) -
     assert "@alice@mastodon.example" in main and "Help in your garden" in main
     assert "<svg" in main and 'role="img"' in main and "given" in main
     assert "<script" not in main
+    assert f"<title>{utcnow():%Y-%m}: 2 hours given</title>" in main
+    # And the bars' words are in the page's language
+    german = await network.http.get(f"{TEST_URL}/@ann/hours", headers={"Accept-Language": "de"})
+    assert f"<title>{utcnow():%Y-%m}: 2 Stunden gegeben</title>" in german.text
+    assert " hours " not in german.text.split("<svg", 1)[1].split("</svg>", 1)[0]
 
 
 async def test_hours_are_for_the_member_and_admins_only(network: Network) -> None:
