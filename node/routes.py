@@ -16,6 +16,7 @@ from .web import (
     conversation_views,
     dashboard,
     discovery,
+    group_post_views,
     inbox,
     language_views,
     link_pages,
@@ -89,6 +90,7 @@ ROUTES = [
     Route("/@{username}/feed.{format}", public_views.feed),
     Route("/moderation", admin_views.queue),
     Route("/moderation/comments/{note_id:int}", admin_views.act, methods=["POST"]),
+    Route("/moderation/group-posts/{post_id:int}", group_post_views.act, methods=["POST"]),
     Route("/moderation/reports", admin_pages.reports),
     Route(
         "/moderation/reports/{report_id:int}/forward", report_views.forward_report, methods=["POST"]

@@ -28,6 +28,7 @@ from .links import LinkError, our_group
 from .sharing import announce_id
 
 Result = tuple[str, str]  # (outcome, reason) for the inbound log
+STATUSES = ("pending", "approved", "rejected", "deleted")
 
 
 class GroupPostError(moderation.ModerationError):
@@ -101,12 +102,17 @@ async def _announce(node: Node, group: LocalActor, row: GroupPostRow) -> None:
         await node.store.set_group_post(row.id, status="approved", announced_at=utcnow())
 
 
+async def is_blocked(node: Node, row: GroupPostRow) -> bool:
+    """Whether the post's author or server is blocked now: it is never announced then."""
+    return await moderation.is_blocked_now(node.store, row.author_id, row.object_id)
+
+
 async def approve(node: Node, post_id: int) -> GroupPostRow:
     """A moderator approves a held post: the Group announces it; its author is trusted."""
     row = await node.store.group_post_by_id(post_id)
     if row is None or row.status == "deleted":
         raise GroupPostError(f"no post {post_id} to the group: see `conode group-posts list`")
-    if await moderation.is_blocked_now(node.store, row.author_id, row.object_id):
+    if await is_blocked(node, row):
         raise GroupPostError(f"post {post_id}'s author or server is blocked: it is not announced")
     await node.store.approve_author(row.author_id)
     if row.announced_at is None:
