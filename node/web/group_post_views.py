@@ -5,6 +5,7 @@ Group announces the post and its author is trusted) or reject, as `conode group-
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from starlette.datastructures import FormData
@@ -15,7 +16,7 @@ from node.content import avatars, threads
 from node.context import Node
 from node.federation.actors import LocalActor
 from node.network import group_posts
-from node.storage import GroupPostRow
+from node.storage import GroupPostReplyRow, GroupPostRow
 
 from .guards import for_moderators_form, text_field
 from .i18n import N_
@@ -31,7 +32,7 @@ NOTICES = {
 
 @dataclass(frozen=True)
 class GroupPostView:
-    row: GroupPostRow
+    row: GroupPostRow | GroupPostReplyRow
     content_html: str  # sanitised when it was stored (node/network/group_posts.py)
     author_name: str
     author_handle: str
@@ -40,8 +41,10 @@ class GroupPostView:
     url: str | None  # the original, on its author's server
 
 
-async def views(node: Node, rows: list[GroupPostRow]) -> list[GroupPostView]:
-    """How each post is shown, with its author's name and handle (one query for all)."""
+async def views(
+    node: Node, rows: Sequence[GroupPostRow | GroupPostReplyRow]
+) -> list[GroupPostView]:
+    """How each post (or reply) is shown, with its author's name and handle (one query)."""
     actors = await node.store.remote_actors_by_id(list({row.author_id for row in rows}))
     shown = []
     for row in rows:
