@@ -12,7 +12,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from node.content import avatars, threads
+from node.content import avatars, html, threads
 from node.context import Node
 from node.federation.actors import LocalActor
 from node.network import group_posts
@@ -33,7 +33,7 @@ NOTICES = {
 @dataclass(frozen=True)
 class GroupPostView:
     row: GroupPostRow | GroupPostReplyRow
-    content_html: str  # sanitised when it was stored (node/network/group_posts.py)
+    content_html: str  # sanitised when stored (node/network/group_posts.py) and again here
     author_name: str
     author_handle: str
     author_url: str | None
@@ -51,7 +51,7 @@ async def views(
         document = json.loads(row.document or "{}")
         name, handle, profile = threads.remote_author(row.author_id, actors.get(row.author_id))
         url = threads.safe_url(str(document.get("url") or "")) or threads.safe_url(row.object_id)
-        content = str(document.get("content") or "")
+        content = html.sanitize_comment(str(document.get("content") or ""))
         avatar = avatars.avatar_path(row.author_id)
         shown.append(GroupPostView(row, content, name, handle, profile, avatar, url))
     return shown
