@@ -16,6 +16,8 @@ from .web import (
     conversation_views,
     dashboard,
     discovery,
+    elsewhere,
+    group_post_views,
     inbox,
     language_views,
     link_pages,
@@ -62,6 +64,7 @@ ROUTES = [
     Route("/quotes/{public_id}", conversation_views.quote_authorization),
     Route("/search", search_views.search_page),
     Route("/members", pages.member_list),
+    Route("/elsewhere", elsewhere.page),
     Route("/archive", pages.archive),
     Route("/archive/{month}", pages.archive_month),
     Route("/authorize_interaction", pages.authorize_interaction),
@@ -89,6 +92,7 @@ ROUTES = [
     Route("/@{username}/feed.{format}", public_views.feed),
     Route("/moderation", admin_views.queue),
     Route("/moderation/comments/{note_id:int}", admin_views.act, methods=["POST"]),
+    Route("/moderation/group-posts/{post_id:int}", group_post_views.act, methods=["POST"]),
     Route("/moderation/reports", admin_pages.reports),
     Route(
         "/moderation/reports/{report_id:int}/forward", report_views.forward_report, methods=["POST"]

@@ -13,8 +13,6 @@ from node.settings import Settings
 from .arguments import positive_int
 from .content import run_with_node
 
-STATUSES = ("pending", "approved", "rejected", "deleted")
-
 
 def cmd_list(settings: Settings, args: argparse.Namespace) -> int:
     async def act(node: Node) -> int:
@@ -51,7 +49,9 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     actions = group.add_subparsers(dest="group_posts_command", metavar="ACTION", required=True)
     listing = actions.add_parser("list", help="list posts to the group, newest first")
-    listing.add_argument("--status", choices=STATUSES, help="only posts with this status")
+    listing.add_argument(
+        "--status", choices=group_posts.STATUSES, help="only posts with this status"
+    )
     listing.add_argument("--json", action="store_true", help="print one JSON array")
     listing.set_defaults(handler=cmd_list)
     for name, text in (

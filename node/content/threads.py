@@ -64,14 +64,19 @@ def _local_view(node: Node, note: NoteRow, row: LocalActorRow | None) -> Comment
     return view
 
 
-def _remote_view(note: NoteRow, actor: RemoteActorRow | None) -> CommentView:
-    path_name = note.author_id.rstrip("/").rsplit("/", 1)[-1].lstrip("@")
+def remote_author(author_id: str, actor: RemoteActorRow | None) -> tuple[str, str, str | None]:
+    """An author elsewhere as shown: their name, @name@server and profile link (never unsafe)."""
+    path_name = author_id.rstrip("/").rsplit("/", 1)[-1].lstrip("@")
     username = actor.username if actor and actor.username else path_name
-    # The authority with any non-default port, as in acct: addresses (not `note.host`).
-    handle = f"@{username}@{webfinger.host_of(note.author_id)}"
+    # The authority with any non-default port, as in acct: addresses (not the row's host).
+    handle = f"@{username}@{webfinger.host_of(author_id)}"
     name = actor.name if actor and actor.name else username
-    profile = (actor.profile_url if actor else None) or note.author_id
-    view = CommentView(note, name, handle, safe_url(profile) or safe_url(note.author_id), False)
+    profile = (actor.profile_url if actor else None) or author_id
+    return name, handle, safe_url(profile) or safe_url(author_id)
+
+
+def _remote_view(note: NoteRow, actor: RemoteActorRow | None) -> CommentView:
+    view = CommentView(note, *remote_author(note.author_id, actor), False)
     view.avatar_url = avatars.avatar_path(note.author_id)
     return view
 

@@ -8,7 +8,7 @@ from .connection import DatabaseUrlError, StoreBase, async_url, is_sqlite, redac
 from .content import ContentQueries
 from .deliveries import DeliveryQueries
 from .delivery_batch import DeliveryBatchQueries
-from .group_posts import GroupPostQueries, GroupPostRow
+from .group_posts import GroupPostQueries, GroupPostReplyRow, GroupPostRow
 from .health import HealthQueries
 from .heartbeats import HEARTBEAT_FRESH, HEARTBEAT_SECONDS, HeartbeatQueries
 from .inbound import InboundQueries
@@ -76,6 +76,7 @@ __all__ = [
     "Cursor",
     "DatabaseUrlError",
     "FollowerRow",
+    "GroupPostReplyRow",
     "GroupPostRow",
     "LinkRow",
     "LinkedPostRow",

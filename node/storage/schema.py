@@ -519,6 +519,23 @@ group_posts = sa.Table(
     _created(),
 )
 
+# Replies that reached our inbox to an approved post to the Group (content sanitised), shown
+# under it on /elsewhere; a reply's Delete removes its row.
+group_post_replies = sa.Table(
+    "group_post_replies",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "group_post_id", sa.Integer, sa.ForeignKey("group_posts.id"), nullable=False, index=True
+    ),
+    sa.Column("object_id", URL, nullable=False, unique=True),
+    sa.Column("author_id", URL, nullable=False, index=True),
+    sa.Column("host", sa.String(255), nullable=False, index=True),
+    sa.Column("document", sa.Text, nullable=False),  # JSON as received (content sanitised)
+    sa.Column("published_at", sa.DateTime(timezone=True), nullable=False),
+    _created(),
+)
+
 # Domain blocks a trusted linked node decided, waiting for our admin (or applied at once when
 # CONODE_LINK_BLOCKS=apply). status: suggested | applied | dismissed
 block_suggestions = sa.Table(

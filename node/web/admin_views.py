@@ -13,7 +13,7 @@ from node.moderation import comment_queue
 from node.moderation.rules import ModerationError
 from node.storage import NoteRow, PostRow
 
-from . import i18n, paging
+from . import group_post_views, i18n, paging
 from .guards import for_moderators, for_moderators_form, text_field
 from .i18n import N_
 from .responses import error_page, node_of, render
@@ -63,7 +63,13 @@ async def queue(request: Request, member: LocalActor) -> Response:
     number = request.query_params.get("comment", "")
     known = done in NOTICES and number.isdigit()
     notice = i18n.translate(request, NOTICES[done]).format(id=number) if known else ""
-    page = await node_of(request).store.comments_page(paging.window(request), status=status)
+    post_number = request.query_params.get("post", "")
+    if done in group_post_views.NOTICES and post_number.isdigit():
+        notice = i18n.translate(request, group_post_views.NOTICES[done]).format(id=post_number)
+    node = node_of(request)
+    page = await node.store.comments_page(paging.window(request), status=status)
+    first_page = not {"after", "before"} & set(request.query_params)  # shown above comments
+    group_rows = await node.store.group_posts(status, limit=100) if first_page else []
     return render(
         request,
         "queue.html",
@@ -72,6 +78,8 @@ async def queue(request: Request, member: LocalActor) -> Response:
         actions=_buttons(status),
         items=await _queue_items(request, page.items),
         pager=paging.links(request, page),
+        group_posts=await group_post_views.views(node, group_rows),
+        group_actions=group_post_views.buttons(status),
         notice=notice,
         undo=comment_queue.UNDO.get(done) if notice else None,
         undo_comment=number,

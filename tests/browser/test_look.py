@@ -22,7 +22,7 @@ from .test_web_flow import serious_violations, sign_in
 
 WIDTHS = (1280, 375)
 SCHEMES = ("light", "dark")
-PAGES = ("home", "post", "offers", "network", "about")
+PAGES = ("home", "post", "offers", "network", "about", "elsewhere")
 # Table headings and handles in tables that the browser laid out on more than one line
 # ("membe / r"): they must stay whole, the table scrolling sideways instead.
 BROKEN_WORDS = """() => [...document.querySelectorAll('th, td .handle')].filter(cell => {
@@ -52,7 +52,7 @@ def _image(size: tuple[int, int], colours: tuple[tuple[int, int, int], ...]) -> 
 @pytest.fixture
 def styled(served: Served, tmp_path: Path) -> dict[str, str]:
     """The node filled by `conode demo`, with a look set by `conode site set`; the URLs of
-    the five pages."""
+    the pages."""
     out = served.conode("demo")
     report = re.search(r"created post (\S+)", out)
     assert report is not None, out
@@ -70,6 +70,7 @@ def styled(served: Served, tmp_path: Path) -> dict[str, str]:
         "offers": f"{base}/offers",
         "network": f"{base}/network",
         "about": f"{base}/about",
+        "elsewhere": f"{base}/elsewhere",
     }
 
 
