@@ -188,7 +188,7 @@ async def _a_post(settings: Settings) -> dict[str, Any]:
         assert row is not None
         draft = publishing.Draft("report", "Older report", "A platypus in the weir.")
         post = publishing.post_row(local_actor(settings, row), draft)
-        return {k: v for k, v in asdict(post).items() if k not in ("id", "mentions")}
+        return {k: v for k, v in asdict(post).items() if k not in ("id", "mentions", "language")}
     finally:
         await store.disconnect()
 

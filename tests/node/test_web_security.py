@@ -41,7 +41,7 @@ async def _fill(network: Network, path: str) -> str:
     assert note is not None
     values = {"{public_id}": public_id, "{note_id:int}": str(note.id), "{username}": "ben"}
     values["{token}"] = "an-invitation-token"
-    values["{report_id:int}"] = "1"
+    values["{report_id:int}"] = values["{post_id:int}"] = "1"
     for name, value in values.items():
         path = path.replace(name, value)
     assert "{" not in path, f"give {path} a value in _fill"

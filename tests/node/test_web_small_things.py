@@ -97,7 +97,7 @@ async def test_counts_read_as_english(network: Network) -> None:
     await network.node.store.add_reaction(f"{ALICE}#likes/1", "Like", url, ALICE)
     await network.node.store.add_reaction(f"{ALICE}#boosts/1", "Announce", url, ALICE)
     page = (await network.http.get(url, headers=HTML)).text
-    assert "1 like · 1 boost · 0 comments" in page
+    assert "1 like · 1 boost · 0 quotes · 0 comments" in page
 
 
 async def test_a_handle_keeps_the_port_of_its_server(network: Network) -> None:
