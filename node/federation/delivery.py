@@ -123,19 +123,111 @@ async def enqueue(
 async def run_once(
     node: Node, *, limit: int = 256, concurrency: int = 64, now: datetime | None = None
 ) -> int:
-    """Claim up to `limit` due deliveries and attempt them, `concurrency` at a time; returns
-    how many were attempted. `now` steps time in tests (it also dates the signatures)."""
+    """Claim up to `limit` due deliveries, attempt them `concurrency` at a time and record the
+    outcomes; returns how many were attempted. `now` steps time in tests (it also dates the
+    signatures). A long-running worker uses Passes instead, which records each pass while
+    sending the next."""
     now = now.astimezone(UTC) if now else None  # SQLite compares UTC wall-clock text
+    claimed = await _claim(node, limit, now)
+    if not claimed.rows:
+        return 0
+    sent = await _send(node, claimed, concurrency, now)
+    await _record(node.store, sent)
+    return len(sent.attempted)
+
+
+class Passes:
+    """Delivery passes for a long-running worker (node/worker.py): each pass is sent while the
+    one before it is recorded, so the event loop is not idle while a pass's outcomes are
+    written (one transaction) and the next pass's sends wait for nothing but their claim.
+
+    A pass's outcomes are held in memory until the next call to run() (or flush()); its rows
+    stay leased meanwhile, so a worker killed before they are recorded leaves exactly those
+    rows leased, and only they are sent again. Call flush() before stopping.
+    """
+
+    def __init__(self, node: Node, *, limit: int = 256, concurrency: int = 64) -> None:
+        self._node = node
+        self._limit = limit
+        self._concurrency = concurrency
+        self._unrecorded: _Sent | None = None
+
+    async def run(self) -> int:
+        """Claim a pass and send it while recording the previous one; returns how many were
+        attempted. 0: nothing was due, and nothing is left unrecorded."""
+        held = self._unrecorded
+        if held is not None and utcnow() >= held.moment + lease() / 2:
+            # Late (a slow pass, a short lease): its rows are recorded before the claim, which
+            # would otherwise take them back once their lease ends, and send them again.
+            await self.flush()
+        # The claim comes first, before the previous pass's transaction begins: on SQLite both
+        # take the single write lock, and this order never makes one wait for the other.
+        claimed = await _claim(self._node, self._limit, None)
+        if not claimed.rows:
+            await self.flush()
+            return 0
+        previous, self._unrecorded = self._unrecorded, None
+        # What the previous pass learned of hosts' schemes is not stored yet: pass it on.
+        learned = previous.accepted if previous else {}
+        sending = _send(self._node, claimed, self._concurrency, None, learned)
+        recording = _record(self._node.store, previous) if previous else _nothing()
+        sent, recorded = await asyncio.gather(sending, recording, return_exceptions=True)
+        if isinstance(sent, BaseException):
+            raise sent  # its rows stay leased and are sent again once the lease ends
+        self._unrecorded = sent
+        if isinstance(recorded, BaseException):
+            raise recorded  # the previous pass's rows stay leased, as if the worker had died
+        return len(sent.attempted)
+
+    async def flush(self) -> None:
+        """Record the pass sent last, if its outcomes are still held."""
+        previous, self._unrecorded = self._unrecorded, None
+        if previous is not None:
+            await _record(self._node.store, previous)
+
+
+async def _nothing() -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    rows: list[dict[str, Any]]
+    moment: datetime
+
+
+@dataclass(frozen=True)
+class _Sent:
+    """A pass sent, its outcomes not yet stored."""
+
+    attempted: list[_Attempted]
+    known: dict[str, str]  # host -> scheme, as stored when the pass began
+    accepted: dict[str, str]  # host -> scheme a 2xx answered in this pass
+    moment: datetime
+
+
+async def _claim(node: Node, limit: int, now: datetime | None) -> _Claimed:
     moment = now or utcnow()
     rows = await node.store.claim_deliveries(
         now=moment, lease_until=moment + lease(), limit=limit, worker=worker_name()
     )
-    if not rows:
-        return 0
-    batch = await _with_proofs(node, [Delivery(**row) for row in rows])
+    return _Claimed(rows, moment)
+
+
+async def _send(
+    node: Node,
+    claimed: _Claimed,
+    concurrency: int,
+    now: datetime | None,
+    learned: dict[str, str] | None = None,
+) -> _Sent:
+    """Attempt every claimed row; a host not known to take a scheme is probed first."""
+    moment = claimed.moment
+    batch = await _with_proofs(node, [Delivery(**row) for row in claimed.rows])
     signing_keys = {name: await _signing_key(node, name) for name in {d.sender for d in batch}}
     gate = asyncio.Semaphore(concurrency)
-    known = await knocking.known_schemes(node.store, {d.host for d in batch}, moment)
+    stored = await knocking.known_schemes(node.store, {d.host for d in batch}, moment)
+    known = stored | (learned or {})
     probes, rest = knocking.probe_first(batch, lambda d: d.host, known)
 
     async def attempt_all(deliveries: list[Delivery], schemes: dict[str, str]) -> list[_Attempted]:
@@ -149,13 +241,16 @@ async def run_once(
         )
 
     done = await attempt_all(probes, known)
-    learned = _accepted(done)
-    done += await attempt_all(rest, known | learned)
-    await knocking.remember(node.store, learned | _accepted(done), known, moment)
+    probed = _accepted(done)
+    done += await attempt_all(rest, known | probed)
+    return _Sent(done, stored, probed | _accepted(done), moment)
+
+
+async def _record(store: Store, sent: _Sent) -> None:
+    await knocking.remember(store, sent.accepted, sent.known, sent.moment)
     # The whole pass is recorded in one transaction (node/storage/delivery_batch.py); a worker
     # killed before it commits leaves these rows leased, and only they are sent again.
-    await _record_pass(node.store, done)
-    return len(batch)
+    await _record_pass(store, sent.attempted)
 
 
 async def _with_proofs(node: Node, batch: list[Delivery]) -> list[Delivery]:
