@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import itertools
 import json
 import logging
@@ -454,8 +455,9 @@ async def _count_host_failure(store: Store, host: str, now: datetime) -> str:
     return f"; host paused for {duration(pause)} after {failures} failures in a row"
 
 
+@functools.lru_cache(maxsize=64)
 def _summary(body: str) -> tuple[str | None, str | None]:
-    """The activity's type and actor, for the log."""
+    """The activity's type and actor, for the log; parsed once per activity, not per row."""
     document: Any = json.loads(body)
     kind, actor = document.get("type"), document.get("actor")
     return (
