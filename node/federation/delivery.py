@@ -132,7 +132,7 @@ async def run_once(
     claimed = await _claim(node, limit, now)
     if not claimed.rows:
         return 0
-    sent = await _send(node, claimed, concurrency, now)
+    sent = await _send(node, await _prepare(node, claimed), concurrency, now)
     await _record(node.store, sent)
     return len(sent.attempted)
 
@@ -167,10 +167,11 @@ class Passes:
         if not claimed.rows:
             await self.flush()
             return 0
-        previous, self._unrecorded = self._unrecorded, None
         # What the previous pass learned of hosts' schemes is not stored yet: pass it on.
-        learned = previous.accepted if previous else {}
-        sending = _send(self._node, claimed, self._concurrency, None, learned)
+        previous = self._unrecorded
+        prepared = await _prepare(self._node, claimed, previous.accepted if previous else {})
+        self._unrecorded = None
+        sending = _send(self._node, prepared, self._concurrency, None)
         recording = _record(self._node.store, previous) if previous else _nothing()
         sent, recorded = await asyncio.gather(sending, recording, return_exceptions=True)
         if isinstance(sent, BaseException):
@@ -215,21 +216,33 @@ async def _claim(node: Node, limit: int, now: datetime | None) -> _Claimed:
     return _Claimed(rows, moment)
 
 
-async def _send(
-    node: Node,
-    claimed: _Claimed,
-    concurrency: int,
-    now: datetime | None,
-    learned: dict[str, str] | None = None,
-) -> _Sent:
-    """Attempt every claimed row; a host not known to take a scheme is probed first."""
-    moment = claimed.moment
+@dataclass(frozen=True)
+class _Prepared:
+    """A claimed pass ready to send: proofs added, keys loaded, hosts' schemes known."""
+
+    batch: list[Delivery]
+    signing_keys: dict[str, keys.PrivateKey | _Unsignable]
+    stored: dict[str, str]  # host -> scheme, as stored when the pass began
+    known: dict[str, str]  # the same, with what the pass before learned
+    moment: datetime
+
+
+async def _prepare(
+    node: Node, claimed: _Claimed, learned: dict[str, str] | None = None
+) -> _Prepared:
+    """Everything a pass reads before sending: done before the previous pass's record starts,
+    so the first requests go out while that transaction runs."""
     batch = await _with_proofs(node, [Delivery(**row) for row in claimed.rows])
     signing_keys = {name: await _signing_key(node, name) for name in {d.sender for d in batch}}
+    stored = await knocking.known_schemes(node.store, {d.host for d in batch}, claimed.moment)
+    return _Prepared(batch, signing_keys, stored, stored | (learned or {}), claimed.moment)
+
+
+async def _send(node: Node, prepared: _Prepared, concurrency: int, now: datetime | None) -> _Sent:
+    """Attempt every claimed row; a host not known to take a scheme is probed first."""
     gate = asyncio.Semaphore(concurrency)
-    stored = await knocking.known_schemes(node.store, {d.host for d in batch}, moment)
-    known = stored | (learned or {})
-    probes, rest = knocking.probe_first(batch, lambda d: d.host, known)
+    signing_keys, known = prepared.signing_keys, prepared.known
+    probes, rest = knocking.probe_first(prepared.batch, lambda d: d.host, known)
 
     async def attempt_all(deliveries: list[Delivery], schemes: dict[str, str]) -> list[_Attempted]:
         return list(
@@ -244,7 +257,7 @@ async def _send(
     done = await attempt_all(probes, known)
     probed = _accepted(done)
     done += await attempt_all(rest, known | probed)
-    return _Sent(done, stored, probed | _accepted(done), moment)
+    return _Sent(done, prepared.stored, probed | _accepted(done), prepared.moment)
 
 
 async def _record(store: Store, sent: _Sent) -> None:
