@@ -4,7 +4,8 @@
 post and its deliveries commit together. `run_once()` leases the rows that are due, gives each
 activity its sender's FEP-8b32 proof, POSTs them concurrently, each signed afresh with its
 sender's key (a retry carries a fresh Date), and
-records the outcome, the host's health and one activity_log row per attempt.
+records the outcome, the host's health and one activity_log row per attempt. A long-running
+worker uses `Passes` instead: the same steps, each pass sent while the one before is recorded.
 
 The retry policy itself (backoff, Retry-After, which answers are final, host pauses) is in
 node/federation/retry_policy.py.
@@ -140,11 +141,13 @@ async def run_once(
 class Passes:
     """Delivery passes for a long-running worker (node/worker.py): each pass is sent while the
     one before it is recorded, so the event loop is not idle while a pass's outcomes are
-    written (one transaction) and the next pass's sends wait for nothing but their claim.
+    written (one transaction) and the next pass's sends wait only for their claim and reads.
 
     A pass's outcomes are held in memory until the next call to run() (or flush()); its rows
     stay leased meanwhile, so a worker killed before they are recorded leaves exactly those
-    rows leased, and only they are sent again. Call flush() before stopping.
+    rows leased, and only they are sent again. Call flush() before stopping. A pass is
+    claimed before the failures of the one before are stored, so a host paused by them may
+    still get that one pass (as it may from another worker's pass in flight).
     """
 
     def __init__(self, node: Node, *, limit: int = 256, concurrency: int = 64) -> None:
