@@ -138,6 +138,20 @@ async def _writes_held(store: Store, database_url: str) -> AsyncIterator[None]:
         await task
 
 
+@asynccontextmanager
+async def _reaped() -> AsyncIterator[list[asyncio.subprocess.Process]]:
+    """The worker processes a test starts: any still running when it ends (an assertion failed
+    on the way) is killed, not left working the next test's database."""
+    started: list[asyncio.subprocess.Process] = []
+    try:
+        yield started
+    finally:
+        for process in started:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+
+
 async def _settled(probe: Callable[[], Awaitable[int]], *, quiet: float, timeout: float) -> int:
     """probe()'s value once it has not changed for `quiet` seconds."""
     deadline = asyncio.get_running_loop().time() + timeout
@@ -165,9 +179,10 @@ async def test_a_worker_killed_between_sending_and_recording_sends_those_rows_ag
     async def recorded_so_far() -> int:
         return len(await _recorded(store, activity_id))
 
-    async with serving(sink, port):
+    async with serving(sink, port), _reaped() as workers:
         activity_id = await _queue(store, *urls)
         first = await _start_worker(settings, log)
+        workers.append(first)
         # When recording is held up once the first pass is recorded
         await _until(recorded_so_far, 256, timeout=60)
         async with _writes_held(store, settings.database_url):
@@ -180,6 +195,7 @@ async def test_a_worker_killed_between_sending_and_recording_sends_those_rows_ag
             await first.wait()
         # And a new worker is started, then stopped once everything is delivered
         second = await _start_worker(settings, log)
+        workers.append(second)
         await _until(lambda: store.count_deliveries("delivered"), len(urls), timeout=60)
         second.send_signal(signal.SIGTERM)
         exit_status = await asyncio.wait_for(second.wait(), timeout=15)
