@@ -60,6 +60,11 @@ class StoreBase:
         self.url = database_url
         self._db = Database(async_url(database_url), sqlite=is_sqlite(database_url))
 
+    @property
+    def writes(self) -> int:
+        """How many writes this process has committed through this store (it only grows)."""
+        return self._db.writes
+
     def _upsert(self, table: sa.Table) -> Any:
         """INSERT … ON CONFLICT in this database's dialect (the two share the API)."""
         return (sqlite if is_sqlite(self.url) else postgresql).insert(table)

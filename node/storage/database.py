@@ -64,6 +64,13 @@ class Record:
         return f"Record({dict(self._row._mapping)!r})"
 
 
+def _writes(statement: sa.Executable) -> bool:
+    """INSERT, UPDATE, DELETE (with or without RETURNING), or SQL text that is not a query."""
+    if isinstance(statement, sa.TextClause):
+        return not statement.text.lstrip()[:6].upper().startswith("SELECT")
+    return bool(getattr(statement, "is_dml", False))
+
+
 def _statement(query: Query) -> sa.Executable:
     return sa.text(query) if isinstance(query, str) else query
 
@@ -90,6 +97,9 @@ class Database:
                 url, isolation_level="AUTOCOMMIT", pool_size=10, max_overflow=0, pool_timeout=60
             )
             self._transaction_options = {"isolation_level": "READ COMMITTED"}
+        # statements that may have changed data, committed through this handle: what this
+        # process knows changed without asking the database (node/cache/pages.py)
+        self.writes = 0
         self._current: ContextVar[tuple[asyncio.Task[Any] | None, AsyncConnection] | None] = (
             ContextVar(f"conode_connection_{id(self)}", default=None)
         )
@@ -115,7 +125,10 @@ class Database:
         if pinned is not None:
             return await pinned.execute(statement, values)
         async with self._engine.connect() as connection:
-            return await connection.execute(statement, values)
+            result = await connection.execute(statement, values)
+        if _writes(statement):
+            self.writes += 1
+        return result
 
     async def fetch_all(self, query: Query, values: Mapping[str, Any] | None = None) -> list[Any]:
         result = await self._run(query, values)
@@ -167,3 +180,4 @@ class Database:
                     yield
             finally:
                 self._current.reset(token)
+                self.writes += 1  # committed or rolled back: either way, look again
