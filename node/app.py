@@ -16,7 +16,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from node.accounts.sessions import NodeSessions
-from node.web import inbox
+from node.web import inbox, responses
 from node.web.look_views import SiteLook
 from node.web.paging import BadPageLink, bad_page_link
 from node.web.ratelimit import RateLimit, RateLimiter
@@ -92,6 +92,7 @@ def create_app(
             if not run_worker:
                 yield
                 return
+            responses.warm()  # before uvicorn takes the first request
             stop = asyncio.Event()
             task = asyncio.create_task(worker.run_in_background(node, stop, port=port))
             try:

@@ -36,13 +36,15 @@ ERROR_PAUSE_SECONDS = 5.0
 
 async def run_once(node: Node) -> int:
     """One pass over every queue; returns how many items were processed (0: nothing was due).
-    Inbound activities first: acting on them is what queues most deliveries."""
-    processed = await activities.process_queued(node)
-    processed += await offers.expire_due(node)  # their Updates go out in this same pass
-    processed += await link_checks.check_due(node)
-    processed += await mail.run_once(node, lease=retry_policy.lease())
-    processed += await avatars.fetch_due(node)
-    return processed + await delivery.run_once(node)
+    Inbound activities first: acting on them is what queues most deliveries. A page kept by
+    this process is rendered again once after the pass, not after each reply it stored."""
+    with node.store.writes_held():
+        processed = await activities.process_queued(node)
+        processed += await offers.expire_due(node)  # their Updates go out in this same pass
+        processed += await link_checks.check_due(node)
+        processed += await mail.run_once(node, lease=retry_policy.lease())
+        processed += await avatars.fetch_due(node)
+        return processed + await delivery.run_once(node)
 
 
 async def run_in_background(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -100,9 +100,32 @@ class Database:
         # statements that may have changed data, committed through this handle: what this
         # process knows changed without asking the database (node/cache/pages.py)
         self.writes = 0
+        self._held: ContextVar[list[int] | None] = ContextVar(
+            f"conode_held_{id(self)}", default=None
+        )
         self._current: ContextVar[tuple[asyncio.Task[Any] | None, AsyncConnection] | None] = (
             ContextVar(f"conode_connection_{id(self)}", default=None)
         )
+
+    def _wrote(self) -> None:
+        held = self._held.get()
+        if held is None:
+            self.writes += 1
+        else:
+            held[0] += 1
+
+    @contextmanager
+    def writes_held(self) -> Iterator[None]:
+        """The writes this task (and the tasks it starts) makes in the block count as one, at
+        its end: a worker pass acting on a batch of activities tells the page cache once."""
+        token = self._held.set([0])
+        try:
+            yield
+        finally:
+            held = self._held.get()
+            self._held.reset(token)
+            if held and held[0]:
+                self.writes += 1
 
     async def connect(self) -> None:
         async with self._engine.connect() as connection:
@@ -127,7 +150,7 @@ class Database:
         async with self._engine.connect() as connection:
             result = await connection.execute(statement, values)
         if _writes(statement):
-            self.writes += 1
+            self._wrote()
         return result
 
     async def fetch_all(self, query: Query, values: Mapping[str, Any] | None = None) -> list[Any]:
@@ -180,4 +203,4 @@ class Database:
                     yield
             finally:
                 self._current.reset(token)
-                self.writes += 1  # committed or rolled back: either way, look again
+                self._wrote()  # committed or rolled back: either way, look again

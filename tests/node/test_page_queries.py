@@ -243,3 +243,30 @@ async def test_visitors_arriving_together_share_one_render_of_a_changed_page(
     assert all(page.status_code == 200 and "comment 1" in page.text for page in pages)
     print(f"\n10 visitors at once: {counter.count} queries; one alone: {alone}")
     assert counter.count <= alone + 1  # one render, and at most two shared version reads
+
+
+async def test_a_held_batch_of_writes_tells_the_page_cache_once_at_its_end(
+    network: Network,
+) -> None:
+    """A worker pass holds its writes (node/worker.py): pages are rendered again once after
+    the pass rather than after each reply it stored; a request's own write counts at once."""
+    store = network.node.store
+    post_url = await network.post("Picnic on Saturday")
+    before = store.writes
+    go = asyncio.Event()
+    other_task_saw: list[int] = []
+
+    async def a_request_writing_meanwhile() -> None:  # started outside the held block
+        await go.wait()
+        await _comments(network, post_url, 1, start=10)
+        other_task_saw.append(store.writes)
+
+    request = asyncio.create_task(a_request_writing_meanwhile())
+    with store.writes_held():
+        await _comments(network, post_url, 3)
+        assert store.writes == before  # not yet
+        go.set()
+        await request
+        during = store.writes
+    assert other_task_saw == [during] and during > before  # the request's write counted
+    assert store.writes == during + 1  # the held three, as one
