@@ -128,16 +128,24 @@ def conode_node(
 
 
 @contextmanager
-def served(module: str, port: int, *args: str) -> Iterator[subprocess.Popen[bytes]]:
-    """Run bench/<module>.py as a server process on `port` until the block ends."""
+def served(
+    module: str, port: int, *args: str, log: Path | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run bench/<module>.py as a server process on `port` until the block ends; its output
+    goes to `log` when given (a server that logs each request must not write into the JSON)."""
     command = [PYTHON, str(ROOT / "bench" / f"{module}.py"), "--port", str(port), *args]
-    process = subprocess.Popen(command, env=os.environ | {"PYTHONPATH": str(ROOT)})
+    output = log.open("wb") if log is not None else None
+    process = subprocess.Popen(
+        command, env=os.environ | {"PYTHONPATH": str(ROOT)}, stdout=output, stderr=output
+    )
     try:
         wait_until(lambda: answers(f"http://127.0.0.1:{port}/ready"), module)
         yield process
     finally:
         process.terminate()
         process.wait(timeout=20)
+        if output is not None:
+            output.close()
 
 
 def load(requests_file: Path, concurrency: int, *, rss_of: int | None = None) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Pages benchmark: a post page with 200 approved comments and the home page, GET by the load
+"""Pages benchmark: a post page with 200 approved comments, the home page and the post as
+ActivityPub JSON (what other servers fetch), GET by the load
 generator (another process, keep-alive, 16 concurrent, a browser's User-Agent so every GET
 counts as a view) from a real `conode serve`, beside a bare Starlette page in the same run;
 then the same on a grown node (100,000 comments on other posts and 50,000 followers,
@@ -51,9 +52,13 @@ def _publish(node: common.Node, title: str, comments: int) -> str:
     return url
 
 
-def _gets(url: str, count: int) -> list[dict[str, Any]]:
-    headers = {"Accept": "text/html", "User-Agent": BROWSER}
+def _gets(url: str, count: int, accept: str = "text/html") -> list[dict[str, Any]]:
+    headers = {"Accept": accept, "User-Agent": BROWSER}
     return [{"method": "GET", "url": url, "headers": headers}] * count
+
+
+AS_JSON = "application/activity+json"
+PAGES = {"post_page": "text/html", "home_page": "text/html", "post_json": AS_JSON}
 
 
 def _measure(
@@ -61,9 +66,11 @@ def _measure(
 ) -> dict[str, Any]:
     assert node.process is not None
     figures: dict[str, Any] = {}
-    for name, url in (("post_page", post_url), ("home_page", f"{node.url}/")):
-        path = common.write_requests(tmp / f"{name}.jsonl", _gets(url, requests))
-        common.load(common.write_requests(tmp / "warm.jsonl", _gets(url, 50)), CONCURRENCY)
+    urls = {"post_page": post_url, "home_page": f"{node.url}/", "post_json": post_url}
+    for name, url in urls.items():
+        path = common.write_requests(tmp / f"{name}.jsonl", _gets(url, requests, PAGES[name]))
+        warm = _gets(url, 50, PAGES[name])
+        common.load(common.write_requests(tmp / "warm.jsonl", warm), CONCURRENCY)
         results = [common.load(path, CONCURRENCY, rss_of=node.process.pid) for _ in range(runs)]
         figures[name] = common.best(results, "per_second") | {"runs": results}
     return figures
@@ -78,7 +85,11 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
                 tmp / "bare.jsonl", _gets(f"http://127.0.0.1:{bare_port}/page", args.requests)
             )
             bare = [common.load(path, CONCURRENCY) for _ in range(args.runs)]
+            json_gets = _gets(f"http://127.0.0.1:{bare_port}/object", args.requests, AS_JSON)
+            path = common.write_requests(tmp / "bare-json.jsonl", json_gets)
+            bare_json = [common.load(path, CONCURRENCY) for _ in range(args.runs)]
         reference = common.best(bare, "per_second")
+        json_reference = common.best(bare_json, "per_second")
         cases: dict[str, Any] = {}
         with common.conode_node() as node:
             seed.seed_posts(node.database_url, "ben", HOME_POSTS - 1)
@@ -100,27 +111,28 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
         "comments_on_the_post": COMMENTS,
         "reference_bare_starlette_per_second": reference["per_second"],
         "reference_bare_starlette_p99_ms": reference["p99_ms"],
-        "target": ">= 10% of bare Starlette's rate, p99 < 100 ms, RSS < 200 MB; a grown node "
-        "as fast as a small one",
+        "reference_bare_starlette_json_per_second": json_reference["per_second"],
+        "target": ">= 10% of bare Starlette's rate, p99 < 100 ms (post JSON: >= 25% of a bare "
+        "JSON endpoint), RSS < 200 MB; a grown node as fast as a small one",
     }
     for case, pages in cases.items():
         for page, run in pages.items():
             figures[f"{case}_{page}_per_second"] = run["per_second"]
             figures[f"{case}_{page}_p99_ms"] = run["p99_ms"]
-            figures[f"{case}_{page}_ratio_to_bare"] = common.ratio(
-                run["per_second"], reference["per_second"]
-            )
+            bare_rate = (json_reference if page == "post_json" else reference)["per_second"]
+            figures[f"{case}_{page}_ratio_to_bare"] = common.ratio(run["per_second"], bare_rate)
             figures[f"{case}_{page}_peak_rss_mb"] = run["peak_rss_mb"]
             figures[f"{case}_{page}_server_cpu_ms_per_request"] = min(
                 r["server_cpu_ms_per_request"] for r in run["runs"]
             )
     if "grown_node" in cases:
-        for page in ("post_page", "home_page"):
+        for page in PAGES:
             figures[f"grown_to_small_{page}_rate_ratio"] = common.ratio(
                 cases["grown_node"][page]["per_second"], cases["small_node"][page]["per_second"]
             )
     figures["cases"] = cases
     figures["reference_runs"] = bare
+    figures["reference_json_runs"] = bare_json
     return figures
 
 

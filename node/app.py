@@ -6,17 +6,20 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from node.accounts.sessions import NodeSessions
+from node.web import inbox, responses
 from node.web.look_views import SiteLook
 from node.web.paging import BadPageLink, bad_page_link
-from node.web.ratelimit import RateLimit
+from node.web.ratelimit import RateLimit, RateLimiter
 from node.web.secure_fetch import AuthorizedFetch
 from node.web.security_headers import SecurityHeaders, security_headers
 
@@ -34,6 +37,39 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     https = request.app.state.https
     headers = security_headers(https=https)
     return PlainTextResponse("Something went wrong on this node; try again later.\n", 500, headers)
+
+
+class NodeApp(Starlette):
+    """The node's Starlette app, with one short cut: an inbox POST, the request other servers
+    send most, skips the router and the middleware only pages need (sessions, the look) and
+    goes through the hardening headers and the rate limit straight to the inbox pipeline."""
+
+    def __init__(self, *, https: bool, limiter: RateLimiter | None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.state.https = https
+        self.inbox_stack: ASGIApp = SecurityHeaders(
+            RateLimit(_answering_errors(inbox.inbox_app), limiter=limiter), https=https
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and inbox.is_inbox_post(scope):
+            scope["app"] = self
+            await self.inbox_stack(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
+def _answering_errors(app: ASGIApp) -> ASGIApp:
+    """What Starlette's ServerErrorMiddleware does for the rest: log, and answer 500."""
+
+    async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await app(scope, receive, send)
+        except Exception as exc:
+            await (await _server_error(Request(scope, receive), exc))(scope, receive, send)
+            raise
+
+    return guarded
 
 
 def create_app(
@@ -56,6 +92,7 @@ def create_app(
             if not run_worker:
                 yield
                 return
+            responses.warm()  # before uvicorn takes the first request
             stop = asyncio.Event()
             task = asyncio.create_task(worker.run_in_background(node, stop, port=port))
             try:
@@ -65,11 +102,14 @@ def create_app(
                 await task
 
     https = settings.url.startswith("https://")
-    app = Starlette(
+    limiter = RateLimiter(settings.rate_limit) if settings.rate_limit > 0 else None
+    return NodeApp(
+        https=https,
+        limiter=limiter,
         routes=ROUTES,
         middleware=[
             Middleware(SecurityHeaders, https=https),
-            Middleware(RateLimit, per_minute=settings.rate_limit),
+            Middleware(RateLimit, limiter=limiter),
             *([Middleware(AuthorizedFetch)] if settings.authorized_fetch else []),
             Middleware(NodeSessions, https_only=https),
             Middleware(SiteLook),
@@ -77,8 +117,6 @@ def create_app(
         lifespan=lifespan,
         exception_handlers={Exception: _server_error, BadPageLink: bad_page_link},
     )
-    app.state.https = https
-    return app
 
 
 LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"

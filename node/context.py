@@ -42,11 +42,12 @@ class Node:
     # usernames with a personal inbox here: rows of local_actors are never deleted (a deleted
     # account keeps its row, marked), so a name once found stays good (node/web/inbox.py)
     inbox_names: set[str] = field(default_factory=set, compare=False)  # per process
-    # the site's content version, read once per burst of requests (node/cache/pages.py)
+    # the site's content version, read again after a write (node/cache/pages.py)
     versions: VersionReader = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "versions", VersionReader(self.store.content_version))
+        versions = VersionReader(self.store.content_version, lambda: self.store.writes)
+        object.__setattr__(self, "versions", versions)
 
 
 def user_agent(settings: Settings) -> str:

@@ -36,17 +36,19 @@ ERROR_PAUSE_SECONDS = 5.0
 
 async def run_once(node: Node, deliveries: delivery.Passes | None = None) -> int:
     """One pass over every queue; returns how many items were processed (0: nothing was due).
-    Inbound activities first: acting on them is what queues most deliveries. With
+    Inbound activities first: acting on them is what queues most deliveries. A page kept by
+    this process is rendered again once after the pass, not after each reply it stored. With
     `deliveries`, the delivery pass is recorded during the next call (delivery.Passes); without,
     everything this pass did is stored when it returns."""
-    processed = await activities.process_queued(node)
-    processed += await offers.expire_due(node)  # their Updates go out in this same pass
-    processed += await link_checks.check_due(node)
-    processed += await mail.run_once(node, lease=retry_policy.lease())
-    processed += await avatars.fetch_due(node)
-    if deliveries is None:
-        return processed + await delivery.run_once(node)
-    return processed + await deliveries.run()
+    with node.store.writes_held():
+        processed = await activities.process_queued(node)
+        processed += await offers.expire_due(node)  # their Updates go out in this same pass
+        processed += await link_checks.check_due(node)
+        processed += await mail.run_once(node, lease=retry_policy.lease())
+        processed += await avatars.fetch_due(node)
+        if deliveries is None:
+            return processed + await delivery.run_once(node)
+        return processed + await deliveries.run()
 
 
 async def run_in_background(

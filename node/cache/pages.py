@@ -2,10 +2,12 @@
 ActivityPub JSON), kept by each web process for one version of the site's content.
 
 The version is a row in the database (`content_versions`, migration 0016), bumped by triggers
-in the transaction of every write to what those responses show. Each request reads it
-(`VersionReader`: one query, shared by the requests that arrive while it runs), so any number
-of web processes never serve a response older than the database, without telling each other
-anything. A signed-in member's page carries their CSRF token and name and is never kept.
+in the transaction of every write to what those responses show. `VersionReader` remembers it:
+a request after a write this process committed reads it again (one query, shared by the
+requests that arrive while it runs), so this process never serves what it knows is stale; a
+write by another process (a second web process, `conode worker`, the CLI) is seen at most
+FRESH_SECONDS later. With no write, a kept response costs no query at all. A signed-in
+member's page carries their CSRF token and name and is never kept.
 
 View counts on a post's page are not content: a kept page shows the count it was rendered
 with plus the views this process has counted since, and is rendered again after MAX_AGE
@@ -23,6 +25,9 @@ from dataclasses import dataclass
 
 CHARACTERS_KEPT = 32_000_000  # ~32 MB of bodies
 MAX_AGE = 60.0  # seconds a kept response lives at most (its view count)
+# How long another process's write may go unseen: the content version is read again after this
+# even when this process wrote nothing (what a proxy's "microcache" would add anyway).
+FRESH_SECONDS = 0.5
 
 
 Rendering = asyncio.Future["KeptResponse | None"]
@@ -120,18 +125,35 @@ class PageCache:
 
 
 class VersionReader:
-    """The current content version, read from the database at most once per request and
-    shared: a request waits for a read that began after it arrived (one already running may
-    have started before a write the request must see), so under load one query answers every
-    request that arrived while the one before it ran."""
+    """The current content version. Remembered for FRESH_SECONDS while this process commits
+    no write (`writes()` has not moved); otherwise read from the database and shared: a
+    request waits for a read that began after it arrived (one already running may have started
+    before a write the request must see), so under load one query answers every request that
+    arrived while the one before it ran."""
 
-    def __init__(self, read: Callable[[], Awaitable[int]]) -> None:
+    def __init__(
+        self,
+        read: Callable[[], Awaitable[int]],
+        writes: Callable[[], int] = lambda: 0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._read = read
+        self._writes = writes
+        self._clock = clock
         self._reading: asyncio.Task[None] | None = None
         self._queued: asyncio.Future[int] | None = None
+        # (version, when its read began, this process's writes then)
+        self._known: tuple[int, float, int] | None = None
         self.reads = 0  # queries made, for tests and benchmarks
 
     async def current(self) -> int:
+        known = self._known
+        if (
+            known is not None
+            and known[2] == self._writes()
+            and self._clock() - known[1] < FRESH_SECONDS
+        ):
+            return known[0]
         loop = asyncio.get_running_loop()
         if self._reading is None:
             answer: asyncio.Future[int] = loop.create_future()
@@ -146,9 +168,13 @@ class VersionReader:
         """Read for `answer`, then for the requests that arrived meanwhile, until none did."""
         while answer is not None:
             self.reads += 1
+            began, writes = self._clock(), self._writes()
             try:
-                answer.set_result(await self._read())
+                version = await self._read()
+                answer.set_result(version)
+                self._known = (version, began, writes)
             except Exception as error:
+                self._known = None
                 answer.set_exception(error)
                 answer.exception()  # retrieved: a waiter that went away must not log it
             answer, self._queued = self._queued, None

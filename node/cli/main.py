@@ -231,16 +231,15 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         print(f"warning: {mismatch}", file=sys.stderr, flush=True)
     if args.processes > 1:
         # uvicorn binds the port once and runs N processes on it, each with its own app
-        # (node.app.serve_app), restarting any that dies; they share only the database.
-        uvicorn.run(
-            "node.app:serve_app",
-            factory=True,
-            workers=args.processes,
-            host=args.host,
-            port=args.port,
-            log_level="info",
-        )
-        return 0
+        # (node.app.serve_app), restarting any that dies; they share only the database. It
+        # replaces this process (same PID, for systemd), so the supervisor holds uvicorn alone
+        # and not the ~80 MB this command imported.
+        command = [sys.executable, "-m", "uvicorn", "node.app:serve_app", "--factory"]
+        command += ["--workers", str(args.processes), "--host", args.host]
+        command += ["--port", str(args.port), "--log-level", "info"]
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(sys.executable, command)
     uvicorn.run(
         create_app(settings, run_worker=True, port=args.port),
         host=args.host,

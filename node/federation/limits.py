@@ -46,6 +46,8 @@ def check_text(value: str, limit: int = MAX_STRING_CHARS, what: str = "string") 
         raise LimitError(f"{what} longer than {limit} characters")
     if "\x00" in value:
         raise LimitError(f"{what} holds a NUL character")
+    if value.isascii():  # a flag CPython keeps on every string: no surrogate, no encoding
+        return
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -49,7 +50,20 @@ def server_names(url: str) -> list[str]:
 
 
 def _names(actor_id: str | None, other_urls: tuple[str, ...]) -> list[str]:
-    return [name for url in (actor_id, *other_urls) if url for name in server_names(url)]
+    return [name for url in (actor_id, *other_urls) if url for name in _origin_names(url)]
+
+
+def _origin_names(url: str) -> tuple[str, ...]:
+    """server_names of the URL's scheme and authority, kept: every activity has a new id, but
+    on few servers (the inbox asks this for each one)."""
+    scheme, _, rest = url.partition("//")
+    authority = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    return _server_names_of_origin(f"{scheme}//{authority}")
+
+
+@functools.lru_cache(maxsize=4096)
+def _server_names_of_origin(origin: str) -> tuple[str, ...]:
+    return tuple(server_names(origin))
 
 
 async def is_blocked(store: Store, actor_id: str | None, *other_urls: str) -> bool:

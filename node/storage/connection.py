@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -59,6 +59,15 @@ class StoreBase:
     def __init__(self, database_url: str) -> None:
         self.url = database_url
         self._db = Database(async_url(database_url), sqlite=is_sqlite(database_url))
+
+    @property
+    def writes(self) -> int:
+        """How many writes this process has committed through this store (it only grows)."""
+        return self._db.writes
+
+    def writes_held(self) -> AbstractContextManager[None]:
+        """See Database.writes_held: many writes, one notice to this process's page cache."""
+        return self._db.writes_held()
 
     def _upsert(self, table: sa.Table) -> Any:
         """INSERT … ON CONFLICT in this database's dialect (the two share the API)."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -64,6 +64,13 @@ class Record:
         return f"Record({dict(self._row._mapping)!r})"
 
 
+def _writes(statement: sa.Executable) -> bool:
+    """INSERT, UPDATE, DELETE (with or without RETURNING), or SQL text that is not a query."""
+    if isinstance(statement, sa.TextClause):
+        return not statement.text.lstrip()[:6].upper().startswith("SELECT")
+    return bool(getattr(statement, "is_dml", False))
+
+
 def _statement(query: Query) -> sa.Executable:
     return sa.text(query) if isinstance(query, str) else query
 
@@ -90,9 +97,35 @@ class Database:
                 url, isolation_level="AUTOCOMMIT", pool_size=10, max_overflow=0, pool_timeout=60
             )
             self._transaction_options = {"isolation_level": "READ COMMITTED"}
+        # statements that may have changed data, committed through this handle: what this
+        # process knows changed without asking the database (node/cache/pages.py)
+        self.writes = 0
+        self._held: ContextVar[list[int] | None] = ContextVar(
+            f"conode_held_{id(self)}", default=None
+        )
         self._current: ContextVar[tuple[asyncio.Task[Any] | None, AsyncConnection] | None] = (
             ContextVar(f"conode_connection_{id(self)}", default=None)
         )
+
+    def _wrote(self) -> None:
+        held = self._held.get()
+        if held is None:
+            self.writes += 1
+        else:
+            held[0] += 1
+
+    @contextmanager
+    def writes_held(self) -> Iterator[None]:
+        """The writes this task (and the tasks it starts) makes in the block count as one, at
+        its end: a worker pass acting on a batch of activities tells the page cache once."""
+        token = self._held.set([0])
+        try:
+            yield
+        finally:
+            held = self._held.get()
+            self._held.reset(token)
+            if held and held[0]:
+                self.writes += 1
 
     async def connect(self) -> None:
         async with self._engine.connect() as connection:
@@ -115,7 +148,10 @@ class Database:
         if pinned is not None:
             return await pinned.execute(statement, values)
         async with self._engine.connect() as connection:
-            return await connection.execute(statement, values)
+            result = await connection.execute(statement, values)
+        if _writes(statement):
+            self._wrote()
+        return result
 
     async def fetch_all(self, query: Query, values: Mapping[str, Any] | None = None) -> list[Any]:
         result = await self._run(query, values)
@@ -167,3 +203,4 @@ class Database:
                     yield
             finally:
                 self._current.reset(token)
+                self._wrote()  # committed or rolled back: either way, look again

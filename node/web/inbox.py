@@ -3,15 +3,21 @@
 size cap → JSON → unknown-actor Delete dropped → block check (before any fetch) → signature →
 signer is the actor → store (de-duplicated by id) → 202. Acting on the activity happens in the
 worker (node/inbound/activities.py), so a slow remote server never holds the request.
+
+`inbox_app` is the lean ASGI path `conode serve` takes for every inbox POST (node/app.py):
+hardening headers and the rate limit, then this pipeline, without the router, the session or
+the page look that only pages need.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
+from starlette.types import Receive, Scope, Send
 
 from activitypub import webfinger
 from activitypub.signatures import SignatureError
@@ -27,6 +33,8 @@ logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1_048_576
 ACCEPTED_MEDIA_TYPES = ("application/activity+json", "application/ld+json", "application/json")
+# the shared inbox, the instance actor's, and each member's and Group's (node/routes.py)
+INBOX_PATH = re.compile(r"/(?:actor/)?inbox|/(?:users|groups)/(?P<username>[^/]+)/inbox")
 
 
 class InboxRefusal(Exception):
@@ -76,8 +84,15 @@ def _parse(request: Request, body: bytes) -> Document:
     return activity
 
 
+def _target(scope: Scope) -> str:
+    """The path and query as request.url gives them, without building the whole URL."""
+    path = str(scope["path"]).replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
+    query = bytes(scope.get("query_string", b"")).decode()
+    return path + (f"?{query}" if query else "")
+
+
 async def _verify(node: Node, request: Request, body: bytes) -> str:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    target = _target(request.scope)
     try:
         return await remote.verify_signature(
             node, request.method, target, dict(request.headers), body
@@ -123,11 +138,20 @@ async def _accept(
     signer = await _verify(node, request, body)
     if signer != actor_id:
         raise InboxRefusal(401, "signer is not the activity's actor")
-    setattr(request.state, ratelimit.SIGNER_STATE, signer)  # charged to its server's limit
+    request.scope.setdefault("state", {})[ratelimit.SIGNER_STATE] = signer  # charged to its server
     stored = await node.store.store_inbound_grouped(
-        str(activity["id"]), actor_id, str(type_of(activity)), json.dumps(activity), recipient
+        str(activity["id"]), actor_id, str(type_of(activity)), _as_text(body, activity), recipient
     )
     return 202, "queued" if stored else "duplicate: already received", activity
+
+
+def _as_text(body: bytes, activity: Document) -> str:
+    """The activity as it came, to be parsed again by the worker: no second encoding, unless
+    it came in UTF-16 or UTF-32, which json.loads reads too."""
+    try:
+        return body.decode()
+    except UnicodeDecodeError:
+        return json.dumps(activity)
 
 
 async def _has_inbox(node: Node, username: str) -> bool:
@@ -138,6 +162,19 @@ async def _has_inbox(node: Node, username: str) -> bool:
         return False
     node.inbox_names.add(username)
     return True
+
+
+def is_inbox_post(scope: Scope) -> bool:
+    return scope["method"] == "POST" and INBOX_PATH.fullmatch(scope["path"]) is not None
+
+
+async def inbox_app(scope: Scope, receive: Receive, send: Send) -> None:
+    """An inbox POST answered without the router: `scope["app"]` is the node's app."""
+    match = INBOX_PATH.fullmatch(scope["path"])
+    username = match["username"] if match else None
+    scope["path_params"] = {"username": username} if username is not None else {}
+    response = await inbox_endpoint(Request(scope, receive))
+    await response(scope, receive, send)
 
 
 async def inbox_endpoint(request: Request) -> Response:

@@ -83,11 +83,12 @@ def too_many(wait: float) -> PlainTextResponse:
 
 
 class RateLimit:
-    """ASGI middleware applying one RateLimiter; a limit of 0 turns it off."""
+    """ASGI middleware applying one RateLimiter (None: no limit, CONODE_RATE_LIMIT=0); the
+    node's page stack and its inbox short cut share it."""
 
-    def __init__(self, app: ASGIApp, *, per_minute: int) -> None:
+    def __init__(self, app: ASGIApp, *, limiter: RateLimiter | None) -> None:
         self.app = app
-        self.limiter = RateLimiter(per_minute) if per_minute > 0 else None
+        self.limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         limiter = self.limiter

@@ -37,6 +37,16 @@ i18n.install(_environment)
 PAGE_VARY = "Accept, Accept-Language"
 
 
+def warm() -> None:
+    """Compile every template and every language's messages now, in this process, rather than
+    in the first request that needs each: a post everyone fetches right after a restart would
+    otherwise keep all of them waiting for the compiler (bench/stampede.py, its p99)."""
+    for name in _environment.list_templates():
+        _environment.get_template(name)
+    for code in i18n.available_languages():
+        i18n.translations(code.code)
+
+
 def node_of(request: Request) -> Node:
     node: Node = request.app.state.node
     return node

@@ -14,6 +14,7 @@ from node.moderation import rules as moderation
 
 from ..conftest import TEST_URL
 from .conftest import Network
+from .web import add_member, sign_in
 
 SHARED_INBOX = f"{TEST_URL}/inbox"
 BEN = f"{TEST_URL}/users/ben"
@@ -171,3 +172,40 @@ async def test_what_an_account_signs_after_deleting_itself_is_refused(network: N
     response = await _post_raw(network, body, headers)
     assert response.status_code == 401
     assert await _stored(network) == before
+
+
+async def test_an_activity_sent_in_utf16_is_stored_and_acted_on(network: Network) -> None:
+    """json.loads reads UTF-16 and UTF-32 too; the queue stores text, so such a body is
+    written out again as UTF-8 JSON rather than stored as it came."""
+    follow = network.mastodon.follow("alice", BEN)
+    _, headers = _signed(network, "alice", follow)
+    body = json.dumps(follow).encode("utf-16")
+    key = PrivateKey(
+        key_id=f"{network.mastodon.actor_id('alice')}#main-key",
+        pem=network.mastodon.users["alice"],
+    )
+    headers = {
+        "Content-Type": "application/activity+json",
+        **sign_request("POST", SHARED_INBOX, {}, body, key),
+    }
+    response = await _post_raw(network, body, headers)
+    assert response.status_code == 202
+    await network.drain()
+    assert len(network.mastodon.received("Accept")) == 1
+
+
+async def test_inbox_posts_skip_the_session_but_keep_the_hardening(network: Network) -> None:
+    """node/app.py sends inbox POSTs past the page middleware (sessions, the look): even from
+    a signed-in browser no session is written, and the hardening headers are on the answer,
+    on every kind of inbox."""
+    await add_member(network.node.store, network.node.settings, "ann")
+    await sign_in(network.http, "ann")
+    urls = [SHARED_INBOX, f"{TEST_URL}/actor/inbox", f"{BEN}/inbox", f"{TEST_URL}/groups/x/inbox"]
+    statuses = []
+    for url in urls:
+        body, headers = _signed(network, "alice", network.mastodon.follow("alice", BEN), url)
+        response = await _post_raw(network, body, headers, url)
+        statuses.append(response.status_code)
+        assert "set-cookie" not in response.headers
+        assert "default-src 'none'" in response.headers["content-security-policy"]
+    assert statuses == [202, 202, 202, 404]

@@ -104,6 +104,27 @@ async def test_unsigned_junk_is_limited_per_address(limited: tuple[Fediverse, Fa
     assert statuses == [401] * LIMIT + [429]
 
 
+async def test_one_address_has_one_allowance_for_pages_and_inboxes(
+    limited: tuple[Fediverse, FakeServer],
+) -> None:
+    """Inbox POSTs take a short cut past the page middleware (node/app.py): the limiter is
+    still the one the pages use, so junk sent to the inbox and pages share one allowance."""
+    fediverse, _ = limited
+    actor = "https://mastodon.example/users/alice"
+    junk = json.dumps({"id": f"{actor}#f", "type": "Follow", "actor": actor}).encode()
+    headers = {"Content-Type": "application/activity+json"}
+    async with _from("192.0.2.10", fediverse) as http:
+        pages = [(await http.get("/users/ben")).status_code for _ in range(LIMIT - 2)]
+        inbox = [
+            (await http.post("/users/ben/inbox", content=junk, headers=headers)).status_code
+            for _ in range(3)
+        ]
+        page = await http.get("/users/ben")
+    assert pages == [200] * (LIMIT - 2)
+    assert inbox == [401, 401, 429]
+    assert page.status_code == 429
+
+
 def test_the_allowance_refills_at_the_limits_pace() -> None:
     now = [1000.0]
     limiter = RateLimiter(60, clock=lambda: now[0])
