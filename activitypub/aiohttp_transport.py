@@ -8,7 +8,10 @@ take this path; fetch() and everything else keep speaking httpx (client.py).
 The guard is the one of GuardedNetworkBackend: aiohttp hands every host name to the resolver
 and connects only to the addresses it returns, so a name that resolves to a forbidden address
 is refused at connect time (no window between a check and the connection). Hosts that are
-address literals never reach a resolver; deliver() refuses those in check_url() beforehand.
+address literals never reach a resolver; deliver() refuses those beforehand (_target), from the
+URL it parses once and posts to. It does not resolve names itself, as client.check_url() does:
+the resolver at connect time is the check, and aiohttp keeps its answers for a few seconds, so
+a fan-out to one host costs one lookup, not one per delivery.
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ from types import TracebackType
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
+from yarl import URL
 
-from activitypub.addresses import is_forbidden_text, resolve
+from activitypub.addresses import ip_literal, is_forbidden_address, is_forbidden_text, resolve
 from activitypub.auth import KNOCK_AGAIN, knock_order, signature_headers
 from activitypub.client import (
     DEFAULT_ACCEPT,
@@ -32,7 +36,6 @@ from activitypub.client import (
     FetchError,
     FetchPolicy,
     UnsafeTargetError,
-    check_url,
     parse_retry_after,
 )
 from activitypub.keys import PrivateKey
@@ -63,6 +66,35 @@ class GuardedResolver(AbstractResolver):
 
     async def close(self) -> None:
         return None
+
+
+def _target(inbox_url: str, policy: FetchPolicy) -> URL:
+    """The inbox URL, parsed once: refused here when its scheme is not allowed or its host is a
+    forbidden address literal or a localhost name; a name is vetted by GuardedResolver."""
+    try:
+        url = URL(inbox_url)
+    except (ValueError, TypeError) as exc:
+        raise FetchError("invalid url") from exc
+    if url.scheme not in policy.allowed_schemes:
+        raise UnsafeTargetError("scheme not allowed")
+    host = (url.raw_host or "").rstrip(".").lower()
+    if not host:
+        raise FetchError("invalid url")
+    if policy.allow_private_networks:
+        return url
+    literal = ip_literal(host)
+    if (literal is not None and is_forbidden_address(literal)) or (
+        host == "localhost" or host.endswith(".localhost")
+    ):
+        raise UnsafeTargetError(PRIVATE_ADDRESS_REFUSED)
+    return url
+
+
+def _failure(exc: aiohttp.ClientConnectionError) -> str:
+    if not isinstance(exc, aiohttp.ClientConnectorError):
+        return "request failed"
+    # The resolver's own failure: named as client.check_url() names it
+    return "unresolvable host" if isinstance(exc.os_error, socket.gaierror) else "connect failed"
 
 
 class Deliverer:
@@ -109,22 +141,22 @@ class Deliverer:
         Knocks twice (activitypub/auth.py): RFC 9421 first unless `known` says the host takes
         only draft-cavage; the result's `signed_with` names the scheme a 2xx answered."""
         try:
-            await check_url(inbox_url, self._policy)
+            target = _target(inbox_url, self._policy)
             async with asyncio.timeout(self._policy.total_timeout):
-                return await self._knock(inbox_url, body, key, now, known)
+                return await self._knock(inbox_url, target, body, key, now, known)
         except FetchError as exc:
             return DeliveryResult(status=None, error=exc.reason)
         except TimeoutError:
             return DeliveryResult(status=None, error="timeout")
         except aiohttp.ClientConnectionError as exc:
-            reason = "connect failed" if isinstance(exc, aiohttp.ClientConnectorError) else None
-            return DeliveryResult(status=None, error=reason or "request failed", detail=str(exc))
+            return DeliveryResult(status=None, error=_failure(exc), detail=str(exc))
         except aiohttp.ClientError as exc:
             return DeliveryResult(status=None, error="request failed", detail=str(exc))
 
     async def _knock(
         self,
         inbox_url: str,
+        target: URL,
         body: bytes,
         key: PrivateKey,
         now: datetime | None,
@@ -134,17 +166,17 @@ class Deliverer:
         for scheme in knock_order(known):
             moment = now or datetime.now(UTC)
             signed = signature_headers(scheme, "POST", inbox_url, self._headers, body, key, moment)
-            result = await self._post(inbox_url, body, self._headers | signed)
+            result = await self._post(target, body, self._headers | signed)
             if result.ok:
                 return dataclasses.replace(result, signed_with=scheme)
             if result.status not in KNOCK_AGAIN:
                 break
         return result
 
-    async def _post(self, inbox_url: str, body: bytes, headers: dict[str, str]) -> DeliveryResult:
+    async def _post(self, target: URL, body: bytes, headers: dict[str, str]) -> DeliveryResult:
         session = self._open()
         async with session.post(
-            inbox_url, data=body, headers=headers, allow_redirects=False, timeout=self._timeout
+            target, data=body, headers=headers, allow_redirects=False, timeout=self._timeout
         ) as response:
             excerpt = b""  # the start of the answer, for the delivery log; the rest is not read
             while len(excerpt) < DELIVERY_BODY_EXCERPT_BYTES:

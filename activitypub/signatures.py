@@ -130,10 +130,11 @@ def sign_request_rfc9421(
     if alg is not None:
         params["alg"] = alg
     member = rfc9421.signature_input(components, params)
+    serialised = rfc9421.serialised_input(tuple(components), tuple(params.items()))
     message = Message(lowered, body or b"", method, target_of(url), parts.scheme)
-    base = rfc9421.signature_base(message, member)
+    base = rfc9421.signature_base(message, member, serialised=serialised)
     signature = sign_bytes(load_private_key(key.pem), alg, base)
-    added["Signature-Input"] = f"{label}={rfc9421.serialise(member)}"
+    added["Signature-Input"] = f"{label}={serialised}"
     added["Signature"] = f"{label}=:{b64(signature)}:"
     return added
 

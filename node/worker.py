@@ -34,17 +34,21 @@ MAX_YIELD_SECONDS = 1.0
 ERROR_PAUSE_SECONDS = 5.0
 
 
-async def run_once(node: Node) -> int:
+async def run_once(node: Node, deliveries: delivery.Passes | None = None) -> int:
     """One pass over every queue; returns how many items were processed (0: nothing was due).
     Inbound activities first: acting on them is what queues most deliveries. A page kept by
-    this process is rendered again once after the pass, not after each reply it stored."""
+    this process is rendered again once after the pass, not after each reply it stored. With
+    `deliveries`, the delivery pass is recorded during the next call (delivery.Passes); without,
+    everything this pass did is stored when it returns."""
     with node.store.writes_held():
         processed = await activities.process_queued(node)
         processed += await offers.expire_due(node)  # their Updates go out in this same pass
         processed += await link_checks.check_due(node)
         processed += await mail.run_once(node, lease=retry_policy.lease())
         processed += await avatars.fetch_due(node)
-        return processed + await delivery.run_once(node)
+        if deliveries is None:
+            return processed + await delivery.run_once(node)
+        return processed + await deliveries.run()
 
 
 async def run_in_background(
@@ -56,6 +60,7 @@ async def run_in_background(
     until it stops."""
     name, started, beaten = retry_policy.worker_name(), utcnow(), float("-inf")
     worker_runs = False
+    deliveries = delivery.Passes(node)  # each delivery pass recorded while the next is sent
     try:
         while not stop.is_set():
             if time.monotonic() - beaten >= HEARTBEAT_SECONDS:
@@ -63,13 +68,15 @@ async def run_in_background(
                 await _beat(node, name, process, started, port)
                 worker_runs = process == "serve" and await _a_worker_runs(node)
             if worker_runs:  # `conode worker` does the work; this process only serves
+                await _flush(deliveries)
                 await _wait(stop, IDLE_SECONDS)
                 continue
             began = time.monotonic()
-            await _work(node, stop)
+            await _work(node, stop, deliveries)
             if process == "serve":  # requests first: the queues get at most half the loop
                 await _wait(stop, min(time.monotonic() - began, MAX_YIELD_SECONDS))
     finally:
+        await _flush(deliveries)
         with contextlib.suppress(Exception):  # the database may be what stopped us
             await node.store.end_heartbeat(name)
 
@@ -93,10 +100,19 @@ async def _beat(node: Node, name: str, process: str, started: datetime, port: in
         logger.exception("could not record this process's heartbeat")
 
 
-async def _work(node: Node, stop: asyncio.Event) -> None:
+async def _flush(deliveries: delivery.Passes) -> None:
+    """Store the outcomes of the delivery pass sent last; if that fails, its rows stay leased
+    and are sent again once the lease ends (as after a crash)."""
+    try:
+        await deliveries.flush()
+    except Exception:  # the database may be what stopped us
+        logger.exception("could not record the last delivery pass")
+
+
+async def _work(node: Node, stop: asyncio.Event, deliveries: delivery.Passes) -> None:
     """One pass, then a pause when there was nothing to do or the pass failed."""
     try:
-        processed = await run_once(node)
+        processed = await run_once(node, deliveries)
     except Exception:  # the worker loop outlives one bad pass (STYLE.md allows it here)
         logger.exception("worker pass failed; next try in %.0fs", ERROR_PAUSE_SECONDS)
         await _wait(stop, ERROR_PAUSE_SECONDS)

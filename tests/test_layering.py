@@ -41,6 +41,7 @@ ACTIVITYPUB_ALLOWED_THIRD_PARTY = {
     "httpcore",
     "http_sf",
     "aiohttp",
+    "yarl",  # aiohttp's URL: the Deliverer parses an inbox URL once and posts that
     "httpx_aiohttp",
 }
 

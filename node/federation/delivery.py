@@ -4,7 +4,8 @@
 post and its deliveries commit together. `run_once()` leases the rows that are due, gives each
 activity its sender's FEP-8b32 proof, POSTs them concurrently, each signed afresh with its
 sender's key (a retry carries a fresh Date), and
-records the outcome, the host's health and one activity_log row per attempt.
+records the outcome, the host's health and one activity_log row per attempt. A long-running
+worker uses `Passes` instead: the same steps, each pass sent while the one before is recorded.
 
 The retry policy itself (backoff, Retry-After, which answers are final, host pauses) is in
 node/federation/retry_policy.py.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import itertools
 import json
 import logging
@@ -123,20 +125,127 @@ async def enqueue(
 async def run_once(
     node: Node, *, limit: int = 256, concurrency: int = 64, now: datetime | None = None
 ) -> int:
-    """Claim up to `limit` due deliveries and attempt them, `concurrency` at a time; returns
-    how many were attempted. `now` steps time in tests (it also dates the signatures)."""
+    """Claim up to `limit` due deliveries, attempt them `concurrency` at a time and record the
+    outcomes; returns how many were attempted. `now` steps time in tests (it also dates the
+    signatures). A long-running worker uses Passes instead, which records each pass while
+    sending the next."""
     now = now.astimezone(UTC) if now else None  # SQLite compares UTC wall-clock text
+    claimed = await _claim(node, limit, now)
+    if not claimed.rows:
+        return 0
+    sent = await _send(node, await _prepare(node, claimed), concurrency, now)
+    await _record(node.store, sent)
+    return len(sent.attempted)
+
+
+class Passes:
+    """Delivery passes for a long-running worker (node/worker.py): each pass is sent while the
+    one before it is recorded, so the event loop is not idle while a pass's outcomes are
+    written (one transaction) and the next pass's sends wait only for their claim and reads.
+
+    A pass's outcomes are held in memory until the next call to run() (or flush()); its rows
+    stay leased meanwhile, so a worker killed before they are recorded leaves exactly those
+    rows leased, and only they are sent again. Call flush() before stopping. A pass is
+    claimed before the failures of the one before are stored, so a host paused by them may
+    still get that one pass (as it may from another worker's pass in flight).
+    """
+
+    def __init__(self, node: Node, *, limit: int = 256, concurrency: int = 64) -> None:
+        self._node = node
+        self._limit = limit
+        self._concurrency = concurrency
+        self._unrecorded: _Sent | None = None
+
+    async def run(self) -> int:
+        """Claim a pass and send it while recording the previous one; returns how many were
+        attempted. 0: nothing was due, and nothing is left unrecorded."""
+        held = self._unrecorded
+        if held is not None and utcnow() >= held.moment + lease() / 2:
+            # Late (a slow pass, a short lease): its rows are recorded before the claim, which
+            # would otherwise take them back once their lease ends, and send them again.
+            await self.flush()
+        # The claim comes first, before the previous pass's transaction begins: on SQLite both
+        # take the single write lock, and this order never makes one wait for the other.
+        claimed = await _claim(self._node, self._limit, None)
+        if not claimed.rows:
+            await self.flush()
+            return 0
+        # What the previous pass learned of hosts' schemes is not stored yet: pass it on.
+        previous = self._unrecorded
+        prepared = await _prepare(self._node, claimed, previous.accepted if previous else {})
+        self._unrecorded = None
+        sending = _send(self._node, prepared, self._concurrency, None)
+        recording = _record(self._node.store, previous) if previous else _nothing()
+        sent, recorded = await asyncio.gather(sending, recording, return_exceptions=True)
+        if isinstance(sent, BaseException):
+            raise sent  # its rows stay leased and are sent again once the lease ends
+        self._unrecorded = sent
+        if isinstance(recorded, BaseException):
+            raise recorded  # the previous pass's rows stay leased, as if the worker had died
+        return len(sent.attempted)
+
+    async def flush(self) -> None:
+        """Record the pass sent last, if its outcomes are still held."""
+        previous, self._unrecorded = self._unrecorded, None
+        if previous is not None:
+            await _record(self._node.store, previous)
+
+
+async def _nothing() -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    rows: list[dict[str, Any]]
+    moment: datetime
+
+
+@dataclass(frozen=True)
+class _Sent:
+    """A pass sent, its outcomes not yet stored."""
+
+    attempted: list[_Attempted]
+    known: dict[str, str]  # host -> scheme, as stored when the pass began
+    accepted: dict[str, str]  # host -> scheme a 2xx answered in this pass
+    moment: datetime
+
+
+async def _claim(node: Node, limit: int, now: datetime | None) -> _Claimed:
     moment = now or utcnow()
     rows = await node.store.claim_deliveries(
         now=moment, lease_until=moment + lease(), limit=limit, worker=worker_name()
     )
-    if not rows:
-        return 0
-    batch = await _with_proofs(node, [Delivery(**row) for row in rows])
+    return _Claimed(rows, moment)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A claimed pass ready to send: proofs added, keys loaded, hosts' schemes known."""
+
+    batch: list[Delivery]
+    signing_keys: dict[str, keys.PrivateKey | _Unsignable]
+    stored: dict[str, str]  # host -> scheme, as stored when the pass began
+    known: dict[str, str]  # the same, with what the pass before learned
+    moment: datetime
+
+
+async def _prepare(
+    node: Node, claimed: _Claimed, learned: dict[str, str] | None = None
+) -> _Prepared:
+    """Everything a pass reads before sending: done before the previous pass's record starts,
+    so the first requests go out while that transaction runs."""
+    batch = await _with_proofs(node, [Delivery(**row) for row in claimed.rows])
     signing_keys = {name: await _signing_key(node, name) for name in {d.sender for d in batch}}
+    stored = await knocking.known_schemes(node.store, {d.host for d in batch}, claimed.moment)
+    return _Prepared(batch, signing_keys, stored, stored | (learned or {}), claimed.moment)
+
+
+async def _send(node: Node, prepared: _Prepared, concurrency: int, now: datetime | None) -> _Sent:
+    """Attempt every claimed row; a host not known to take a scheme is probed first."""
     gate = asyncio.Semaphore(concurrency)
-    known = await knocking.known_schemes(node.store, {d.host for d in batch}, moment)
-    probes, rest = knocking.probe_first(batch, lambda d: d.host, known)
+    signing_keys, known = prepared.signing_keys, prepared.known
+    probes, rest = knocking.probe_first(prepared.batch, lambda d: d.host, known)
 
     async def attempt_all(deliveries: list[Delivery], schemes: dict[str, str]) -> list[_Attempted]:
         return list(
@@ -149,13 +258,16 @@ async def run_once(
         )
 
     done = await attempt_all(probes, known)
-    learned = _accepted(done)
-    done += await attempt_all(rest, known | learned)
-    await knocking.remember(node.store, learned | _accepted(done), known, moment)
+    probed = _accepted(done)
+    done += await attempt_all(rest, known | probed)
+    return _Sent(done, prepared.stored, probed | _accepted(done), prepared.moment)
+
+
+async def _record(store: Store, sent: _Sent) -> None:
+    await knocking.remember(store, sent.accepted, sent.known, sent.moment)
     # The whole pass is recorded in one transaction (node/storage/delivery_batch.py); a worker
     # killed before it commits leaves these rows leased, and only they are sent again.
-    await _record_pass(node.store, done)
-    return len(batch)
+    await _record_pass(store, sent.attempted)
 
 
 async def _with_proofs(node: Node, batch: list[Delivery]) -> list[Delivery]:
@@ -359,8 +471,9 @@ async def _count_host_failure(store: Store, host: str, now: datetime) -> str:
     return f"; host paused for {duration(pause)} after {failures} failures in a row"
 
 
+@functools.lru_cache(maxsize=64)
 def _summary(body: str) -> tuple[str | None, str | None]:
-    """The activity's type and actor, for the log."""
+    """The activity's type and actor, for the log; parsed once per activity, not per row."""
     document: Any = json.loads(body)
     kind, actor = document.get("type"), document.get("actor")
     return (

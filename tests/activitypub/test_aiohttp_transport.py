@@ -123,3 +123,60 @@ async def test_the_resolver_alone_refuses_a_private_address_at_connect_time() ->
             await session.post(f"http://intranet.example:{port}/inbox", data=BODY)
     assert refused.value.reason == PRIVATE_ADDRESS_REFUSED
     assert sink.received == []
+
+
+async def test_a_fan_out_to_one_host_looks_its_name_up_once() -> None:
+    """The resolver at connect time is the check: no lookup of its own per delivery."""
+    private, public = _key()
+    sink, port = InboxSink([public]), free_port()
+    lookups: list[str] = []
+
+    async def resolver(host: str, port: int) -> list[str]:
+        lookups.append(host)
+        return ["127.0.0.1"]
+
+    policy = FetchPolicy(resolver=resolver, allow_private_networks=True)
+    async with serving(sink, port), Deliverer(policy, user_agent="t") as deliverer:
+        for n in range(6):
+            result = await deliverer.deliver(
+                f"http://inbox.example:{port}/inbox/{n}", BODY, private
+            )
+            assert result.status == 202
+    assert len(sink.received) == 6
+    assert lookups == ["inbox.example"]
+
+
+async def test_a_name_that_does_not_resolve_is_reported_and_nothing_sent() -> None:
+    private, _ = _key()
+
+    async def resolver(host: str, port: int) -> list[str]:
+        return []
+
+    policy = FetchPolicy(resolver=resolver)
+    async with Deliverer(policy, user_agent="t") as deliverer:
+        result = await deliverer.deliver("https://gone.example/inbox", BODY, private)
+    assert (result.status, result.error) == (None, "unresolvable host")
+
+
+@pytest.mark.parametrize(
+    ("url", "error"),
+    [
+        ("ftp://inbox.example/inbox", "scheme not allowed"),
+        ("http://localhost:8080/inbox", PRIVATE_ADDRESS_REFUSED),
+        ("http://[::1]/inbox", PRIVATE_ADDRESS_REFUSED),
+        ("http://0x7f.1/inbox", PRIVATE_ADDRESS_REFUSED),
+        ("http:///inbox", "invalid url"),
+    ],
+)
+async def test_targets_refused_before_anything_is_sent(url: str, error: str) -> None:
+    private, _ = _key()
+    lookups: list[str] = []
+
+    async def resolver(host: str, port: int) -> list[str]:
+        lookups.append(host)
+        return ["93.184.215.14"]
+
+    async with Deliverer(FetchPolicy(resolver=resolver), user_agent="t") as deliverer:
+        result = await deliverer.deliver(url, BODY, private)
+    assert (result.status, result.error) == (None, error)
+    assert lookups == []

@@ -9,14 +9,18 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
+from activitypub.keys import PublicKey
 from node import worker
 from node.app import create_app
 from node.content import publishing
 from node.context import Node
+from node.federation import actors
 from node.federation.actors import local_actor
 from node.settings import Settings
+from node.storage import Store
 
 from ..fediverse import FakeServer, Fediverse
+from ..sink import InboxSink
 
 
 @dataclass
@@ -64,3 +68,17 @@ async def network(settings: Settings) -> AsyncIterator[Network]:
     other.add_user("carol")
     async with app.router.lifespan_context(app), fediverse.client() as http:
         yield Network(app.state.node, http, mastodon, other, fediverse)
+
+
+@pytest.fixture
+async def ben_key(store: Store, settings: Settings) -> PublicKey:
+    """The public key of ben, the member every delivery test sends as."""
+    row = await store.local_actor("ben")
+    assert row is not None
+    return actors.public_key(actors.local_actor(settings, row))
+
+
+@pytest.fixture
+def sink(ben_key: PublicKey) -> InboxSink:
+    """Inboxes that check ben's signatures (tests/sink.py)."""
+    return InboxSink([ben_key])

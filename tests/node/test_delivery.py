@@ -28,7 +28,7 @@ from activitypub.keys import PublicKey
 from activitypub.vocab import Document
 from node import worker
 from node.context import Node
-from node.federation import actors, delivery, retry_policy
+from node.federation import delivery, retry_policy
 from node.ops import vault
 from node.settings import Settings
 from node.storage import Store, utcnow
@@ -53,18 +53,6 @@ def _activity(number: int = 1) -> Document:
 
 async def _resolve(host: str, port: int) -> list[str]:
     return [PRIVATE_ADDRESS if host == "intranet.example" else PUBLIC_ADDRESS]
-
-
-@pytest.fixture
-async def ben_key(store: Store, settings: Settings) -> PublicKey:
-    row = await store.local_actor("ben")
-    assert row is not None
-    return actors.public_key(actors.local_actor(settings, row))
-
-
-@pytest.fixture
-def sink(ben_key: PublicKey) -> InboxSink:
-    return InboxSink([ben_key])
 
 
 @asynccontextmanager
