@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -47,8 +48,10 @@ class NodeApp(Starlette):
     def __init__(self, *, https: bool, limiter: RateLimiter | None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.state.https = https
+        # as Starlette's own stack does for pages: a crash is logged and answered 500
+        guarded = ServerErrorMiddleware(inbox.inbox_app, handler=_server_error)
         self.inbox_stack: ASGIApp = SecurityHeaders(
-            RateLimit(_answering_errors(inbox.inbox_app), limiter=limiter), https=https
+            RateLimit(guarded, limiter=limiter), https=https
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -57,19 +60,6 @@ class NodeApp(Starlette):
             await self.inbox_stack(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
-
-
-def _answering_errors(app: ASGIApp) -> ASGIApp:
-    """What Starlette's ServerErrorMiddleware does for the rest: log, and answer 500."""
-
-    async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await app(scope, receive, send)
-        except Exception as exc:
-            await (await _server_error(Request(scope, receive), exc))(scope, receive, send)
-            raise
-
-    return guarded
 
 
 def create_app(
