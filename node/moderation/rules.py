@@ -57,7 +57,7 @@ def _origin_names(url: str) -> tuple[str, ...]:
     """server_names of the URL's scheme and authority, kept: every activity has a new id, but
     on few servers (the inbox asks this for each one)."""
     scheme, _, rest = url.partition("//")
-    authority = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    authority = rest.split("/", 1)[0]  # urlsplit reads what is left the same way
     return _server_names_of_origin(f"{scheme}//{authority}")
 
 
