@@ -17,7 +17,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from node.accounts.sessions import NodeSessions
-from node.web import inbox, responses
+from node.web import inbox, prerender, responses
 from node.web.look_views import SiteLook
 from node.web.paging import BadPageLink, bad_page_link
 from node.web.ratelimit import RateLimit, RateLimiter
@@ -85,11 +85,13 @@ def create_app(
             responses.warm()  # before uvicorn takes the first request
             stop = asyncio.Event()
             task = asyncio.create_task(worker.run_in_background(node, stop, port=port))
+            ahead = asyncio.create_task(prerender.run(app, node, stop))
             try:
                 yield
             finally:
                 stop.set()
                 await task
+                await ahead
 
     https = settings.url.startswith("https://")
     limiter = RateLimiter(settings.rate_limit) if settings.rate_limit > 0 else None

@@ -99,8 +99,7 @@ def current(node: Node) -> Look:
 
 
 async def refresh(node: Node) -> None:
-    if node.look.fresh() is None:
-        node.look.put(await node.store.site_identity())
+    await node.look.refreshed(node.store.site_identity)
 
 
 def theme_css(found: Look) -> str:

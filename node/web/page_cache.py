@@ -66,7 +66,9 @@ def kept(endpoint: Endpoint, *, html: bool = True) -> Endpoint:
             rendering, first = node.pages.rendering(key, version)
             if first:
                 return await _render(request, endpoint, key, version, rendering)
-            entry = await asyncio.shield(rendering)  # another request is rendering it
+            # Another request is rendering it: this one gets the copy of the version before,
+            # if there is one, or waits for that render.
+            entry = node.pages.earlier(key) or await asyncio.shield(rendering)
             if entry is None:  # it could not be kept: render for this request
                 return await endpoint(request)
         body, etag = entry.body, entry.etag

@@ -3,6 +3,7 @@ collection (what Mastodon >= 4.5 crawls to show a thread), and our members' note
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -56,9 +57,9 @@ async def post_page(request: Request, post: PostRow | None = None) -> Response:
     if isinstance(found, Response):
         return found
     node = node_of(request)
-    author = await author_of(node, found)
-    group = await group_actor(node)
-    media = await node.store.media_of_post(found.id or 0)
+    author, group, media = await asyncio.gather(
+        author_of(node, found), group_actor(node), node.store.media_of_post(found.id or 0)
+    )
     document = article_document(node, found, author, group.actor_id if group else None, media)
     if wants_json(request):  # signed, so it can be passed on and trusted (FEP-8b32)
         return activity_response(await integrity.signed_object(node, author, document))
@@ -80,13 +81,20 @@ async def render_post(
     if media is None:
         media = await node.store.media_of_post(row_id)
     page = _comment_page(request)
-    comments = await _comments(request, found, page)
+    # Read side by side: each read waits for a turn of the event loop, and in a stampede a turn
+    # is long (every kept copy served meanwhile), so reads one after another would make the
+    # first render of a post everyone fetches at once the slowest request of all.
+    comments, reactions, stored_views, shown_quotes = await asyncio.gather(
+        _comments(request, found, page),
+        node.store.reaction_counts(document["id"]),
+        node.store.views_of(row_id),
+        quotes.quotes_of(node, found),
+    )
     if page > comments.pages:
         return error_page(request, 404, "This post has no page of comments with that number.")
-    reactions = await node.store.reaction_counts(document["id"])
     if visits.counts_as_view(request):
         node.views.add(row_id)
-    views = await node.store.views_of(row_id) + node.views.pending(row_id)
+    views = stored_views + node.views.pending(row_id)
     page_cache.count_view_of(request, row_id, views)  # each time a kept copy is served, too
     response = render(
         request,
@@ -101,7 +109,7 @@ async def render_post(
         pager=_comment_links(request, page, comments.pages),
         likes=reactions.get("Like", 0),
         boosts=reactions.get("Announce", 0),
-        quotes=await quotes.quotes_of(node, found),
+        quotes=shown_quotes,
         views=views,
         offer=offer,
     )

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import httpx
 
-from node.cache.pages import KeptResponse, PageCache, VersionReader, matches
+from node.cache.look import Refreshed
+from node.cache.pages import GRACE_SECONDS, KeptResponse, PageCache, VersionReader, matches
 from node.storage import Store
 
 from ..conftest import free_port
@@ -201,3 +202,106 @@ def test_a_change_is_shown_at_once_by_another_process(tmp_path: Path) -> None:
                 assert "Eve was here" not in via_a.text
         finally:
             second.stop()
+
+
+class GatedRead:
+    """A version read that returns `version` as it was when the read began, once released."""
+
+    def __init__(self, version: int) -> None:
+        self.version = version
+        self.started = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def __call__(self) -> int:
+        seen = self.version
+        self.started.set()
+        await self.release.wait()
+        return seen
+
+    def hold(self) -> None:
+        self.started.clear()
+        self.release.clear()
+
+
+async def test_while_the_version_is_read_again_requests_get_the_one_read_last() -> None:
+    """A cache's grace: during a read, a request gets the version read a moment ago at once;
+    the request that started the read, and the next one after it, get the new one."""
+    read, writes = GatedRead(1), [0]
+    reader = VersionReader(read, lambda: writes[0], clock=lambda: 0.0)
+    read.release.set()
+    assert await reader.current() == 1
+    read.hold()
+    read.version, writes[0] = 2, 1  # this process writes: the version is read again
+    first = asyncio.create_task(reader.current())
+    await read.started.wait()
+    meanwhile = await asyncio.wait_for(asyncio.gather(*(reader.current() for _ in range(5))), 1)
+    assert meanwhile == [1] * 5
+    read.release.set()
+    assert await first == 2
+    assert await reader.current() == 2
+    assert reader.reads == 2
+
+
+async def test_a_version_read_long_ago_is_not_served_while_reading_again() -> None:
+    read, clock = GatedRead(1), [0.0]
+    reader = VersionReader(read, clock=lambda: clock[0])
+    read.release.set()
+    assert await reader.current() == 1
+    read.hold()
+    read.version = 2
+    clock[0] = GRACE_SECONDS + 1  # too old to answer with, even while a read runs
+    first = asyncio.create_task(reader.current())
+    await read.started.wait()
+    later = asyncio.create_task(reader.current())
+    await asyncio.sleep(0.01)
+    assert not later.done()
+    read.release.set()
+    assert (await first, await later) == (2, 2)
+
+
+def test_one_render_of_a_response_at_a_time_and_the_copy_before_meanwhile() -> None:
+    async def scenario() -> None:
+        cache = PageCache()
+        key = ("html", "/posts/a", "", "en", "look")
+        cache.put(key, KeptResponse(3, b"three", 200, (), '"3"', cache.now()))
+        rendering, first = cache.rendering(key, 4)
+        assert first and cache.get(key, 4) is None
+        before = cache.earlier(key)
+        assert before is not None and before.body == b"three"
+        # version 5 arrives while 4 renders: no second render, the copy before meanwhile
+        again, second_first = cache.rendering(key, 5)
+        assert again is rendering and not second_first
+        four = KeptResponse(4, b"four", 200, (), '"4"', cache.now())
+        cache.rendered(key, rendering, four)
+        assert cache.get(key, 4) is four and cache.get(key, 5) is None
+        _, after = cache.rendering(key, 5)  # the next request renders the version then current
+        assert after
+
+    asyncio.run(scenario())
+
+
+async def test_the_look_is_read_by_one_request_at_a_time() -> None:
+    """After a quiet moment, a burst of requests makes one query for the look, and only the
+    first waits for it; the first read of all is waited for by everyone."""
+    reads = 0
+    release = asyncio.Event()
+
+    async def read() -> str:
+        nonlocal reads
+        reads += 1
+        await release.wait()
+        return f"look {reads}"
+
+    look: Refreshed[str] = Refreshed(seconds=0.0)
+    first = [asyncio.create_task(look.refreshed(read)) for _ in range(5)]
+    await asyncio.sleep(0.01)
+    assert reads == 1 and not any(task.done() for task in first)
+    release.set()
+    assert [await task for task in first] == ["look 1"] * 5
+    release.clear()
+    reader = asyncio.create_task(look.refreshed(read))  # not fresh any more: read again
+    await asyncio.sleep(0.01)
+    meanwhile = await asyncio.wait_for(asyncio.gather(*(look.refreshed(read) for _ in range(5))), 1)
+    assert meanwhile == ["look 1"] * 5 and reads == 2
+    release.set()
+    assert await reader == "look 2"
