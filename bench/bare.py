@@ -12,6 +12,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
+from node.loop import SERVE_LOOP
+
 PAGE = "<!doctype html><title>bare</title><p>" + "reference " * 50 + "</p>"
 NOTE = {
     "@context": "https://www.w3.org/ns/activitystreams",
@@ -54,4 +56,4 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
     port = parser.parse_args().port
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", loop=SERVE_LOOP)

@@ -34,6 +34,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from node.loop import SERVE_LOOP
+
 MAX_BODY = 1_048_576
 SCHEMA = """CREATE TABLE IF NOT EXISTS inbox (
     id INTEGER PRIMARY KEY, activity_id TEXT, actor TEXT, content TEXT, body TEXT)"""
@@ -140,4 +142,10 @@ if __name__ == "__main__":
     parser.add_argument("--database", type=Path, required=True)
     args = parser.parse_args()
     # as `conode serve` runs uvicorn: log level info, so the access log is written here too
-    uvicorn.run(make_app(args.database), host="127.0.0.1", port=args.port, log_level="info")
+    uvicorn.run(
+        make_app(args.database),
+        host="127.0.0.1",
+        port=args.port,
+        log_level="info",
+        loop=SERVE_LOOP,
+    )

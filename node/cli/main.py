@@ -18,6 +18,7 @@ from node.accounts.members import AccountError
 from node.content.identity import IdentityError
 from node.content.publishing import PublishError
 from node.federation import actors, following, integrity, report_forwarding
+from node.loop import SERVE_LOOP
 from node.moderation.rules import ModerationError
 from node.network import links
 from node.offers.terms import OfferError
@@ -236,7 +237,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         # and not the ~80 MB this command imported.
         command = [sys.executable, "-m", "uvicorn", "node.app:serve_app", "--factory"]
         command += ["--workers", str(args.processes), "--host", args.host]
-        command += ["--port", str(args.port), "--log-level", "info"]
+        command += ["--port", str(args.port), "--log-level", "info", "--loop", SERVE_LOOP]
         sys.stdout.flush()
         sys.stderr.flush()
         os.execv(sys.executable, command)
@@ -245,6 +246,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         log_level="info",
+        loop=SERVE_LOOP,
     )
     return 0
 
@@ -256,7 +258,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     print(f"conode {__version__} worker for {settings.url}", flush=True)
     if sys.platform == "win32":
         asyncio.run(run_forever(settings))
-    else:  # uvloop, as uvicorn uses for `serve`: ~25% more deliveries/s (bench/fanout.py)
+    else:  # uvloop: ~25% more deliveries/s (bench/fanout.py); serve keeps asyncio (node/loop.py)
         import uvloop
 
         uvloop.run(run_forever(settings))
