@@ -141,14 +141,18 @@ async def run_once(
 
 class Passes:
     """Delivery passes for a long-running worker (node/worker.py): each pass is sent while the
-    one before it is recorded, so the event loop is not idle while a pass's outcomes are
-    written (one transaction) and the next pass's sends wait only for their claim and reads.
+    one before it is recorded and the one after it is claimed and read, so the event loop is
+    not idle while a pass's outcomes are written (one transaction) nor while the next pass
+    waits for its claim and reads.
 
     A pass's outcomes are held in memory until the next call to run() (or flush()); its rows
     stay leased meanwhile, so a worker killed before they are recorded leaves exactly those
-    rows leased, and only they are sent again. Call flush() before stopping. A pass is
-    claimed before the failures of the one before are stored, so a host paused by them may
-    still get that one pass (as it may from another worker's pass in flight).
+    rows leased, and only they are sent again. The pass claimed ahead is leased too: a worker
+    killed then leaves it leased, unsent, until its lease ends (its attempt is counted once
+    more than it was made). Call flush() before stopping: it sends the pass claimed ahead and
+    records everything. A pass is claimed before the failures of the one before are stored,
+    so a host paused by them may still get that one pass (as it may from another worker's
+    pass in flight).
     """
 
     def __init__(self, node: Node, *, limit: int = 256, concurrency: int = 64) -> None:
@@ -156,40 +160,86 @@ class Passes:
         self._limit = limit
         self._concurrency = concurrency
         self._unrecorded: _Sent | None = None
+        self._ahead: _Prepared | None = None  # claimed and read while the last pass was sent
 
     async def run(self) -> int:
-        """Claim a pass and send it while recording the previous one; returns how many were
-        attempted. 0: nothing was due, and nothing is left unrecorded."""
+        """Send a pass (the one claimed ahead, or one claimed now) while recording the
+        previous one and claiming the next; returns how many were attempted. 0: nothing was
+        due, and nothing is left unrecorded."""
         held = self._unrecorded
-        if held is not None and utcnow() >= held.moment + lease() / 2:
-            # Late (a slow pass, a short lease): its rows are recorded before the claim, which
+        if held is not None and _half_leased(held.moment):
+            # Late (a slow pass, a short lease): its rows are recorded before any claim, which
             # would otherwise take them back once their lease ends, and send them again.
-            await self.flush()
-        # The claim comes first, before the previous pass's transaction begins: on SQLite both
-        # take the single write lock, and this order never makes one wait for the other.
-        claimed = await _claim(self._node, self._limit, None)
-        if not claimed.rows:
-            await self.flush()
-            return 0
+            await self._record_held()
+        prepared, self._ahead = self._ahead, None
+        if prepared is not None and _half_leased(prepared.moment):
+            # Sent now, it might outlast its lease and be claimed by another worker meanwhile:
+            # left leased instead, and claimed again (by anyone) once the lease ends.
+            logger.warning(
+                "%d deliveries claimed ahead wait for their lease to end", len(prepared.batch)
+            )
+            prepared = None
         # What the previous pass learned of hosts' schemes is not stored yet: pass it on.
         previous = self._unrecorded
-        prepared = await _prepare(self._node, claimed, previous.accepted if previous else {})
+        learned = previous.accepted if previous else {}
+        if prepared is None:
+            # The claim comes before the previous pass's transaction begins: on SQLite both
+            # take the single write lock, and this order never makes one wait for the other.
+            claimed = await _claim(self._node, self._limit, None)
+            if not claimed.rows:
+                await self.flush()
+                return 0
+            prepared = await _prepare(self._node, claimed, learned)
+        else:
+            prepared = dataclasses.replace(prepared, known=prepared.known | learned)
         self._unrecorded = None
         sending = _send(self._node, prepared, self._concurrency, None)
-        recording = _record(self._node.store, previous) if previous else _nothing()
-        sent, recorded = await asyncio.gather(sending, recording, return_exceptions=True)
+        following = self._record_then_claim(previous)
+        sent, followed = await asyncio.gather(sending, following, return_exceptions=True)
         if isinstance(sent, BaseException):
             raise sent  # its rows stay leased and are sent again once the lease ends
         self._unrecorded = sent
-        if isinstance(recorded, BaseException):
-            raise recorded  # the previous pass's rows stay leased, as if the worker had died
+        if isinstance(followed, BaseException):
+            raise followed  # the previous pass's rows stay leased, as if the worker had died
         return len(sent.attempted)
 
-    async def flush(self) -> None:
-        """Record the pass sent last, if its outcomes are still held."""
+    async def _record_then_claim(self, previous: _Sent | None) -> None:
+        """Record the previous pass, then claim and read the next one: one after the other,
+        so on SQLite neither waits for the other's write lock."""
+        if previous is not None:
+            await _record(self._node.store, previous)
+        claimed = await _claim(self._node, self._limit, None)
+        if claimed.rows:
+            self._ahead = await _prepare(self._node, claimed)
+
+    async def _record_held(self) -> None:
         previous, self._unrecorded = self._unrecorded, None
         if previous is not None:
             await _record(self._node.store, previous)
+
+    async def flush(self) -> None:
+        """Send the pass claimed ahead, if any, and record every pass sent: the pass in
+        progress is finished, and no row is left leased."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            previous = self._unrecorded
+            learned = previous.accepted if previous else {}
+            ahead = dataclasses.replace(ahead, known=ahead.known | learned)
+            self._unrecorded = None
+            sending = _send(self._node, ahead, self._concurrency, None)
+            recording = _record(self._node.store, previous) if previous else _nothing()
+            sent, recorded = await asyncio.gather(sending, recording, return_exceptions=True)
+            if isinstance(sent, BaseException):
+                raise sent
+            self._unrecorded = sent
+            if isinstance(recorded, BaseException):
+                raise recorded
+        await self._record_held()
+
+
+def _half_leased(moment: datetime) -> bool:
+    """Half the lease of rows claimed at `moment` is gone."""
+    return utcnow() >= moment + lease() / 2
 
 
 async def _nothing() -> None:
