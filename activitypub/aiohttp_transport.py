@@ -17,7 +17,6 @@ a fan-out to one host costs one lookup, not one per delivery.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import socket
 from datetime import UTC, datetime
 from types import TracebackType
@@ -105,15 +104,23 @@ class Deliverer:
 
     def __init__(self, policy: FetchPolicy, *, user_agent: str) -> None:
         self._policy = policy
+        # Sent with every request: the session's own headers, so a request adds only its
+        # signature's; signing reads them too (draft-cavage may cover any header).
         self._headers = {
             "User-Agent": user_agent,
             "Content-Type": ACTIVITY_JSON,
             "Accept": DEFAULT_ACCEPT,
         }
-        self._timeout = aiohttp.ClientTimeout(
-            sock_connect=policy.connect_timeout, sock_read=policy.read_timeout
-        )
+        # total_timeout bounds a delivery, both knocks together: the first request gets all of
+        # it, a second knock what is left (aiohttp's own total covers reading the answer too).
+        self._timeout = self._timeout_of(policy.total_timeout)
         self._session: aiohttp.ClientSession | None = None
+
+    def _timeout_of(self, total: float) -> aiohttp.ClientTimeout:
+        policy = self._policy
+        return aiohttp.ClientTimeout(
+            total=total, sock_connect=policy.connect_timeout, sock_read=policy.read_timeout
+        )
 
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -122,8 +129,15 @@ class Deliverer:
                 limit=100,
                 limit_per_host=self._policy.max_per_host,
             )
-            # trust_env=False: an environment proxy would be connected to, not the vetted address
-            self._session = aiohttp.ClientSession(connector=connector, trust_env=False)
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                headers=self._headers,
+                timeout=self._timeout,
+                # an inbox that sets a cookie gets none back: deliveries carry no state
+                cookie_jar=aiohttp.DummyCookieJar(),
+                # an environment proxy would be connected to, not the vetted address
+                trust_env=False,
+            )
         return self._session
 
     async def deliver(
@@ -142,8 +156,7 @@ class Deliverer:
         only draft-cavage; the result's `signed_with` names the scheme a 2xx answered."""
         try:
             target = _target(inbox_url, self._policy)
-            async with asyncio.timeout(self._policy.total_timeout):
-                return await self._knock(inbox_url, target, body, key, now, known)
+            return await self._knock(inbox_url, target, body, key, now, known)
         except FetchError as exc:
             return DeliveryResult(status=None, error=exc.reason)
         except TimeoutError:
@@ -163,20 +176,33 @@ class Deliverer:
         known: str | None,
     ) -> DeliveryResult:
         result = DeliveryResult(status=None, error="not sent")
-        for scheme in knock_order(known):
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._policy.total_timeout
+        for knock, scheme in enumerate(knock_order(known)):
+            timeout = self._timeout
+            if knock:  # the second knock gets what the first left of total_timeout
+                left = deadline - loop.time()
+                if left <= 0:
+                    raise TimeoutError
+                timeout = self._timeout_of(left)
             moment = now or datetime.now(UTC)
             signed = signature_headers(scheme, "POST", inbox_url, self._headers, body, key, moment)
-            result = await self._post(target, body, self._headers | signed)
-            if result.ok:
-                return dataclasses.replace(result, signed_with=scheme)
-            if result.status not in KNOCK_AGAIN:
+            result = await self._post(target, body, signed, timeout, scheme)
+            if result.ok or result.status not in KNOCK_AGAIN:
                 break
         return result
 
-    async def _post(self, target: URL, body: bytes, headers: dict[str, str]) -> DeliveryResult:
+    async def _post(
+        self,
+        target: URL,
+        body: bytes,
+        signed: dict[str, str],
+        timeout: aiohttp.ClientTimeout,
+        scheme: str,
+    ) -> DeliveryResult:
         session = self._open()
         async with session.post(
-            target, data=body, headers=headers, allow_redirects=False, timeout=self._timeout
+            target, data=body, headers=signed, allow_redirects=False, timeout=timeout
         ) as response:
             excerpt = b""  # the start of the answer, for the delivery log; the rest is not read
             while len(excerpt) < DELIVERY_BODY_EXCERPT_BYTES:
@@ -191,6 +217,7 @@ class Deliverer:
                 retry_after=parse_retry_after(response.headers.get("Retry-After")),
                 error=None if ok else f"http {status}",
                 detail="" if ok else excerpt.decode("utf-8", "replace"),
+                signed_with=scheme if ok else None,
             )
 
     async def aclose(self) -> None:

@@ -23,6 +23,8 @@ ALGORITHM_KEYS: dict[str, type] = {
     "ed25519": ed25519.Ed25519PublicKey,
 }
 _PSS_SHA512 = padding.PSS(mgf=padding.MGF1(hashes.SHA512()), salt_length=64)
+_PKCS1V15 = padding.PKCS1v15()
+_SHA256 = hashes.SHA256()
 
 
 def algorithms_for(public: PublicKeyTypes, alg: str | None) -> tuple[str, ...]:
@@ -61,6 +63,10 @@ def _verify_one(public: PublicKeyTypes, alg: str, signature: bytes, data: bytes)
 
 
 def sign_bytes(private: PrivateKeyTypes, alg: str | None, data: bytes) -> bytes:
+    if alg is None and isinstance(private, rsa.RSAPrivateKey):
+        # What algorithms_for() picks first for an RSA key, without deriving the public key
+        # for every signature (a delivery's case)
+        return private.sign(data, _PKCS1V15, _SHA256)
     alg = algorithms_for(private.public_key(), alg)[0]
     if isinstance(private, rsa.RSAPrivateKey) and alg == "rsa-pss-sha512":
         return private.sign(data, _PSS_SHA512, hashes.SHA512())

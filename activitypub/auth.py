@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator, Mapping
 from datetime import UTC, datetime
-from email.utils import format_datetime
 
 import httpx
 
 from activitypub.keys import PrivateKey
-from activitypub.signatures import sign_request, sign_request_rfc9421
+from activitypub.signatures import http_date, sign_request, sign_request_rfc9421
 
 RFC9421 = "rfc9421"
 CAVAGE = "draft-cavage"
@@ -54,7 +53,7 @@ def signature_headers(
         return sign_request(method, url, headers, body, key, now=now)
     added = sign_request_rfc9421(method, url, headers, body, key, created=now)
     # Date is not covered, but servers that log or rate requests by it expect one.
-    added["Date"] = format_datetime(now.astimezone(UTC), usegmt=True)
+    added["Date"] = http_date(now)
     return added
 
 

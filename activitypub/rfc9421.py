@@ -71,9 +71,11 @@ def signature_base(message: Message, member: Member, *, serialised: str | None =
     """RFC 9421 section 2.5: one line per component, then the re-serialised parameters
     (`serialised`: serialise(member), when the caller has it already)."""
     lines: list[str] = []
+    derived: dict[str, str] = {}  # the derived components, worked out once if any is signed
     for item in member[0]:
         identifier = _identifier(item)
-        lines.extend(f"{identifier}: {value}" for value in _component_values(message, item))
+        values = _component_values(message, item, derived)
+        lines.extend(f"{identifier}: {value}" for value in values)
     lines.append(f'"@signature-params": {serialised or serialise(member)}')
     return "\n".join(lines).encode()
 
@@ -152,15 +154,16 @@ def _component_names(member: Member) -> list[str]:
     return [str(name) for name in names]
 
 
-def _component_values(message: Message, item: Component) -> list[str]:
+def _component_values(message: Message, item: Component, derived: dict[str, str]) -> list[str]:
     name, params = str(item[0]), item[1]
-    allowed = {"name"} if name == "@query-param" else set()
-    if set(params) - allowed:
+    if params and set(params) - ({"name"} if name == "@query-param" else set()):
         raise SignatureError(f"unsupported component parameter: {name}")
     if name == "@query-param":
         return _query_param_values(message.target, params.get("name"))
     if name.startswith("@"):
-        value = _derived_components(message).get(name)
+        if not derived:
+            derived.update(_derived_components(message))
+        value = derived.get(name)
         if value is None:
             raise SignatureError(f"unsupported component: {name}")
         return [value]

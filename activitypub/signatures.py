@@ -8,7 +8,9 @@ live in cavage.py and rfc9421.py. Sans-I/O: the only awaits are the injected key
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import math
 from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -56,6 +58,17 @@ REQUIRED_HEADERS = ("(request-target)", "host")
 REQUIRED_COMPONENTS = ("@method", "@target-uri")
 
 
+@functools.lru_cache(maxsize=4)
+def _http_date_of(seconds: int) -> str:
+    return format_datetime(datetime.fromtimestamp(seconds, UTC), usegmt=True)
+
+
+def http_date(moment: datetime) -> str:
+    """The HTTP Date of `moment` (whole seconds), formatted once per second: email.utils
+    builds it field by field, and every delivery of a fan-out in that second sends the same."""
+    return _http_date_of(math.floor(moment.timestamp()))
+
+
 def digest_header(body: bytes) -> str:
     return "SHA-256=" + b64(hashlib.sha256(body).digest())
 
@@ -81,7 +94,7 @@ def sign_request(
     parts = urlsplit(url)
     added = {
         "Host": normalise_authority(parts.netloc.rpartition("@")[2], parts.scheme),
-        "Date": format_datetime((now or datetime.now(UTC)).astimezone(UTC), usegmt=True),
+        "Date": http_date(now or datetime.now(UTC)),
     }
     if body or method.upper() == "POST":
         added["Digest"] = digest_header(body or b"")
@@ -131,7 +144,8 @@ def sign_request_rfc9421(
         params["alg"] = alg
     member = rfc9421.signature_input(components, params)
     serialised = rfc9421.serialised_input(tuple(components), tuple(params.items()))
-    message = Message(lowered, body or b"", method, target_of(url), parts.scheme)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")  # target_of(url)
+    message = Message(lowered, body or b"", method, target, parts.scheme)
     base = rfc9421.signature_base(message, member, serialised=serialised)
     signature = sign_bytes(load_private_key(key.pem), alg, base)
     added["Signature-Input"] = f"{label}={serialised}"

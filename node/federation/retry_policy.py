@@ -33,7 +33,8 @@ FINAL_ERRORS = frozenset({PRIVATE_ADDRESS_REFUSED, "scheme not allowed", "invali
 # defaults, ceil(256 / 64) rounds of at most ~35 s each (resolve + FetchPolicy.total_timeout).
 # A worker killed mid-batch leaves its rows leased until then; only those may be sent twice.
 # A long-running worker records a batch while sending the next (delivery.Passes), and before
-# its next claim once half of this has gone by, so the lease still covers one batch.
+# its next claim once half of this has gone by, so the lease still covers one batch; the batch
+# it claims ahead while sending is sent only while at least half of its lease is left.
 LEASE = timedelta(minutes=5)
 # Overrides LEASE in seconds; the kill test sets it so a restarted worker need not wait 5 min.
 LEASE_ENV = "CONODE_DELIVERY_LEASE_SECONDS"

@@ -5,10 +5,13 @@ to a sink on 127.0.0.1."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import UTC, datetime
 
 import aiohttp
 import pytest
+from starlette.types import Receive, Scope, Send
 
 from activitypub.aiohttp_transport import Deliverer, GuardedResolver
 from activitypub.client import PRIVATE_ADDRESS_REFUSED, FetchPolicy, UnsafeTargetError
@@ -180,3 +183,73 @@ async def test_targets_refused_before_anything_is_sent(url: str, error: str) -> 
         result = await deliverer.deliver(url, BODY, private)
     assert (result.status, result.error) == (None, error)
     assert lookups == []
+
+
+class Dripping:
+    """An inbox that reads the request, answers `statuses` in turn (the last repeats), each
+    after `wait` seconds, then drips its body a byte every 0.1 s for `drip` seconds; it
+    records every request's headers and sets a cookie on each answer."""
+
+    def __init__(self, *statuses: int, wait: float = 0.0, drip: float = 0.0) -> None:
+        self.statuses, self.wait, self.drip = list(statuses), wait, drip
+        self.headers: list[dict[str, str]] = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        more = True
+        while more:
+            message = await receive()
+            more = message.get("more_body", False)
+        self.headers.append({k.decode(): v.decode() for k, v in scope["headers"]})
+        status = self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
+        await asyncio.sleep(self.wait)
+        cookie = (b"set-cookie", b"session=abc; Path=/")
+        await send({"type": "http.response.start", "status": status, "headers": [cookie]})
+        for _ in range(round(self.drip / 0.1)):
+            await send({"type": "http.response.body", "body": b"x", "more_body": True})
+            await asyncio.sleep(0.1)
+        await send({"type": "http.response.body", "body": b""})
+
+
+def _timed_policy(total: float) -> FetchPolicy:
+    async def resolver(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"]
+
+    return FetchPolicy(resolver=resolver, allow_private_networks=True, total_timeout=total)
+
+
+async def test_an_answer_dripped_past_total_timeout_is_a_timeout() -> None:
+    # Each byte comes well within read_timeout, so only the total bounds the answer
+    private, _ = _key()
+    inbox, port = Dripping(500, drip=3.0), free_port()
+    async with serving(inbox, port), Deliverer(_timed_policy(0.8), user_agent="t") as deliverer:
+        started = time.monotonic()
+        result = await deliverer.deliver(f"http://inbox.example:{port}/inbox", BODY, private)
+        took = time.monotonic() - started
+    assert (result.status, result.error) == (None, "timeout")
+    assert 0.7 < took < 2.0
+
+
+async def test_both_knocks_together_stay_within_total_timeout() -> None:
+    # The first knock is refused (401) after 0.6 s; the second may have only what is left of
+    # 1 s, and its answer comes after another 0.6 s
+    private, _ = _key()
+    inbox, port = Dripping(401, 202, wait=0.6), free_port()
+    async with serving(inbox, port), Deliverer(_timed_policy(1.0), user_agent="t") as deliverer:
+        started = time.monotonic()
+        result = await deliverer.deliver(f"http://inbox.example:{port}/inbox", BODY, private)
+        took = time.monotonic() - started
+    assert (result.status, result.error) == (None, "timeout")
+    assert len(inbox.headers) == 2  # it did knock twice
+    assert 0.9 < took < 1.5
+
+
+async def test_an_inbox_that_sets_a_cookie_gets_none_back() -> None:
+    private, _ = _key()
+    inbox, port = Dripping(202), free_port()
+    async with serving(inbox, port), Deliverer(_timed_policy(5), user_agent="t") as deliverer:
+        for _ in range(2):
+            result = await deliverer.deliver(f"http://inbox.example:{port}/inbox", BODY, private)
+            assert result.status == 202
+    assert [("cookie" in headers) for headers in inbox.headers] == [False, False]

@@ -11,9 +11,11 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
+from email.utils import format_datetime
 from pathlib import Path
 
+import http_sf
 import httpx
 import pytest
 from cryptography.hazmat.primitives import hashes
@@ -21,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from activitypub import rfc9421
 from activitypub.auth import HttpSignatureAuth
 from activitypub.keys import (
     PrivateKey,
@@ -29,10 +32,12 @@ from activitypub.keys import (
     load_private_pem,
     public_pem_from_private,
 )
+from activitypub.signature_checks import Message
 from activitypub.signatures import (
     KeyLookup,
     SignatureError,
     digest_header,
+    http_date,
     sign_request,
     sign_request_rfc9421,
     verify_request,
@@ -782,3 +787,34 @@ async def test_rfc9421_any_header_text_is_refused_with_a_reason_or_verified(
 
 async def _refusing_lookup(key_id: str) -> PublicKey:
     raise SignatureError("key fetch failed")
+
+
+# --- the signer's shortcuts (a delivery's cost beside the RSA operation) ---------------------
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(1971, 1, 1),
+        max_value=datetime(2200, 1, 1),
+        timezones=st.sampled_from([UTC, timezone(timedelta(hours=-7)), timezone(timedelta(0))]),
+    )
+)
+def test_the_date_formatted_once_per_second_is_the_one_email_utils_formats(
+    moment: datetime,
+) -> None:
+    assert http_date(moment) == format_datetime(moment.astimezone(UTC), usegmt=True)
+
+
+def test_an_rsa_key_without_alg_signs_pkcs1v15_sha256_as_rfc9421_picks_first(
+    alice: Signer,
+) -> None:
+    added = sign_request_rfc9421(
+        "POST", "https://b.example/inbox", {}, b"{}", alice.private, label="sig1"
+    )
+    signature = base64.b64decode(added["Signature"].removeprefix("sig1=:").removesuffix(":"))
+    headers = {"host": "b.example", "content-digest": added["Content-Digest"]}
+    message = Message(headers, b"{}", "POST", "/inbox", "https")
+    member = http_sf.parse(added["Signature-Input"].encode(), tltype="dictionary")["sig1"]
+    base = rfc9421.signature_base(message, member)
+    public = load_private_pem(alice.private.pem).public_key()
+    public.verify(signature, base, padding.PKCS1v15(), hashes.SHA256())  # raises if not

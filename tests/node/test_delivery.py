@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import logging
 import os
 import signal
 import sys
@@ -522,6 +523,68 @@ async def test_a_pass_logs_its_attempts_in_order_with_empty_and_unicode_fields(
         (e["host"], e["outcome"], e["reason"], e["activity_id"], e["type_"], None) for e in entries
     ]
     assert len({e["created_at"] for e in logged}) == 1
+
+
+async def test_a_pass_logs_one_line_and_a_line_per_row_not_delivered(
+    node: Node, store: Store, sink: InboxSink, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given three inboxes that take the activity and one that answers 503
+    sink.answer("https://d.example/inbox", 503)
+    urls = [f"https://{name}.example/inbox" for name in "abcd"]
+    activity_id = await _queue(store, *urls)
+    # When a pass delivers them, logged at INFO (what `conode worker` logs)
+    with caplog.at_level(logging.INFO, logger="node.federation.delivery"):
+        assert await delivery.run_once(node) == 4
+    # Then one line sums the pass up and one names the row not delivered
+    lines = [r.getMessage() for r in caplog.records if r.name == "node.federation.delivery"]
+    assert lines[-1] == "delivery pass: 4 attempted, 3 delivered, 1 to retry, 0 given up"
+    assert len(lines) == 2
+    assert lines[0].startswith(f"delivery {activity_id} to https://d.example/inbox (attempt 1)")
+    # and every attempt is in the activity log all the same
+    assert sorted(outcome for outcome, _ in await _log(store)) == ["delivered"] * 3 + ["retry"]
+
+
+async def test_at_debug_a_pass_logs_every_row(
+    node: Node, store: Store, sink: InboxSink, caplog: pytest.LogCaptureFixture
+) -> None:
+    activity_id = await _queue(store, "https://a.example/inbox", "https://b.example/inbox")
+    with caplog.at_level(logging.DEBUG, logger="node.federation.delivery"):
+        await delivery.run_once(node)
+    lines = [r.getMessage() for r in caplog.records if r.name == "node.federation.delivery"]
+    assert lines == [
+        f"delivery {activity_id} to https://a.example/inbox (attempt 1): delivered, http 202",
+        f"delivery {activity_id} to https://b.example/inbox (attempt 1): delivered, http 202",
+        "delivery pass: 2 attempted, 2 delivered, 0 to retry, 0 given up",
+    ]
+
+
+async def test_a_pass_has_at_most_its_concurrency_in_flight_and_attempts_every_row(
+    settings: Settings, store: Store, sink: InboxSink
+) -> None:
+    # Given an inbox that holds each request 50 ms, counting those in flight
+    sink.delay = 0.05
+    in_flight, most = 0, 0
+
+    async def counting(scope: Any, receive: Any, send: Any) -> None:
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        try:
+            await sink(scope, receive, send)
+        finally:
+            in_flight -= 1
+
+    urls = [f"https://h{n:02}.example/inbox" for n in range(10)]
+    activity_id = await _queue(store, *urls)
+    transport = httpx.ASGITransport(app=counting)
+    async with _open_node(settings, store, transport, FetchPolicy(resolver=_resolve)) as node:
+        # When a pass of 10 rows is sent 3 at a time
+        assert await delivery.run_once(node, limit=10, concurrency=3) == 10
+    # Then never more than 3 were in flight, and each row went out once and was recorded
+    assert most == 3
+    assert sorted(r.host for r in sink.received) == [f"h{n:02}.example" for n in range(10)]
+    rows = await store.deliveries_of(activity_id)
+    assert [row["status"] for row in rows] == ["delivered"] * 10
 
 
 # --- the policy as numbers --------------------------------------------------------------------

@@ -113,6 +113,41 @@ async def test_a_pass_is_recorded_before_the_next_claim_once_half_its_lease_is_g
     assert await store.count_deliveries("delivered") == 4
 
 
+async def test_the_next_pass_is_claimed_while_one_is_sent_and_flush_sends_it(
+    settings: Settings, store: Store, sink: InboxSink
+) -> None:
+    # Given nine deliveries, worked in passes of three
+    urls = [f"https://h{n}.example/inbox" for n in range(9)]
+
+    async def leased_unsent() -> set[str]:
+        reached = {f"https://{r.host}{r.path}" for r in sink.received}
+        return {
+            row["inbox_url"]
+            for row in await store.deliveries_of(activity_id)
+            if row["locked_until"] is not None and row["inbox_url"] not in reached
+        }
+
+    async with _open_node(
+        settings, store, httpx.ASGITransport(app=sink), FetchPolicy(resolver=_resolve)
+    ) as node:
+        activity_id = await _queue(store, *urls)
+        passes = delivery.Passes(node, limit=3)
+        # When a pass is sent, the next three are claimed (leased, their attempt counted)
+        assert await passes.run() == 3
+        assert await leased_unsent() == set(urls[3:6])
+        # and the next run sends them, claiming the three after
+        assert await passes.run() == 3
+        assert {f"https://{r.host}{r.path}" for r in sink.received} == set(urls[:6])
+        assert await leased_unsent() == set(urls[6:])
+        # Then flush() sends the pass claimed ahead and records everything
+        await passes.flush()
+    assert sorted(f"https://{r.host}{r.path}" for r in sink.received) == sorted(urls)
+    rows = await store.deliveries_of(activity_id)
+    assert [(row["status"], row["attempts"], row["locked_until"]) for row in rows] == [
+        ("delivered", 1, None)
+    ] * 9
+
+
 # --- killed between sending and recording -----------------------------------------------------
 
 
