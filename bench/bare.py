@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
-from node.loop import SERVE_LOOP
+from node.settings import SERVE_LOOP
 
 PAGE = "<!doctype html><title>bare</title><p>" + "reference " * 50 + "</p>"
 NOTE = {

@@ -34,7 +34,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from node.loop import SERVE_LOOP
+from node.settings import SERVE_LOOP
 
 MAX_BODY = 1_048_576
 SCHEMA = """CREATE TABLE IF NOT EXISTS inbox (

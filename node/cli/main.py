@@ -18,13 +18,12 @@ from node.accounts.members import AccountError
 from node.content.identity import IdentityError
 from node.content.publishing import PublishError
 from node.federation import actors, following, integrity, report_forwarding
-from node.loop import SERVE_LOOP
 from node.moderation.rules import ModerationError
 from node.network import links
 from node.offers.terms import OfferError
 from node.ops import secret_check, vault
 from node.ops.backup import BackupError
-from node.settings import Settings, SettingsError, load_settings
+from node.settings import SERVE_LOOP, Settings, SettingsError, load_settings
 from node.storage import DatabaseUrlError, Store, head_revision, migrate, redact
 
 from . import backup as cli_backup
@@ -258,7 +257,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     print(f"conode {__version__} worker for {settings.url}", flush=True)
     if sys.platform == "win32":
         asyncio.run(run_forever(settings))
-    else:  # uvloop: ~25% more deliveries/s (bench/fanout.py); serve keeps asyncio (node/loop.py)
+    else:  # uvloop: ~25% more deliveries/s (bench/fanout.py); serve keeps asyncio (SERVE_LOOP)
         import uvloop
 
         uvloop.run(run_forever(settings))
