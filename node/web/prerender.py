@@ -37,6 +37,7 @@ async def run(app: ASGIApp, node: Node, stop: asyncio.Event) -> None:
     async with httpx.AsyncClient(transport=transport, base_url=node.settings.url) as client:
         seen: int | None = None
         newest: int | None = None
+        failing = False
         while not stop.is_set():
             try:
                 # its own query: the version requests use (node.versions) is read by them, so
@@ -45,8 +46,11 @@ async def run(app: ASGIApp, node: Node, stop: asyncio.Event) -> None:
                 if version != seen:
                     seen = version
                     newest = await _render_new(node, client, newest)
+                failing = False
             except Exception:  # the database may be restarting: look again later
-                logger.exception("could not render new pages ahead of their first visitor")
+                if not failing:  # said once, not twice a second until it is back
+                    logger.exception("could not render new pages ahead of their first visitor")
+                failing = True
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), FRESH_SECONDS)
 
