@@ -20,7 +20,7 @@ import itertools
 import json
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -179,9 +179,7 @@ class Passes:
                 "%d deliveries claimed ahead wait for their lease to end", len(prepared.batch)
             )
             prepared = None
-        # What the previous pass learned of hosts' schemes is not stored yet: pass it on.
         previous = self._unrecorded
-        learned = previous.accepted if previous else {}
         if prepared is None:
             # The claim comes before the previous pass's transaction begins: on SQLite both
             # take the single write lock, and this order never makes one wait for the other.
@@ -189,19 +187,25 @@ class Passes:
             if not claimed.rows:
                 await self.flush()
                 return 0
-            prepared = await _prepare(self._node, claimed, learned)
-        else:
-            prepared = dataclasses.replace(prepared, known=prepared.known | learned)
-        self._unrecorded = None
+            prepared = await _prepare(self._node, claimed)
+        sent = await self._send_beside(prepared, self._record_then_claim(previous))
+        return len(sent.attempted)
+
+    async def _send_beside(self, prepared: _Prepared, beside: Awaitable[None]) -> _Sent:
+        """Send `prepared` while `beside` (recording the pass before it) runs, and hold what
+        was sent for the next call to record."""
+        # What the previous pass learned of hosts' schemes is not stored yet: pass it on.
+        previous, self._unrecorded = self._unrecorded, None
+        if previous is not None:
+            prepared = dataclasses.replace(prepared, known=prepared.known | previous.accepted)
         sending = _send(self._node, prepared, self._concurrency, None)
-        following = self._record_then_claim(previous)
-        sent, followed = await asyncio.gather(sending, following, return_exceptions=True)
+        sent, other = await asyncio.gather(sending, beside, return_exceptions=True)
         if isinstance(sent, BaseException):
             raise sent  # its rows stay leased and are sent again once the lease ends
         self._unrecorded = sent
-        if isinstance(followed, BaseException):
-            raise followed  # the previous pass's rows stay leased, as if the worker had died
-        return len(sent.attempted)
+        if isinstance(other, BaseException):
+            raise other  # the previous pass's rows stay leased, as if the worker had died
+        return sent
 
     async def _record_then_claim(self, previous: _Sent | None) -> None:
         """Record the previous pass, then claim and read the next one: one after the other,
@@ -223,17 +227,9 @@ class Passes:
         ahead, self._ahead = self._ahead, None
         if ahead is not None:
             previous = self._unrecorded
-            learned = previous.accepted if previous else {}
-            ahead = dataclasses.replace(ahead, known=ahead.known | learned)
-            self._unrecorded = None
-            sending = _send(self._node, ahead, self._concurrency, None)
-            recording = _record(self._node.store, previous) if previous else _nothing()
-            sent, recorded = await asyncio.gather(sending, recording, return_exceptions=True)
-            if isinstance(sent, BaseException):
-                raise sent
-            self._unrecorded = sent
-            if isinstance(recorded, BaseException):
-                raise recorded
+            await self._send_beside(
+                ahead, _record(self._node.store, previous) if previous else _nothing()
+            )
         await self._record_held()
 
 
