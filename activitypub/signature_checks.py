@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from activitypub.keys import PublicKey
 
@@ -121,8 +121,9 @@ def normalise_authority(host: str, scheme: str) -> str:
     return name if sep and port == _DEFAULT_PORTS.get(scheme) else host
 
 
-def target_of(url: str) -> str:
-    parts = urlsplit(url)
+def target_of(url: str | SplitResult) -> str:
+    """The request target (path and query) of `url`, or of its parts when already split."""
+    parts = urlsplit(url) if isinstance(url, str) else url
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 

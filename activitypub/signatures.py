@@ -102,7 +102,7 @@ def sign_request(
         signed_headers = ("(request-target)", "host", "date")
         signed_headers += ("digest",) if "Digest" in added else ()
     merged = lower_headers(headers) | {name.lower(): value for name, value in added.items()}
-    data = cavage.signing_string(method, target_of(url), merged, signed_headers, {}).encode()
+    data = cavage.signing_string(method, target_of(parts), merged, signed_headers, {}).encode()
     signature = key.load().sign(data, padding.PKCS1v15(), hashes.SHA256())
     added["Signature"] = (
         f'keyId="{key.key_id}",algorithm="rsa-sha256",'
@@ -144,8 +144,7 @@ def sign_request_rfc9421(
         params["alg"] = alg
     member = rfc9421.signature_input(components, params)
     serialised = rfc9421.serialised_input(tuple(components), tuple(params.items()))
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")  # target_of(url)
-    message = Message(lowered, body or b"", method, target, parts.scheme)
+    message = Message(lowered, body or b"", method, target_of(parts), parts.scheme)
     base = rfc9421.signature_base(message, member, serialised=serialised)
     signature = sign_bytes(load_private_key(key.pem), alg, base)
     added["Signature-Input"] = f"{label}={serialised}"
