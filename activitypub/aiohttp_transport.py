@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from types import TracebackType
 
@@ -100,10 +101,17 @@ class Deliverer:
     """POSTs signed activities to inboxes over one aiohttp session (made on first use, inside
     the running event loop, as aiohttp needs); use as `async with Deliverer(...) as d:`.
 
-    At most `policy.max_per_host` connections per host, as PerHostLimit does for httpx."""
+    At most `policy.max_per_host` connections per host, as PerHostLimit does for httpx.
 
-    def __init__(self, policy: FetchPolicy, *, user_agent: str) -> None:
+    Signatures are made on `signing_threads` threads beside the event loop (0: on the loop).
+    RSA signing, most of a delivery's cost, runs without the GIL (pyca/cryptography), so the
+    loop sends, reads answers and keeps serving requests while a signature is made, on another
+    core where there is one."""
+
+    def __init__(self, policy: FetchPolicy, *, user_agent: str, signing_threads: int = 1) -> None:
         self._policy = policy
+        self._signing_threads = signing_threads
+        self._signer: ThreadPoolExecutor | None = None
         # Sent with every request: the session's own headers, so a request adds only its
         # signature's; signing reads them too (draft-cavage may cover any header).
         self._headers = {
@@ -186,11 +194,23 @@ class Deliverer:
                     raise TimeoutError
                 timeout = self._timeout_of(left)
             moment = now or datetime.now(UTC)
-            signed = signature_headers(scheme, "POST", inbox_url, self._headers, body, key, moment)
+            signed = await self._sign(scheme, inbox_url, body, key, moment)
             result = await self._post(target, body, signed, timeout, scheme)
             if result.ok or result.status not in KNOCK_AGAIN:
                 break
         return result
+
+    async def _sign(
+        self, scheme: str, inbox_url: str, body: bytes, key: PrivateKey, moment: datetime
+    ) -> dict[str, str]:
+        headers = self._headers
+        if not self._signing_threads:
+            return signature_headers(scheme, "POST", inbox_url, headers, body, key, moment)
+        if self._signer is None:
+            self._signer = ThreadPoolExecutor(self._signing_threads, "conode-signing")
+        return await asyncio.get_running_loop().run_in_executor(
+            self._signer, signature_headers, scheme, "POST", inbox_url, headers, body, key, moment
+        )
 
     async def _post(
         self,
@@ -221,6 +241,9 @@ class Deliverer:
             )
 
     async def aclose(self) -> None:
+        if self._signer is not None:
+            self._signer.shutdown()
+            self._signer = None
         if self._session is not None:
             await self._session.close()
             self._session = None

@@ -3,9 +3,11 @@
 (sink arrivals, first to last) and per worker, beside the RSA-2048 signing rate on one core
 measured in the same run. Cases: 10,000 followers on 1,000 inboxes against 1,000 on 1,000
 (cost should follow inboxes, not followers; each is run twice, in turn, and the faster run
-counts) on SQLite, and 1 vs 2 workers on PostgreSQL when --postgres-url is given (an admin URL;
-a scratch database is created and dropped). --profile DIR records each worker with py-spy
-(raw collapsed stacks, one file per worker and case; read figures from a run without it).
+counts) on SQLite, with the default signing thread beside each worker's loop and with signing on
+the loop (CONODE_SIGNING_THREADS=0: one core per worker), and 1 vs 2 workers on PostgreSQL both
+ways when --postgres-url is given (an admin URL; a scratch database is created and dropped).
+--profile DIR records each worker with py-spy (raw collapsed stacks, one file per worker and
+case; read figures from a run without it).
 Usage: .venv/bin/python bench/fanout.py [--postgres-url postgresql://postgres@127.0.0.1/test]
 Needs `.venv/bin/pip install -e '.[bench]'`.
 """
@@ -143,9 +145,14 @@ def case(
     pg: str | None,
     profile: Path | None = None,
     sink_pid: int | None = None,
+    signing_threads: int = 1,
 ) -> dict[str, Any]:
     sink = f"http://127.0.0.1:{sink_port}"
-    with scratch_postgres(pg) as database_url, common.conode_node(database_url) as node:
+    threads = {"CONODE_SIGNING_THREADS": str(signing_threads)}
+    with (
+        scratch_postgres(pg) as database_url,
+        common.conode_node(database_url, **threads) as node,
+    ):
         seed.seed_followers(node.database_url, "ben", followers, inboxes, sink_port)
         httpx.post(f"{sink}/reset")
         node.run("post", "create", "ben", "--kind", "blog", "--title", "Fan-out", "--body", "Hi.")
@@ -164,7 +171,8 @@ def case(
         sink_cpu = psutil.Process(sink_pid).cpu_times() if sink_pid else None
         postgres_before = _postgres_cpu() if pg else {}
         postgres_seconds = 0.0
-        name = f"{'postgresql' if pg else 'sqlite'}-{followers}on{inboxes}-{workers}w"
+        database = "postgresql" if pg else "sqlite"
+        name = f"{database}-{followers}on{inboxes}-{workers}w-{signing_threads}t"
         try:
             with profiled(processes, name, profile):
                 while asyncio.run(_delivered(node.database_url)) < inboxes:
@@ -187,10 +195,11 @@ def case(
     span = max(stats["last"] - stats["first"], 1e-6)
     rate = stats["count"] / span
     return {
-        "database": "postgresql" if pg else "sqlite",
+        "database": database,
         "followers": followers,
         "inboxes": inboxes,
         "workers": workers,
+        "signing_threads_per_worker": signing_threads,
         "arrivals": stats["count"],
         "seconds_first_to_last": round(span, 3),
         "deliveries_per_second": round(rate, 1),
@@ -201,7 +210,12 @@ def case(
         "worker_cpu_seconds": [round(seconds, 2) for seconds in cpu.values()],
         "sink_cpu_seconds": round(sink_seconds, 2),
         "postgres_cpu_seconds": round(postgres_seconds, 2),  # all of the server's processes
+        "arrivals_per_quarter_second": stats["quarters"],
     }
+
+
+def _faster(*runs: dict[str, Any]) -> dict[str, Any]:
+    return min(runs, key=lambda run: run["seconds_first_to_last"])
 
 
 def main() -> None:
@@ -216,19 +230,35 @@ def main() -> None:
     signing_before = sign_rate()
     inboxes, profile = args.inboxes, args.profile
     with common.served("sink", sink_port) as sink:
-        # small, large, large, small: a machine that slows down or speeds up favours neither
-        runs = [
-            case(sink_port, followers, inboxes, 1, None, profile, sink.pid)
-            for followers in (inboxes, 10 * inboxes, 10 * inboxes, inboxes)
-        ]
-        small = min(runs[0], runs[3], key=lambda run: run["seconds_first_to_last"])
-        large = min(runs[1], runs[2], key=lambda run: run["seconds_first_to_last"])
-        cases = [small, large]
+
+        def run(followers: int, threads: int, workers: int = 1, pg: str | None = None) -> Any:
+            many = pg is not None
+            return case(
+                sink_port,
+                followers,
+                followers if many else inboxes,
+                workers,
+                pg,
+                profile,
+                sink.pid,
+                threads,
+            )
+
+        # small, large, large, small: a machine that slows down or speeds up favours neither;
+        # signing on a thread beside the loop (the default) and on the loop itself (0 threads)
+        small_runs = [run(inboxes, 1), run(inboxes, 0)]
+        large_runs = [run(10 * inboxes, 1), run(10 * inboxes, 1)]
+        small_runs += [run(inboxes, 0), run(inboxes, 1)]
+        small = _faster(small_runs[0], small_runs[3])
+        on_loop = _faster(small_runs[1], small_runs[2])
+        cases = [small, on_loop, _faster(*large_runs)]
         if args.postgres_url:
             many = 4 * inboxes  # longer, so two workers' start-up matters less
-            for workers in (1, 2):
-                pg = args.postgres_url
-                cases.append(case(sink_port, many, many, workers, pg, profile, sink.pid))
+            # One signing core per worker first (signing on the loop): how two workers scale
+            # through the database; then the default, where one worker already uses both cores.
+            for threads in (0, 1):
+                for workers in (1, 2):
+                    cases.append(run(many, threads, workers, args.postgres_url))
     # Measured before and after the cases; the faster counts (the machine is shared, and a
     # reference taken while it was busy would flatter the ratio).
     signing_after = sign_rate()
@@ -238,17 +268,20 @@ def main() -> None:
         "reference_rsa2048_sign_per_second": round(signing, 1),
         "sign_per_second_before_and_after": [round(signing_before), round(signing_after)],
         "per_worker_ratio_to_signing": common.ratio(small["deliveries_per_second"], signing),
+        "per_worker_ratio_to_signing_on_the_loop": common.ratio(
+            on_loop["deliveries_per_second"], signing
+        ),
         "10x_followers_same_inboxes_cost_ratio": common.ratio(
-            large["seconds_first_to_last"], small["seconds_first_to_last"]
+            cases[2]["seconds_first_to_last"], small["seconds_first_to_last"]
         ),
         "target": ">= 50% of signing rate per worker; 10,000/1,000 costs as 1,000/1,000; "
         "two workers on PostgreSQL nearly double",
         "cases": cases,
     }
     if args.postgres_url:
-        figures["two_workers_speedup_postgresql"] = common.ratio(
-            cases[3]["deliveries_per_second"], cases[2]["deliveries_per_second"]
-        )
+        rates = [case["deliveries_per_second"] for case in cases[3:]]
+        figures["two_workers_speedup_postgresql"] = common.ratio(rates[1], rates[0])
+        figures["two_workers_speedup_postgresql_signing_threads"] = common.ratio(rates[3], rates[2])
     common.emit(figures)
 
 

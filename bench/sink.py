@@ -1,7 +1,8 @@
 """A fast inbox sink for the fan-out benchmark: answers every POST with 202 without checking
 (the benchmark measures the sender), on 127.0.0.1 … 127.0.0.N so deliveries spread over N
-hosts as they would over many servers. GET /stats gives the count and the first and last
-arrival times (time.time()); POST /reset zeroes them."""
+hosts as they would over many servers. GET /stats gives the count, the first and last arrival
+times (time.time()) and the arrivals in each quarter second ("quarters", oldest first: a steady
+rate, or a stall); POST /reset zeroes them."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ import argparse
 import json
 import socket
 import time
+from collections import Counter
 from typing import Any
 
 import uvicorn
 import uvloop
 
 STATS = {"count": 0, "first": 0.0, "last": 0.0}
+QUARTERS: Counter[int] = Counter()  # arrivals per quarter second (time.time() * 4)
 
 Scope = dict[str, Any]
 Receive = Any
@@ -49,12 +52,15 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
             STATS["first"] = now
         STATS["count"] += 1
         STATS["last"] = now
+        QUARTERS[int(now * 4)] += 1
         await send({"type": "http.response.start", "status": 202, "headers": []})
         await send({"type": "http.response.body", "body": b""})
     elif path == "/stats":
-        await _answer(send, 200, json.dumps(STATS).encode(), b"application/json")
+        stats = STATS | {"quarters": [QUARTERS[n] for n in sorted(QUARTERS)]}
+        await _answer(send, 200, json.dumps(stats).encode(), b"application/json")
     elif path == "/reset" and method == "POST":
         STATS.update(count=0, first=0.0, last=0.0)
+        QUARTERS.clear()
         await _answer(send, 200, b"ok")
     elif path == "/ready":
         await _answer(send, 200, b"ok")

@@ -72,7 +72,7 @@ async def open_node(
     try:
         async with (
             make_client(policy, transport=transport, user_agent=agent) as http,
-            Deliverer(policy, user_agent=agent)
+            Deliverer(policy, user_agent=agent, signing_threads=settings.signing_threads)
             if transport is None
             else contextlib.nullcontext() as deliverer,
         ):

@@ -41,6 +41,7 @@ DEFAULTS: dict[str, str] = {
     "CONODE_SMTP_URL": "",
     "CONODE_MAIL_FROM": "",
     "CONODE_LANGUAGE": "en",
+    "CONODE_SIGNING_THREADS": "1",
 }
 # The web interface's message catalogues, one folder per language (node/web/i18n.py); English
 # is the source language and has none.
@@ -69,6 +70,7 @@ class Settings:
     smtp_url: str = ""  # "": no mail at all
     mail_from: str = ""  # "": conode@<host of CONODE_URL>
     language: str = SOURCE_LANGUAGE  # the web pages' language when nothing else decides
+    signing_threads: int = 1  # threads beside the event loop that sign deliveries (0: none)
 
     @property
     def host(self) -> str:
@@ -207,4 +209,5 @@ def load_settings(
         smtp_url=_smtp_url(values["CONODE_SMTP_URL"].strip()),
         mail_from=_mail_from(values["CONODE_MAIL_FROM"].strip()),
         language=_language(values["CONODE_LANGUAGE"].strip()),
+        signing_threads=_int("CONODE_SIGNING_THREADS", values["CONODE_SIGNING_THREADS"]),
     )

@@ -6,11 +6,14 @@ to a sink on 127.0.0.1."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from datetime import UTC, datetime
+from typing import ClassVar
 
 import aiohttp
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 from starlette.types import Receive, Scope, Send
 
 from activitypub.aiohttp_transport import Deliverer, GuardedResolver
@@ -253,3 +256,36 @@ async def test_an_inbox_that_sets_a_cookie_gets_none_back() -> None:
             result = await deliverer.deliver(f"http://inbox.example:{port}/inbox", BODY, private)
             assert result.status == 202
     assert [("cookie" in headers) for headers in inbox.headers] == [False, False]
+
+
+class _WatchedKey(PrivateKey):
+    """A signing key that notes which thread loads it to sign (draft-cavage signing does)."""
+
+    threads: ClassVar[list[str]] = []
+
+    def load(self) -> rsa.RSAPrivateKey:
+        self.threads.append(threading.current_thread().name)
+        return super().load()
+
+
+@pytest.mark.parametrize(("signing_threads", "signed_on"), [(1, "conode-signing"), (0, "loop")])
+async def test_signatures_are_made_beside_the_event_loop(
+    signing_threads: int, signed_on: str
+) -> None:
+    private, public = _key()
+    watched = _WatchedKey(private.key_id, private.pem)
+    watched.threads.clear()
+    sink, port = InboxSink([public], accepts="draft-cavage"), free_port()
+    policy = _policy("127.0.0.1", private_ok=True)
+    url = f"http://127.0.0.1:{port}/inbox"
+    loop_thread = threading.current_thread().name
+    async with (
+        serving(sink, port),
+        Deliverer(policy, user_agent="t", signing_threads=signing_threads) as deliverer,
+    ):
+        results = await asyncio.gather(
+            *(deliverer.deliver(url, BODY, watched, known="draft-cavage") for _ in range(3))
+        )
+    assert [result.status for result in results] == [202, 202, 202]
+    names = {"loop" if name == loop_thread else name.rsplit("_", 1)[0] for name in watched.threads}
+    assert names == {signed_on}

@@ -13,6 +13,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -20,6 +21,7 @@ from datetime import timedelta
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -28,10 +30,10 @@ from activitypub.client import FetchPolicy, make_client
 from activitypub.keys import PublicKey
 from activitypub.vocab import Document
 from node import worker
-from node.context import Node
+from node.context import Node, open_node
 from node.federation import delivery, retry_policy
 from node.ops import vault
-from node.settings import Settings
+from node.settings import Settings, SettingsError, load_settings
 from node.storage import Store, utcnow
 from tests.conftest import free_port
 from tests.sink import InboxSink, Reply, serving
@@ -749,3 +751,37 @@ async def test_a_killed_worker_loses_no_delivery_and_repeats_only_those_in_fligh
     assert {url for url, count in per_inbox.items() if count > 1} <= in_flight
     assert {(r.activity_id, r.signer) for r in sink.received} == {(activity_id, BEN_ID)}
     assert exit_status == 0, log.read_text()[-3000:]
+
+
+# --- signing threads ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("threads", [0, 1, 2])
+async def test_signing_threads_is_how_many_threads_sign_beside_the_loop(
+    settings: Settings, store: Store, sink: InboxSink, threads: int
+) -> None:
+    # Given a node whose CONODE_SIGNING_THREADS says `threads`, and inboxes on a real port
+    port = free_port()
+    inboxes = [f"http://127.0.0.1:{port}/inbox/{n}" for n in range(4)]
+    activity_id = await _queue(store, *inboxes)
+    settings = dataclasses.replace(settings, signing_threads=threads, allow_private_networks=True)
+    # When its worker delivers them over the network
+    async with serving(sink, port), open_node(settings) as node:
+        assert await delivery.run_once(node) == len(inboxes)
+        signers = [t for t in threading.enumerate() if t.name.startswith("conode-signing")]
+    # Then each arrived signed, and `threads` threads made the signatures
+    assert {row["status"] for row in await store.deliveries_of(activity_id)} == {"delivered"}
+    assert sorted(r.path for r in sink.received) == sorted(urlsplit(u).path for u in inboxes)
+    assert all(r.signer == BEN_ID for r in sink.received)
+    assert len(signers) == threads
+
+
+def test_signing_threads_is_one_unless_set() -> None:
+    assert load_settings({}, env_file=None).signing_threads == 1
+    assert load_settings({"CONODE_SIGNING_THREADS": "0"}, env_file=None).signing_threads == 0
+
+
+@pytest.mark.parametrize("value", ["many", "-1", "1.5"])
+def test_a_signing_threads_setting_that_is_not_a_count_is_refused(value: str) -> None:
+    with pytest.raises(SettingsError, match=f"CONODE_SIGNING_THREADS={value!r}"):
+        load_settings({"CONODE_SIGNING_THREADS": value}, env_file=None)
