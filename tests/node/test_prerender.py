@@ -1,11 +1,13 @@
 """A post published elsewhere (the CLI, another process) is rendered by each web process of
 `conode serve` before anyone asks for it (node/web/prerender.py), so the first servers to fetch
-it after a wide boost find it kept."""
+it after a wide boost find it kept; and what a serving process's startup made is frozen out of
+the garbage collector's full collections."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 
 import httpx
 
@@ -68,3 +70,16 @@ async def test_a_post_published_elsewhere_is_kept_before_its_first_visitor(
     assert document.json()["name"] == "Picnic on Saturday"
     # no render: at most the version read the first request makes (a render is ten or more)
     assert counter.count <= 1
+
+
+async def test_the_serving_process_keeps_what_startup_made_out_of_the_collector(
+    settings: Settings,
+) -> None:
+    gc.unfreeze()
+    app = create_app(settings, run_worker=True)
+    try:
+        async with app.router.lifespan_context(app):
+            frozen = gc.get_freeze_count()
+    finally:
+        gc.unfreeze()
+    assert frozen > 10_000  # the modules, compiled templates and catalogues, not a handful
