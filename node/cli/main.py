@@ -294,7 +294,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(handler=cmd_serve)
 
-    worker = commands.add_parser("worker", help="run only the background worker (scale-out)")
+    worker = commands.add_parser(
+        "worker",
+        help="run only the background worker (scale-out)",
+        description="Work the queues (deliveries, inbound activities, mail, link checks) until "
+        "SIGTERM or Ctrl-C; any number may run against one PostgreSQL database. Deliveries are "
+        "signed on CONODE_SIGNING_THREADS threads (default 1) beside the event loop.",
+    )
     worker.set_defaults(handler=cmd_worker)
 
     user = commands.add_parser("user", help="manage member accounts")
