@@ -17,8 +17,8 @@ a fan-out to one host costs one lookup, not one per delivery.
 from __future__ import annotations
 
 import asyncio
+import functools
 import socket
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from types import TracebackType
 
@@ -39,6 +39,7 @@ from activitypub.client import (
     parse_retry_after,
 )
 from activitypub.keys import PrivateKey
+from activitypub.signing_threads import SigningThreads
 from activitypub.vocab import ACTIVITY_JSON
 
 
@@ -111,7 +112,7 @@ class Deliverer:
     def __init__(self, policy: FetchPolicy, *, user_agent: str, signing_threads: int = 1) -> None:
         self._policy = policy
         self._signing_threads = signing_threads
-        self._signer: ThreadPoolExecutor | None = None
+        self._signer: SigningThreads | None = None
         # Sent with every request: the session's own headers, so a request adds only its
         # signature's; signing reads them too (draft-cavage may cover any header).
         self._headers = {
@@ -207,9 +208,11 @@ class Deliverer:
         if not self._signing_threads:
             return signature_headers(scheme, "POST", inbox_url, headers, body, key, moment)
         if self._signer is None:
-            self._signer = ThreadPoolExecutor(self._signing_threads, "conode-signing")
-        return await asyncio.get_running_loop().run_in_executor(
-            self._signer, signature_headers, scheme, "POST", inbox_url, headers, body, key, moment
+            self._signer = SigningThreads(self._signing_threads)
+        return await self._signer.run(
+            functools.partial(
+                signature_headers, scheme, "POST", inbox_url, headers, body, key, moment
+            )
         )
 
     async def _post(
@@ -242,7 +245,7 @@ class Deliverer:
 
     async def aclose(self) -> None:
         if self._signer is not None:
-            self._signer.shutdown()
+            self._signer.close()
             self._signer = None
         if self._session is not None:
             await self._session.close()
