@@ -1,7 +1,9 @@
 """Shares of a `conode worker`'s on-CPU samples, from the raw py-spy files `bench/fanout.py
 --profile DIR` writes: the parts of a delivery (the RSA operation, the rest of signing,
 aiohttp's request path, recording and claiming a pass, logging), then self time by line.
-Samples of start-up (imports, opening the node) are left out: the figures are of the run.
+Samples of start-up (imports, opening the node) are left out: the figures are of the run. The
+signing thread's samples (CONODE_SIGNING_THREADS) are parts of their own: shares add up over
+both threads, so a thread busy all the time shows beside a loop that is not.
 Usage: .venv/bin/python bench/profile_shares.py DIR/postgresql-4000on4000-1w-worker0.txt
 """
 
@@ -14,7 +16,17 @@ from collections.abc import Callable
 
 Frame = tuple[str, str, str]  # function, file, line
 
+
+def on_signing_thread(fs: list[Frame]) -> bool:
+    return any(f[1] == "activitypub/signing_threads.py" for f in fs)
+
+
 PARTS: list[tuple[str, Callable[[list[Frame]], bool]]] = [  # the first that matches counts
+    (
+        "signing thread: RSA operation (and waiting for the GIL after it)",
+        lambda fs: on_signing_thread(fs) and fs[-1][0] == "sign_bytes",
+    ),
+    ("signing thread: the rest", on_signing_thread),
     (
         "RSA operation",
         lambda fs: (
@@ -45,7 +57,7 @@ def frames(stack: str) -> list[Frame]:
 
 def start_up(fs: list[Frame]) -> bool:
     return (
-        not any(f[1].startswith("uvloop/") for f in fs)
+        not (on_signing_thread(fs) or any(f[1].startswith("uvloop/") for f in fs))
         or any(f[0] in ("_find_and_load", "open_node", "load_checked_secret") for f in fs)
         or any(f[0] == "<module>" for f in fs[3:])
     )
