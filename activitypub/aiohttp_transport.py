@@ -111,8 +111,7 @@ class Deliverer:
 
     def __init__(self, policy: FetchPolicy, *, user_agent: str, signing_threads: int = 1) -> None:
         self._policy = policy
-        self._signing_threads = signing_threads
-        self._signer: SigningThreads | None = None
+        self._signer = SigningThreads(signing_threads) if signing_threads else None
         # Sent with every request: the session's own headers, so a request adds only its
         # signature's; signing reads them too (draft-cavage may cover any header).
         self._headers = {
@@ -205,10 +204,8 @@ class Deliverer:
         self, scheme: str, inbox_url: str, body: bytes, key: PrivateKey, moment: datetime
     ) -> dict[str, str]:
         headers = self._headers
-        if not self._signing_threads:
-            return signature_headers(scheme, "POST", inbox_url, headers, body, key, moment)
         if self._signer is None:
-            self._signer = SigningThreads(self._signing_threads)
+            return signature_headers(scheme, "POST", inbox_url, headers, body, key, moment)
         return await self._signer.run(
             functools.partial(
                 signature_headers, scheme, "POST", inbox_url, headers, body, key, moment
@@ -245,8 +242,7 @@ class Deliverer:
 
     async def aclose(self) -> None:
         if self._signer is not None:
-            self._signer.close()
-            self._signer = None
+            self._signer.close()  # its threads start again if the deliverer is used again
         if self._session is not None:
             await self._session.close()
             self._session = None

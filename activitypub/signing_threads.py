@@ -57,19 +57,17 @@ class SigningThreads:
 
     def _work(self) -> None:
         while (first := self._requests.get()) is not None:
-            batch, stop = [first], False
-            while len(batch) < MAX_BATCH and not stop:
+            batch = [first]
+            while len(batch) < MAX_BATCH:
                 try:
                     request = self._requests.get_nowait()
                 except queue.Empty:
                     break
-                if request is None:
-                    stop = True
-                else:
-                    batch.append(request)
+                if request is None:  # close(): answer what was taken, then stop
+                    _answer(batch)
+                    return
+                batch.append(request)
             _answer(batch)
-            if stop:
-                return
 
 
 def _answer(batch: list[_Request]) -> None:
@@ -77,7 +75,7 @@ def _answer(batch: list[_Request]) -> None:
     for loop, future, call in batch:
         try:
             outcome: _Outcome = (future, call(), None)
-        except BaseException as exc:  # handed to the awaiting task
+        except BaseException as exc:  # as in concurrent.futures: to the caller; the thread goes on
             outcome = (future, None, exc)
         outcomes.setdefault(loop, []).append(outcome)
     for loop, answered in outcomes.items():

@@ -161,7 +161,7 @@ def case(
         httpx.Client(base_url=sink) as sink_client,
     ):
         seed.seed_followers(node.database_url, "ben", followers, inboxes, sink_port)
-        httpx.post(f"{sink}/reset")
+        sink_client.post("/reset")
         node.run("post", "create", "ben", "--kind", "blog", "--title", "Fan-out", "--body", "Hi.")
         started = time.time()
         processes = [
